@@ -1,0 +1,1 @@
+"""The certwarden rule pack: one YAML file per rule, validated by rule.schema.json."""

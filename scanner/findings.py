@@ -1,0 +1,57 @@
+"""What a scan produces: findings, and the errors it met on the way."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from .model import Where
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    severity: str
+    message: str
+    source: str                  # cfn | tf | live | pem
+    kind: str                    # node kind
+    resource: str                # logical ID, Terraform address, ARN, file label
+    resource_type: str           # AWS::KMS::Key, aws_kms_key, ...
+    where: Where
+    attr: str | None = None      # the offending normalized attribute, when one is
+    wa: tuple[int, ...] = ()
+    review: bool = False         # --strict: the rule could not be evaluated (unresolved value)
+    fix: dict | None = None
+    suppressions: list = field(default_factory=list)   # [{"kind": "inSource"|"external", "justification": ...}]
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across reformatting and moved lines: rule, file, resource, attribute."""
+        key = "\x1f".join((self.code, self.where.file or self.where.arn or "", self.resource, self.attr or ""))
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.suppressions)
+
+
+@dataclass
+class InputError:
+    """A file (or a live service/region) that could not be read; the scan went on without it."""
+
+    file: str
+    message: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        loc = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{loc}: {self.message}"
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)   # informational, e.g. remote modules not scanned
+    scanned: int = 0              # units (files, modules, regions) read successfully
+    rules: list = field(default_factory=list)

@@ -1,0 +1,107 @@
+"""The normalized vocabulary: node kinds, their attributes and the AWS service defaults.
+
+Every adapter writes these attribute names; every rule reads them. A default here is what
+AWS does when the attribute is absent, so it holds for every format alike (an absent
+EnableKeyRotation and an absent enable_key_rotation both mean "no rotation").
+Attributes without a default read as None when absent.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Node
+
+# kind -> {attribute: default}; the attribute list doubles as documentation of the model.
+KINDS: dict[str, dict[str, Any]] = {
+    "kms_key": {
+        "key_manager": "CUSTOMER",            # CUSTOMER | AWS
+        "key_spec": "SYMMETRIC_DEFAULT",      # RSA_2048, ECC_NIST_P256, HMAC_256, ...
+        "key_usage": "ENCRYPT_DECRYPT",
+        "origin": "AWS_KMS",                  # AWS_KMS | EXTERNAL | AWS_CLOUDHSM | EXTERNAL_KEY_STORE
+        "custom_key_store_id": None,
+        "rotation_enabled": False,
+        "rotation_period_days": 365,
+        "pending_window_days": 30,
+        "policy": None,                       # scanner.policy.Policy
+        "tags": {},
+        "key_state": None,                    # live: Enabled, PendingDeletion, ...
+        "expiration_model": None,             # live: KEY_MATERIAL_EXPIRES | KEY_MATERIAL_DOES_NOT_EXPIRE
+        "valid_to": None,                     # imported material expiry (datetime)
+        "account": None,                      # owning account when known (live)
+    },
+    "acm_certificate": {
+        "domain_name": None,
+        "validation_method": "EMAIL",         # the ACM API default
+        "transparency_logging": "ENABLED",
+        "private_ca_arn": None,               # set for private certificates
+        "imported": False,
+        "create_before_destroy": False,       # Terraform lifecycle
+        "status": None, "in_use_by": None, "renewal_status": None, "renewal_eligibility": None,
+        "key_algorithm": None, "key_bits": None, "signature_hash": None,
+        "not_before": None, "not_after": None, "tags": {},
+    },
+    "certificate": {                          # parsed X.509 material
+        "key_algorithm": None,                # RSA | EC | DSA | Ed25519 | Ed448
+        "key_bits": None, "signature_hash": None, "not_before": None, "not_after": None,
+        "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False,
+        "fingerprint": None,
+    },
+    "private_key": {"key_type": None, "key_bits": None, "encrypted": False, "fingerprint": None},
+    "iam_server_certificate": {
+        "key_algorithm": None, "key_bits": None, "signature_hash": None,
+        "not_before": None, "not_after": None,
+    },
+    "pca_authority": {
+        "ca_type": "ROOT",                    # ROOT | SUBORDINATE (CloudFormation requires it)
+        "key_algorithm": None,                # RSA_2048, EC_prime256v1, ...
+        "signing_algorithm": None,
+        "key_storage_security_standard": "FIPS_140_2_LEVEL_3_OR_HIGHER",
+        "crl_enabled": False,
+        "crl_bucket": None,
+        "crl_object_acl": "PUBLIC_READ",      # the ACM PCA API default
+        "ocsp_enabled": False,
+        "status": None,                       # live: ACTIVE, DISABLED, ...
+        "not_after": None,                    # live: the CA certificate's NotAfter
+        "tags": {},
+    },
+    "pca_certificate": {
+        "template": "EndEntityCertificate/V1",  # template name without the ARN prefix
+        "not_after": None,                    # computed from Validity when it is absolute or relative
+        "validity": None,                     # (type, value) as written
+    },
+    "s3_bucket": {
+        "block_public_acls": False, "ignore_public_acls": False,
+        "block_public_policy": False, "restrict_public_buckets": False,
+        "has_public_access_block": False,
+        "acl": "private",                     # canned ACL, lower-case with dashes
+        "public_grants": [],                  # grantee URIs of AllUsers / AuthenticatedUsers grants
+        "policy": None,
+        "managed_elsewhere": False,           # only a policy or ACL for a bucket outside the unit
+        "holds_key_material": False,
+        "account_block": None,                # live: the account-level Block Public Access
+        "tags": {},
+    },
+    "secret": {
+        "kms_key_id": None, "rotation_enabled": False, "rotation_interval_days": None, "tags": {},
+    },
+    "lb_listener": {"protocol": None, "ssl_policy": None, "classic": False},
+    "cloudfront_distribution": {
+        "minimum_protocol_version": None, "default_certificate": False, "has_viewer_certificate": False,
+    },
+    "apigw_domain": {"security_policy": "TLS_1_2"},
+    "cloudhsm_cluster": {"hsm_count": 0, "hsm_azs": []},
+    "events_rule": {"event_sources": [], "detail_types": []},
+    "config_rule": {"source_identifier": None},
+}
+
+
+def attr(node: Node, name: str) -> Any:
+    """The attribute as written, else the service default for the node's kind."""
+    if name in node.attrs:
+        return node.attrs[name]
+    return KINDS.get(node.kind, {}).get(name)
+
+
+def is_set(node: Node, name: str) -> bool:
+    """Whether the attribute was written (resolved or not), as opposed to defaulted."""
+    return name in node.attrs

@@ -1,0 +1,112 @@
+"""SARIF 2.1.0 as GitHub code scanning accepts it (see docs/output.md for what GitHub adds)."""
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from ..findings import Finding, ScanResult
+from ..rulepack import Rule
+from . import DOCS_BASE, LEVELS, SECURITY_SEVERITY, relative_uri, repo_root
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/certwarden/certwarden"
+
+
+def _rule_help(rule: Rule) -> tuple[str, str]:
+    fix = rule.fix or {}
+    text = f"{rule.why}\n\nFix: {fix.get('description', 'see the rule documentation')}"
+    md = [f"**{rule.title}** ({rule.code} `{rule.name}`)", "", rule.why, ""]
+    if fix:
+        md += [f"**Fix** ({fix['safety']}): {fix['description']}", ""]
+        for label, key in (("CloudFormation", "cfn"), ("Terraform", "tf")):
+            if fix.get(key):
+                lang = "yaml" if key == "cfn" else "hcl"
+                md += [f"{label}:", "", f"```{lang}", fix[key].rstrip(), "```", ""]
+    if rule.refs:
+        md.append("References: " + "; ".join(rule.refs))
+    return text, "\n".join(md).strip()
+
+
+def _rule(rule: Rule) -> dict:
+    text, markdown = _rule_help(rule)
+    props = {
+        "precision": rule.precision,
+        "tags": ["security", "SEC09-BP01", *[f"SEC09-BP01-{s}" for s in rule.wa], *rule.tags],
+        "problem.severity": LEVELS[rule.severity] if rule.severity != "info" else "recommendation",
+    }
+    if rule.severity in SECURITY_SEVERITY:
+        props["security-severity"] = SECURITY_SEVERITY[rule.severity]
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.why},
+        "help": {"text": text, "markdown": markdown},
+        "helpUri": DOCS_BASE + rule.doc_path,
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": props,
+    }
+
+
+def _artifact(file: str, root) -> dict:
+    uri = relative_uri(file, root)
+    return {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": "SRCROOT"}
+
+
+def _location(f: Finding, root) -> dict:
+    w = f.where
+    loc: dict = {}
+    if w.file:
+        region = {"startLine": max(w.line, 1)}
+        if w.column:
+            region["startColumn"] = w.column
+        loc["physicalLocation"] = {"artifactLocation": _artifact(w.file, root), "region": region}
+    loc["logicalLocations"] = [{"name": f.resource, "fullyQualifiedName": w.arn or f.resource, "kind": "resource"}]
+    return loc
+
+
+def _result(f: Finding, index: int, root) -> dict:
+    level = "note" if f.review or f.severity == "info" else LEVELS[f.severity]
+    res = {
+        "ruleId": f.code,
+        "ruleIndex": index,
+        "level": level,
+        "message": {"text": f.message},
+        "locations": [_location(f, root)],
+        "partialFingerprints": {"primaryLocationLineHash": f.fingerprint[:16] + ":1",
+                                "certwarden/v1": f.fingerprint},
+        "properties": {"severity": f.severity, "resourceType": f.resource_type, "source": f.source},
+    }
+    if f.review:
+        res["kind"] = "review"
+    if f.suppressions:
+        res["suppressions"] = [{"kind": s.get("kind", "inSource"), "justification": s.get("justification", "")}
+                               for s in f.suppressions]
+    if f.where.arn:
+        res["properties"].update({"arn": f.where.arn, "region": f.where.region, "account": f.where.account})
+    return res
+
+
+def render(result: ScanResult, root=None, category: str = "certwarden") -> str:
+    root = root or repo_root()
+    rules = list(result.rules)
+    index = {r.code: i for i, r in enumerate(rules)}
+    notifications = [{
+        "level": "error",
+        "message": {"text": str(e)},
+        "locations": [{"physicalLocation": {"artifactLocation": _artifact(e.file, root),
+                                            **({"region": {"startLine": e.line}} if e.line else {})}}],
+        "descriptor": {"id": "input-error"},
+    } for e in result.errors]
+    run = {
+        "tool": {"driver": {
+            "name": "certwarden", "version": __version__, "semanticVersion": __version__,
+            "informationUri": INFO_URI, "rules": [_rule(r) for r in rules],
+        }},
+        "automationDetails": {"id": category.rstrip("/") + "/"},
+        "originalUriBaseIds": {"SRCROOT": {"uri": root.as_uri() + "/"}},
+        "invocations": [{"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}],
+        "results": [_result(f, index[f.code], root) for f in result.findings if f.code in index],
+        "columnKind": "unicodeCodePoints",
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"

@@ -1,0 +1,49 @@
+"""Text for people: findings grouped by file, a one-line summary."""
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+
+from ..findings import ScanResult
+
+_COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
+_RESET = "\033[0m"
+ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def render(result: ScanResult, color: bool = False, show_suppressed: bool = False, quiet: bool = False) -> str:
+    def paint(sev: str, text: str) -> str:
+        return f"{_COLORS[sev]}{text}{_RESET}" if color else text
+
+    lines: list[str] = []
+    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
+    key = lambda f: f.where.file or f.where.arn or "?"  # noqa: E731
+    for file, group in groupby(sorted(shown, key=lambda f: (key(f), f.where.line, f.where.column, f.code)), key=key):
+        if not quiet:
+            lines.append(file)
+        for f in group:
+            pos = f"{f.where.line}:{f.where.column}" if f.where.line else (f.where.region or "-")
+            mark = " (suppressed)" if f.suppressed else " (review)" if f.review else ""
+            if quiet:
+                lines.append(f"{file}:{pos}: {f.code} {f.message}{mark}")
+            else:
+                lines.append(f"  {pos:<8} {paint(f.severity, f'{f.severity:<8}')} {f.code} {f.name}  {f.resource}{mark}")
+                lines.append(f"           {f.message}")
+    if not quiet and shown:
+        lines.append("")
+    for err in result.errors:
+        lines.append(f"error: {err}")
+    active = [f for f in result.findings if not f.suppressed]
+    counts = Counter(f.severity for f in active)
+    parts = ", ".join(f"{counts[s]} {s}" for s in ORDER if counts[s])
+    files = len({key(f) for f in active})
+    summary = (f"{len(active)} finding{'s' * (len(active) != 1)}" + (f" ({parts})" if parts else "")
+               + f" in {files} file{'s' * (files != 1)}; {result.scanned} scanned")
+    suppressed = len(result.findings) - len(active)
+    if suppressed:
+        summary += f", {suppressed} suppressed"
+    if result.errors:
+        summary += f", {len(result.errors)} error{'s' * (len(result.errors) != 1)}"
+    if not quiet or active or result.errors:
+        lines.append(summary)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,128 @@
+"""Loading and validating rule files (the shipped pack and users' --rules-dir)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    sources: tuple[str, ...]
+    kinds: tuple[str, ...]
+    title: str
+    why: str
+    when: dict
+    message: str
+    wa: tuple[int, ...] = ()
+    refs: tuple[str, ...] = ()
+    precision: str = "high"
+    tags: tuple[str, ...] = ()
+    params: dict = field(default_factory=dict)
+    escalate_when: dict | None = None
+    at: tuple[str, ...] = ()
+    fix: dict | None = None
+    notes: str = ""
+    path: str = ""
+
+    @property
+    def doc_path(self) -> str:
+        return f"docs/rules/{self.code}.md"
+
+
+def _pack_dir() -> Path:
+    try:
+        return Path(str(resources.files("scanner.rules")))
+    except ModuleNotFoundError:  # running from a checkout without installing
+        return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads((_pack_dir() / "rule.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    parts = []
+    for p in error.absolute_path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (("." if parts else "") + str(p)))
+    return "".join(parts) or "(top level)"
+
+
+def load_file(path: Path, validator=None) -> Rule:
+    validator = validator or _validator()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise RuleError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuleError(f"{path}: cannot read rule file: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise RuleError(f"{path}: a rule file must hold a mapping")
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        raise RuleError(f"{path}: field {_field(err)}: {err.message}")
+    at = data.get("at", ())
+    return Rule(
+        code=data["code"], name=data["name"], severity=data["severity"], sources=tuple(data["sources"]),
+        kinds=tuple(data["kinds"]), title=data["title"], why=data["why"].strip(), when=data["when"],
+        message=data["message"], wa=tuple(data.get("wa", ())), refs=tuple(data.get("refs", ())),
+        precision=data.get("precision", "high"), tags=tuple(data.get("tags", ())),
+        params=dict(data.get("params", {})), escalate_when=data.get("escalate_when"),
+        at=(at,) if isinstance(at, str) else tuple(at), fix=data.get("fix"),
+        notes=data.get("notes", "").strip(), path=str(path),
+    )
+
+
+def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
+    """The shipped pack plus users' rule directories; codes and names must be unique."""
+    validator = _validator()
+    files = sorted(_pack_dir().glob("*.yaml"))
+    for d in extra_dirs:
+        p = Path(d)
+        if not p.is_dir():
+            raise RuleError(f"{d}: rules directory not found")
+        files += sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        rule = load_file(f, validator)
+        for key in (rule.code, rule.name):
+            if key in seen:
+                raise RuleError(f"{f}: {key} is already defined in {seen[key]}")
+            seen[key] = str(f)
+        rules.append(rule)
+    return sorted(rules, key=lambda r: r.code)
+
+
+def select(rules: list[Rule], select_: list[str] | None, ignore: list[str] | None) -> list[Rule]:
+    """--select / --ignore by code or name; an unknown one is a usage error."""
+    known = {r.code for r in rules} | {r.name for r in rules}
+    for key in (select_ or []) + (ignore or []):
+        if key not in known:
+            raise RuleError(f"unknown rule {key!r} (see `certwarden rules`)")
+    chosen = [r for r in rules if not select_ or r.code in select_ or r.name in select_]
+    return [r for r in chosen if not ignore or (r.code not in ignore and r.name not in ignore)]
+
+
+def raise_severity(severity: str, steps: int = 1) -> str:
+    return SEVERITIES[min(SEVERITIES.index(severity) + steps, len(SEVERITIES) - 1)]
+
+

@@ -1,0 +1,37 @@
+"""One scan: discover inputs, read each unit into graphs, run the engine, collect findings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import sources
+from .engine import Engine
+from .findings import ScanResult
+from .rulepack import Rule
+from .sources.files import discover
+
+SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+@dataclass
+class Options:
+    excludes: tuple[str, ...] = ()
+    strict: bool = False
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    settings: dict = field(default_factory=dict)      # per-rule params and severity overrides
+
+
+def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
+    result = ScanResult(rules=rules)
+    engine = Engine(rules, options.now, options.settings, options.strict)
+    found = discover(paths, options.excludes)
+    result.errors.extend(found.errors)
+    explicit = {p for p in paths}
+    for path in found.files:
+        graphs, errors = sources.read_file(path, explicit=path in explicit)
+        result.errors.extend(errors)
+        for graph in graphs:
+            result.scanned += 1
+            result.findings.extend(engine.run(graph))
+    result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
+    return result

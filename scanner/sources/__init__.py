@@ -1,0 +1,65 @@
+"""Source adapters: each turns one unit of input into normalized graphs, and knows no rule.
+
+A unit is what an adapter must read as a whole: one file for CloudFormation and PEM material,
+one directory for a Terraform module. `read_file` and `read_module` never raise on bad input:
+they return the graphs they could build and one-line errors for what they could not.
+"""
+from __future__ import annotations
+
+import os
+
+from ..findings import InputError
+from ..model import Graph
+from . import cfn
+from .files import CFN_EXTS, ReadError, as_utf8, is_binary, read_bytes
+from .loader import LoadError, load
+
+# Extensions a template-looking file is reported under when it cannot be read. Other
+# extensions (.txt, none) are sniffed quietly: an unreadable one is simply not a template.
+_TEMPLATE_EXTS = {".yaml", ".yml", ".json", ".template", ".cfn"}
+_MARKERS = (b"AWSTemplateFormatVersion", b"Resources", b"AWS::")
+
+
+def _announces_template(path: str, head: bytes) -> bool:
+    ext = os.path.splitext(path)[1].lower()
+    return ext in {".yaml", ".yml", ".template", ".cfn"} or any(m in head for m in _MARKERS)
+
+
+def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[InputError]]:
+    """Read one file as a CloudFormation template (PEM material comes with its own adapter)."""
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        data = read_bytes(path)
+    except ReadError as exc:
+        if "limit" in str(exc):
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(65536)
+            except OSError:
+                head = b""
+            if not (explicit or _announces_template(path, head)):
+                return [], []
+        elif not (explicit or ext in _TEMPLATE_EXTS):
+            return [], []
+        return [], [InputError(path, str(exc))]
+    if ext not in CFN_EXTS and not explicit:
+        return [], []
+    reportable = explicit or ext in _TEMPLATE_EXTS
+    if is_binary(data):
+        return [], ([InputError(path, "binary file, not a template")] if reportable else [])
+    try:
+        data = as_utf8(data)
+    except ReadError as exc:
+        return [], ([InputError(path, str(exc))] if reportable else [])
+    if b"Resources" not in data or b"AWS::" not in data:
+        return [], []   # cheap pre-filter: cannot be a CloudFormation template
+    try:
+        doc = load(data)
+    except LoadError as exc:
+        return [], ([InputError(path, str(exc), exc.line)] if reportable else [])
+    if not cfn.looks_like_template(doc):
+        return [], []
+    try:
+        return [cfn.build(path, doc)], []
+    except RecursionError:
+        return [], [InputError(path, "nesting too deep")]

@@ -1,0 +1,278 @@
+"""CloudFormation templates (YAML, JSON, SAM, cdk synth output) into the normalized graph.
+
+One handler per resource type maps its properties onto the model's attribute names; helper
+resources (bucket policies, rotation schedules, CA certificates) are folded onto the resource
+they configure, with spots that still point at the helper's own lines.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import policy as policies
+from ..model import Graph, Node, Unresolved, Where
+from .cfn_resolve import ResRef, Resolver, referenced
+from .loader import PosDict
+
+
+def looks_like_template(doc: Any) -> bool:
+    res = doc.get("Resources") if isinstance(doc, dict) else None
+    return isinstance(res, dict) and any(
+        isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith(("AWS::", "Custom::"))
+        for r in res.values())
+
+
+# -- value conversions: each returns the converted value or Unresolved ------------------------
+def to_bool(v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    return v if isinstance(v, Unresolved) else Unresolved(f"not a boolean: {v!r}")
+
+
+def to_int(v):
+    if isinstance(v, bool):
+        return Unresolved("not a number")
+    if isinstance(v, (int, float)):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            pass
+    return v if isinstance(v, Unresolved) else Unresolved(f"not a number: {v!r}")
+
+
+def to_str(v):
+    if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+        return str(v)
+    return v if isinstance(v, Unresolved) else Unresolved("value known only after deployment")
+
+
+def to_tags(v):
+    if isinstance(v, list):
+        out = {}
+        for t in v:
+            if isinstance(t, dict) and isinstance(t.get("Key"), str):
+                out[t["Key"]] = t.get("Value") if isinstance(t.get("Value"), str) else Unresolved("tag value")
+        return out
+    if isinstance(v, dict):   # SAM and some resources take a plain map
+        return {k: (val if isinstance(val, str) else Unresolved("tag value")) for k, val in v.items()}
+    return v if isinstance(v, Unresolved) else {}
+
+
+class Resource:
+    """One resource of the template while its node is being built."""
+
+    def __init__(self, tpl: "Template", name: str, body: dict):
+        self.tpl, self.name, self.body = tpl, name, body
+        props = body.get("Properties")
+        self.props = props if isinstance(props, dict) else PosDict()
+        line, col = tpl.resources.pos.get(name, (0, 0)) if hasattr(tpl.resources, "pos") else (0, 0)
+        self.where = Where(tpl.file, line, col, ("Resources", name))
+        self.node = Node(id=name, kind="", name=name, source="cfn", where=self.where, type=body.get("Type", ""))
+
+    def spot(self, *path) -> Where:
+        """Where the property at path is written (as deep as the path exists)."""
+        where, container, full = self.where, self.props, self.where.path + ("Properties",)
+        for key in path:
+            try:
+                line, col = container.pos[key]
+                container = container[key]
+            except (AttributeError, TypeError, KeyError, IndexError):
+                break
+            full += (key,)
+            where = where.at(line, col, full)
+        return where
+
+    def raw(self, *path):
+        value: Any = self.props
+        for key in path:
+            if isinstance(value, dict) and key in value:
+                value = value[key]
+            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+                value = value[key]
+            else:
+                return None
+        return value
+
+    def get(self, *path):
+        """The resolved value at path; None when absent."""
+        value = self.raw(*path)
+        return None if value is None else self.tpl.resolver.resolve(value)
+
+    def put(self, attr: str, *path, conv: Callable = lambda v: v, node: Node | None = None) -> Any:
+        """Copy the property at path onto the node as attr (absent stays absent)."""
+        value = self.get(*path)
+        if value is None:
+            return None
+        value = conv(value) if not isinstance(value, Unresolved) else value
+        (node or self.node).set(attr, value, self.spot(*path))
+        return value
+
+
+class Template:
+    def __init__(self, file: str, doc: dict):
+        self.file, self.doc = file, doc
+        self.resources = doc["Resources"]
+        self.resolver = Resolver(doc)
+        self.graph = Graph(unit=file, source="cfn")
+        self.by_name: dict[str, Resource] = {}
+
+    def build(self) -> Graph:
+        for name, body in self.resources.items():
+            if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
+                continue
+            res = Resource(self, str(name), body)
+            self.by_name[res.name] = res
+            handler = NODE_TYPES.get(res.node.type)
+            if handler:
+                res.node.kind = handler[0]
+                handler[1](res)
+                self.graph.add(res.node)
+        names = {n: True for n in self.by_name}
+        for res in self.by_name.values():   # generic edges: who mentions whom
+            if res.name in self.graph.nodes:
+                for target in referenced(res.props, names):
+                    self.graph.link(res.name, target, "refers_to")
+        for res in self.by_name.values():
+            folder = FOLDERS.get(res.node.type)
+            if folder:
+                folder(self, res)
+        return self.graph
+
+    def target(self, value) -> Node | None:
+        """The node a ResRef (or a literal bucket/resource name) points at."""
+        if isinstance(value, ResRef):
+            return self.graph.nodes.get(value.target)
+        if isinstance(value, str):
+            for node in self.graph.nodes.values():
+                if node.attrs.get("bucket_name") == value:
+                    return node
+        return None
+
+
+# -- node handlers -----------------------------------------------------------------------------
+def _kms_key(r: Resource) -> None:
+    r.put("key_spec", "KeySpec", conv=to_str)
+    r.put("key_usage", "KeyUsage", conv=to_str)
+    r.put("origin", "Origin", conv=to_str)
+    r.put("rotation_enabled", "EnableKeyRotation", conv=to_bool)
+    r.put("rotation_period_days", "RotationPeriodInDays", conv=to_int)
+    r.put("pending_window_days", "PendingWindowInDays", conv=to_int)
+    r.put("tags", "Tags", conv=to_tags)
+    doc = r.get("KeyPolicy")
+    if doc is not None:
+        r.node.set("policy", policies.parse(doc, r.spot("KeyPolicy")), r.spot("KeyPolicy"))
+
+
+def _pca_authority(r: Resource) -> None:
+    r.put("ca_type", "Type", conv=to_str)
+    r.put("key_algorithm", "KeyAlgorithm", conv=to_str)
+    r.put("signing_algorithm", "SigningAlgorithm", conv=to_str)
+    r.put("key_storage_security_standard", "KeyStorageSecurityStandard", conv=to_str)
+    r.put("tags", "Tags", conv=to_tags)
+    crl = ("RevocationConfiguration", "CrlConfiguration")
+    r.put("crl_enabled", *crl, "Enabled", conv=to_bool)
+    r.put("crl_bucket", *crl, "S3BucketName")
+    r.put("crl_object_acl", *crl, "S3ObjectAcl", conv=to_str)
+    r.put("ocsp_enabled", "RevocationConfiguration", "OcspConfiguration", "Enabled", conv=to_bool)
+
+
+def _pca_certificate(r: Resource) -> None:
+    template = r.get("TemplateArn")
+    if template is not None:
+        template = to_str(template)
+        if isinstance(template, str):
+            template = template.split(":template/")[-1] if ":template/" in template else template
+        r.node.set("template", template, r.spot("TemplateArn"))
+    vtype, value = r.get("Validity", "Type"), r.get("Validity", "Value")
+    if vtype is not None and value is not None:
+        r.node.set("validity", (vtype, value), r.spot("Validity"))
+
+
+def _s3_bucket(r: Resource) -> None:
+    r.put("bucket_name", "BucketName", conv=to_str)
+    r.put("tags", "Tags", conv=to_tags)
+    block = r.get("PublicAccessBlockConfiguration")
+    if block is not None:
+        r.node.set("has_public_access_block", True, r.spot("PublicAccessBlockConfiguration"))
+        for prop, attr in (("BlockPublicAcls", "block_public_acls"), ("IgnorePublicAcls", "ignore_public_acls"),
+                           ("BlockPublicPolicy", "block_public_policy"),
+                           ("RestrictPublicBuckets", "restrict_public_buckets")):
+            r.put(attr, "PublicAccessBlockConfiguration", prop, conv=to_bool)
+    r.put("acl", "AccessControl", conv=canned_acl)
+
+
+def canned_acl(v):
+    """CloudFormation's PublicRead and Terraform's public-read name the same canned ACL."""
+    v = to_str(v)
+    if isinstance(v, Unresolved):
+        return v
+    out = []
+    for i, ch in enumerate(v):
+        if ch.isupper() and i:
+            out.append("-")
+        out.append(ch.lower())
+    return "".join(out).replace("--", "-")
+
+
+NODE_TYPES: dict[str, tuple[str, Callable[[Resource], None]]] = {
+    "AWS::KMS::Key": ("kms_key", _kms_key),
+    "AWS::ACMPCA::CertificateAuthority": ("pca_authority", _pca_authority),
+    "AWS::ACMPCA::Certificate": ("pca_certificate", _pca_certificate),
+    "AWS::S3::Bucket": ("s3_bucket", _s3_bucket),
+}
+
+
+# -- folders: helper resources onto the resource they configure ------------------------------
+def _bucket_policy(tpl: Template, r: Resource) -> None:
+    bucket = tpl.target(r.get("Bucket"))
+    where = r.spot("PolicyDocument")
+    where = Where(where.file, where.line, where.column, where.path, resource=r.name)
+    doc = r.get("PolicyDocument")
+    if doc is None:
+        return
+    if bucket is None or bucket.kind != "s3_bucket":
+        # A policy for a bucket outside this template: still checked, on a node of its own.
+        bucket = tpl.graph.add(Node(id=r.name, kind="s3_bucket", name=r.name, source="cfn",
+                                    where=r.where, type=r.node.type, attrs={"managed_elsewhere": True}))
+    bucket.set("policy", policies.parse(doc, where), where)
+
+
+def _pca_link(tpl: Template, r: Resource) -> None:
+    """A CA certificate: issued by a CA, and (through its CSR) certifying one."""
+    node = r.node
+    issuer = tpl.target(r.get("CertificateAuthorityArn"))
+    if issuer is not None and issuer.kind == "pca_authority":
+        tpl.graph.link(node.id, issuer.id, "issued_by")
+    csr = r.get("CertificateSigningRequest")
+    subject = tpl.target(csr) if isinstance(csr, ResRef) else None
+    if subject is not None and subject.kind == "pca_authority":
+        tpl.graph.link(node.id, subject.id, "certifies")
+
+
+def _pca_activation(tpl: Template, r: Resource) -> None:
+    ca = tpl.target(r.get("CertificateAuthorityArn"))
+    cert = tpl.target(r.get("Certificate"))
+    if ca is not None and cert is not None and cert.kind == "pca_certificate" and ca.kind == "pca_authority":
+        if not any(e.src == cert.id and e.dst == ca.id and e.kind == "certifies" for e in tpl.graph.edges):
+            tpl.graph.link(cert.id, ca.id, "certifies")
+
+
+def _pca_crl_bucket(tpl: Template, r: Resource) -> None:
+    bucket = tpl.target(r.node.attrs.get("crl_bucket"))
+    if bucket is not None and bucket.kind == "s3_bucket":
+        tpl.graph.link(r.name, bucket.id, "writes_crl_to")
+
+
+FOLDERS: dict[str, Callable[[Template, Resource], None]] = {
+    "AWS::S3::BucketPolicy": _bucket_policy,
+    "AWS::ACMPCA::Certificate": _pca_link,
+    "AWS::ACMPCA::CertificateAuthorityActivation": _pca_activation,
+    "AWS::ACMPCA::CertificateAuthority": _pca_crl_bucket,
+}
+
+
+def build(file: str, doc: dict) -> Graph:
+    return Template(file, doc).build()

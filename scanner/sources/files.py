@@ -1,0 +1,143 @@
+"""Finding the files to scan, and reading them without trusting them."""
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..findings import InputError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024   # a larger "template" is refused, not read
+DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv",
+                    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache")
+
+# Extensions whose files are read to see whether they hold a template (CloudFormation is found
+# by content, so a .template, .txt or extension-less file counts as well as .yaml/.json).
+CFN_EXTS = {".yaml", ".yml", ".json", ".template", ".cfn", ".txt", ""}
+TF_EXTS = {".tf"}
+TFVARS_EXTS = {".tfvars"}
+PEM_EXTS = {".pem", ".crt", ".cer", ".der", ".key", ".p7b", ".cert"}
+
+
+class ReadError(Exception):
+    pass
+
+
+@dataclass
+class Found:
+    """Files the scan will look at, by the source that reads them."""
+
+    files: list[str] = field(default_factory=list)   # candidate template / material files
+    tf_dirs: dict[str, list[str]] = field(default_factory=dict)   # module dir -> .tf files
+    errors: list[InputError] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+
+
+def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*") \
+                or fnmatch.fnmatch(rel, "*/" + pat) or fnmatch.fnmatch(rel, "*/" + pat + "/*"):
+            return True
+    return False
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+def _add(found: Found, path: str, explicit: bool) -> None:
+    ext = os.path.splitext(path)[1].lower()
+    if ext in TF_EXTS:
+        found.tf_dirs.setdefault(os.path.dirname(path) or ".", []).append(path)
+    elif explicit or ext in CFN_EXTS or ext in PEM_EXTS or ext in TFVARS_EXTS:
+        if ext not in TFVARS_EXTS:   # tfvars are read with their module
+            found.files.append(path)
+
+
+def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
+    """Walk the given files and directories; links are never followed out of a scan root."""
+    found = Found()
+    patterns = DEFAULT_EXCLUDES + tuple(excludes)
+    for given in paths:
+        if not os.path.lexists(given):
+            found.errors.append(InputError(given, "no such file or directory"))
+            continue
+        if not os.path.isdir(given):
+            if os.path.islink(given) and not os.path.exists(given):
+                found.errors.append(InputError(given, "broken symbolic link"))
+            else:
+                _add(found, given, explicit=True)
+            continue
+        root = os.path.realpath(given)
+        found.roots.append(given)
+        for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
+            rel_dir = os.path.relpath(dirpath, given)
+            keep = []
+            for d in sorted(dirnames):
+                rel = os.path.normpath(os.path.join(rel_dir, d))
+                full = os.path.join(dirpath, d)
+                if _excluded(rel, d, patterns):
+                    continue
+                if os.path.islink(full):   # not followed: a loop or a way out of the root
+                    found.errors.append(InputError(full, "symbolic link to a directory, not followed"))
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                rel = os.path.normpath(os.path.join(rel_dir, name))
+                if _excluded(rel, name, patterns):
+                    continue
+                if os.path.islink(full):
+                    target = os.path.realpath(full)
+                    if not os.path.exists(target):
+                        found.errors.append(InputError(full, "broken symbolic link"))
+                        continue
+                    if not _inside(target, root):
+                        found.errors.append(InputError(full, "symbolic link leaves the scan root, not followed"))
+                        continue
+                _add(found, full, explicit=False)
+    return found
+
+
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        if size > limit:
+            raise ReadError(f"file is {size // (1024 * 1024)} MiB, over the {limit // (1024 * 1024)} MiB limit")
+        if not os.path.isfile(path):
+            raise ReadError("not a regular file")
+        with open(path, "rb") as fh:
+            return fh.read(limit + 1)
+    except PermissionError:
+        raise ReadError("permission denied") from None
+    except OSError as exc:
+        raise ReadError(exc.strerror or str(exc)) from None
+
+
+def is_binary(data: bytes) -> bool:
+    return b"\x00" in data[:8192] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def as_utf8(data: bytes) -> bytes:
+    """UTF-8 bytes of a text file (UTF-16 with a BOM is converted); ReadError otherwise."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise ReadError("invalid UTF-16 text") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def display_path(path: str) -> str:
+    return Path(path).as_posix()

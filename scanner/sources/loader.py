@@ -1,0 +1,160 @@
+"""YAML and JSON loading with positions, safe against hostile input.
+
+libyaml (PyYAML's C parser) composes the node tree; we build plain Python values from it,
+keeping the line and column of every mapping key and sequence item on the containers
+(PosDict.pos / PosList.pos). This is several times faster than a pure-Python loader with
+marks, and lets us refuse what would hurt before it does:
+- nesting deeper than MAX_DEPTH is refused before libyaml sees it (its composer recurses in C
+  and crashes the interpreter at about 100k levels);
+- alias expansion is measured on the shared node tree before anything is built, so a
+  "billion laughs" document is refused in milliseconds without being expanded.
+"""
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+import yaml
+
+MAX_DEPTH = 200
+MAX_EXPANSION = 2_000_000      # nodes after alias expansion; real templates stay far below
+
+
+class LoadError(Exception):
+    """Input that cannot be read as a document. `line` is 1-based when known."""
+
+    def __init__(self, message: str, line: int = 0):
+        super().__init__(message)
+        self.line = line
+
+
+class PosDict(dict):
+    """A mapping that remembers where each key was written: pos[key] = (line, col), 1-based."""
+
+    __slots__ = ("pos", "line", "column")
+
+
+class PosList(list):
+    """A sequence that remembers where each item was written: pos[i] = (line, col)."""
+
+    __slots__ = ("pos", "line", "column")
+
+
+_FLOW = bytes.maketrans(b"", b"")
+_DROP = bytes(set(range(256)) - set(b"[]{}"))
+_BLOCK_DEEP = re.compile(rb"(?:-[ \t]+){%d}|\n[ \t]{%d}" % (MAX_DEPTH, MAX_DEPTH * 4))
+
+
+def check_depth(data: bytes) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH (flow brackets or block indentation)."""
+    brackets = data.translate(_FLOW, _DROP)
+    if len(brackets) > MAX_DEPTH:
+        steps = (1 if c in b"[{" else -1 for c in brackets)
+        if max(accumulate(steps)) > MAX_DEPTH:
+            raise LoadError(f"nesting deeper than {MAX_DEPTH} levels")
+    if _BLOCK_DEEP.search(data):
+        raise LoadError(f"nesting deeper than {MAX_DEPTH} levels")
+
+
+# CloudFormation short-form tags: !Ref and !Condition keep their names, the rest are Fn::X.
+def _intrinsic(tag: str, value):
+    name = tag[1:]
+    if name in ("Ref", "Condition"):
+        return {name: value}
+    if name == "GetAtt" and isinstance(value, str):
+        head, _, tail = value.partition(".")
+        return {"Fn::GetAtt": [head, tail]}
+    return {"Fn::" + name: value}
+
+
+_SCALAR = yaml.constructor.SafeConstructor()
+_TYPED_TAGS = {
+    "tag:yaml.org,2002:int": _SCALAR.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SCALAR.construct_yaml_float,
+    "tag:yaml.org,2002:bool": _SCALAR.construct_yaml_bool,
+    "tag:yaml.org,2002:null": _SCALAR.construct_yaml_null,
+}
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def _measure(root: yaml.Node) -> None:
+    """Count nodes as if aliases were expanded, without expanding them (memoized per node)."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes and not done:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else node.value
+        if not done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        total = 1 + sum(sizes[id(c)] for c in children)
+        if total > MAX_EXPANSION:
+            raise LoadError(f"alias expansion exceeds {MAX_EXPANSION} nodes (YAML alias bomb?)",
+                            node.start_mark.line + 1)
+        sizes[key] = total
+
+
+def _build(node: yaml.Node, depth: int = 0):
+    if depth > MAX_DEPTH:
+        raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+    tag = node.tag
+    if isinstance(node, yaml.ScalarNode):
+        if tag in _TYPED_TAGS:
+            try:
+                value = _TYPED_TAGS[tag](node)
+            except (ValueError, yaml.YAMLError):
+                value = node.value
+        else:
+            value = node.value
+        return _intrinsic(tag, value) if tag.startswith("!") else value
+    if isinstance(node, yaml.SequenceNode):
+        out = PosList()
+        out.pos = []
+        for item in node.value:
+            out.append(_build(item, depth + 1))
+            out.pos.append((item.start_mark.line + 1, item.start_mark.column + 1))
+    else:
+        out = PosDict()
+        out.pos = {}
+        for knode, vnode in node.value:
+            key = _build(knode, depth + 1)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise LoadError("mapping key is not a scalar", knode.start_mark.line + 1)
+            out[key] = _build(vnode, depth + 1)
+            out.pos[key] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
+    out.line, out.column = node.start_mark.line + 1, node.start_mark.column + 1
+    if tag.startswith("!") and tag not in (_MAP, _SEQ):
+        return _intrinsic(tag, out)
+    return out
+
+
+def load(data: bytes):
+    """Parse YAML (or JSON, which libyaml reads too) into Pos* containers and scalars."""
+    check_depth(data)
+    try:
+        loader = yaml.CSafeLoader(data)
+    except AttributeError:  # pragma: no cover - PyYAML without libyaml
+        loader = yaml.SafeLoader(data)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise LoadError(f"invalid YAML: {exc.problem or exc.context}", line) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        return None
+    _measure(root)
+    return _build(root)

@@ -1,0 +1,67 @@
+"""Reading the expectations written into fixtures (semgrep style) and running them."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from scanner.rulepack import load_rules, select
+from scanner.scan import Options, scan
+
+ANNOTATION = re.compile(r"(?:#|//)\s*(ruleid|ok):\s*([A-Z]+[0-9]+)(?:\s+(\S+))?")
+SIDECAR = ".expect.yaml"
+SOURCE_OF_PREFIX = {"cfn": "cfn", "tf": "tf", "plan": "tf", "pem": "pem"}
+
+
+def fixture_source(entry: Path) -> str:
+    return SOURCE_OF_PREFIX[entry.name.split("_", 1)[0]]
+
+
+def expectations(entry: Path) -> set[tuple]:
+    """(code, resource, file name, line) for every `# ruleid: CODE RESOURCE` annotation."""
+    files = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+    out = set()
+    for f in files:
+        if f.name.endswith(SIDECAR):
+            continue
+        sidecar = f.with_name(f.name + SIDECAR)
+        if sidecar.exists():
+            for row in yaml.safe_load(sidecar.read_text()) or []:
+                out.add((row["code"], row["resource"], f.name, row["line"]))
+            continue
+        try:
+            lines = f.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue
+        pending = []
+        for no, line in enumerate(lines, 1):
+            m = ANNOTATION.search(line)
+            stripped = line.strip()
+            if m and stripped.startswith(("#", "//")):
+                if m.group(1) == "ruleid":
+                    pending.append((m.group(2), m.group(3)))
+                continue
+            if not stripped:
+                continue
+            for code, resource in pending:
+                out.add((code, resource, f.name, no))
+            pending = []
+    return out
+
+
+def findings(entry: Path, code: str, now) -> set[tuple]:
+    rules = select(load_rules(), [code], None)
+    result = scan([str(entry)], rules, Options(now=now))
+    assert not result.errors, result.errors
+    return {(f.code, f.resource, Path(f.where.file).name, f.where.line) for f in result.findings}
+
+
+def fixture_entries(fixtures: Path):
+    for code_dir in sorted(p for p in fixtures.iterdir() if p.is_dir()):
+        for entry in sorted(code_dir.iterdir()):
+            if entry.name.endswith(SIDECAR) or entry.name.startswith("."):
+                continue
+            if entry.name.split("_", 1)[0] not in SOURCE_OF_PREFIX:
+                continue
+            yield code_dir.name, entry
