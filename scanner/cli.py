@@ -60,8 +60,9 @@ def cmd_scan(args) -> int:
     rules = select(load_rules(args.rules_dir), _csv(args.select), _csv(args.ignore))
     options = Options(excludes=tuple(args.exclude or ()), strict=args.strict, now=_now(args.now))
     result = scan(args.paths or ["."], rules, options)
-    for err in result.errors:
-        print(f"certwarden: {err}", file=sys.stderr)
+    if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
+        for err in result.errors:
+            print(f"certwarden: {err}", file=sys.stderr)
     for fmt, path in outputs:
         if fmt == "text":
             body = text.render(result, color=path is None and _color(sys.stdout), quiet=args.quiet)

@@ -146,7 +146,12 @@ def _run_check(cond: dict, node: Node, ev: Evaluation) -> Tri:
 def _edge(cond: dict, node: Node, ev: Evaluation) -> Tri:
     neighbours = ev.graph.into(node, cond["edge"]) if cond.get("dir") == "in" else ev.graph.out(node, cond["edge"])
     sub = cond.get("where")
-    mark = len(ev.true_attrs)   # a neighbour's attributes do not locate this node's finding
+    # A neighbour's evidence does not locate this node's finding: `via` names the attribute
+    # of this node that holds the reference, and locates it instead.
+    marks = len(ev.true_attrs), len(ev.hits)
     results = [True if sub is None else evaluate(sub, n, ev) for n in neighbours]
-    del ev.true_attrs[mark:]
-    return True if True in results else None if None in results else False
+    del ev.true_attrs[marks[0]:], ev.hits[marks[1]:]
+    result = True if True in results else None if None in results else False
+    if result and cond.get("via"):
+        ev.true_attrs.append(cond["via"])
+    return result

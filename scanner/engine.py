@@ -102,6 +102,6 @@ class Engine:
             message = _message(rule, node, ev, params)
         return Finding(
             code=rule.code, name=rule.name, severity=severity, message=message, source=node.source,
-            kind=node.kind, resource=where.resource or node.name, resource_type=node.type, where=where,
+            kind=node.kind, resource=node.name, resource_type=node.type, where=where,
             attr=attr, wa=rule.wa, review=result is None, fix=rule.fix,
         )

@@ -23,11 +23,14 @@ class Finding:
     review: bool = False         # --strict: the rule could not be evaluated (unresolved value)
     fix: dict | None = None
     suppressions: list = field(default_factory=list)   # [{"kind": "inSource"|"external", "justification": ...}]
+    path_key: str = ""           # the file relative to the repository root (set by the scan), or the ARN
 
     @property
     def fingerprint(self) -> str:
-        """Stable across reformatting and moved lines: rule, file, resource, attribute."""
-        key = "\x1f".join((self.code, self.where.file or self.where.arn or "", self.resource, self.attr or ""))
+        """Stable across reformatting, moved lines and where the scan is run from:
+        rule, repository-relative file, resource, attribute."""
+        place = self.path_key or self.where.file or self.where.arn or ""
+        key = "\x1f".join((self.code, place, self.resource, self.attr or ""))
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
     @property

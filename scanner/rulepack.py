@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +44,14 @@ class Rule:
 
 
 def _pack_dir() -> Path:
-    try:
-        return Path(str(resources.files("scanner.rules")))
-    except ModuleNotFoundError:  # running from a checkout without installing
-        return Path(__file__).resolve().parent.parent / "rules"
+    """The shipped rules: scanner/rules/ in an installed wheel, rules/ beside scanner/ in a checkout.
+
+    Looked up by path rather than import so that a checkout on PYTHONPATH never picks up the
+    rule pack of some other installed copy.
+    """
+    here = Path(__file__).resolve().parent
+    installed = here / "rules"
+    return installed if (installed / "rule.schema.json").exists() else here.parent / "rules"
 
 
 def _validator() -> jsonschema.protocols.Validator:

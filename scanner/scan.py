@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from . import sources
 from .engine import Engine
 from .findings import ScanResult
+from .paths import relative_uri, repo_root
 from .rulepack import Rule
 from .sources.files import discover
 
@@ -19,11 +21,13 @@ class Options:
     strict: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     settings: dict = field(default_factory=dict)      # per-rule params and severity overrides
+    root: Path | None = None                          # repository root; found above the first path if None
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result = ScanResult(rules=rules)
     engine = Engine(rules, options.now, options.settings, options.strict)
+    root = options.root or repo_root(paths[0] if paths else None)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
     explicit = {p for p in paths}
@@ -32,6 +36,8 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.errors.extend(errors)
         for graph in graphs:
             result.scanned += 1
-            result.findings.extend(engine.run(graph))
+            for finding in engine.run(graph):
+                finding.path_key = relative_uri(finding.where.file, root) if finding.where.file else ""
+                result.findings.append(finding)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
     return result

@@ -46,4 +46,4 @@ def render(result: ScanResult, color: bool = False, show_suppressed: bool = Fals
         summary += f", {len(result.errors)} error{'s' * (len(result.errors) != 1)}"
     if not quiet or active or result.errors:
         lines.append(summary)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""

@@ -12,7 +12,7 @@ from ..findings import InputError
 from ..model import Graph
 from . import cfn
 from .files import CFN_EXTS, ReadError, as_utf8, is_binary, read_bytes
-from .loader import LoadError, load
+from .loader import LoadError, load_all
 
 # Extensions a template-looking file is reported under when it cannot be read. Other
 # extensions (.txt, none) are sniffed quietly: an unreadable one is simply not a template.
@@ -51,15 +51,14 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
         data = as_utf8(data)
     except ReadError as exc:
         return [], ([InputError(path, str(exc))] if reportable else [])
-    if b"Resources" not in data or b"AWS::" not in data:
+    if b"Resources" not in data:
         return [], []   # cheap pre-filter: cannot be a CloudFormation template
     try:
-        doc = load(data)
+        docs = load_all(data)
     except LoadError as exc:
         return [], ([InputError(path, str(exc), exc.line)] if reportable else [])
-    if not cfn.looks_like_template(doc):
-        return [], []
+    # A YAML stream may hold several templates (`---`); each is a unit of its own.
     try:
-        return [cfn.build(path, doc)], []
+        return [cfn.build(path, doc) for doc in docs if cfn.looks_like_template(doc)], []
     except RecursionError:
         return [], [InputError(path, "nesting too deep")]

@@ -137,15 +137,14 @@ def _build(node: yaml.Node, depth: int = 0):
     return out
 
 
-def load(data: bytes):
-    """Parse YAML (or JSON, which libyaml reads too) into Pos* containers and scalars."""
+def load_all(data: bytes) -> list:
+    """Parse every YAML document of a stream (or one JSON document) into Pos* containers."""
     check_depth(data)
+    loader = yaml.CSafeLoader(data)
+    roots = []
     try:
-        loader = yaml.CSafeLoader(data)
-    except AttributeError:  # pragma: no cover - PyYAML without libyaml
-        loader = yaml.SafeLoader(data)
-    try:
-        root = loader.get_single_node()
+        while loader.check_node():
+            roots.append(loader.get_node())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -154,7 +153,16 @@ def load(data: bytes):
         raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}") from None
     finally:
         loader.dispose()
-    if root is None:
-        return None
-    _measure(root)
-    return _build(root)
+    docs = []
+    for root in roots:
+        _measure(root)
+        docs.append(_build(root))
+    return docs
+
+
+def load(data: bytes):
+    """Parse a single-document YAML or JSON text; None when empty."""
+    docs = load_all(data)
+    if len(docs) > 1:
+        raise LoadError("expected one document, found several")
+    return docs[0] if docs else None

@@ -1,0 +1,114 @@
+"""The command-line contract: options, outputs, exit codes."""
+import json
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+
+import scanner
+
+FAIL = FIXTURES / "CW101" / "cfn_fail.yaml"
+PASS = FIXTURES / "CW101" / "cfn_pass.yaml"
+
+
+def test_version(run_cli):
+    with pytest.raises(SystemExit) as exc:
+        run_cli("--version")
+    assert exc.value.code == 0
+
+
+def test_exit_codes(run_cli, tmp_path):
+    assert run_cli("scan", PASS, "--select", "CW101")[0] == 0
+    code, out, _ = run_cli("scan", FAIL, "--select", "CW101")
+    assert code == 1
+    assert "CW101" in out and "NoRotation" in out
+    assert run_cli("scan", FAIL, "--select", "CW101", "--fail-on", "critical")[0] == 0
+    assert run_cli("scan", FAIL, "--select", "CW101", "--fail-on", "none")[0] == 0
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("Resources:\n  X: [\n")
+    code, out, _ = run_cli("scan", bad)
+    assert code == 2, "nothing could be read"
+    assert "broken.yaml:3: invalid YAML" in out
+    code, _, err = run_cli("scan", bad, "-o", "json")
+    assert code == 2 and "broken.yaml:3: invalid YAML" in err
+
+
+def test_usage_errors_exit_2(run_cli):
+    assert run_cli("scan", FAIL, "--select", "CW999")[0] == 2
+    assert run_cli("scan", FAIL, "-o", "xml")[0] == 2
+    assert run_cli("scan", FAIL, "-o", "json", "-o", "sarif")[0] == 2   # two outputs to stdout
+    with pytest.raises(SystemExit) as exc:
+        run_cli("scan", FAIL, "--fail-on", "severe")
+    assert exc.value.code == 2
+
+
+def test_select_and_ignore_by_code_or_name(run_cli):
+    _, out, _ = run_cli("scan", FAIL, "--select", "kms-rotation-disabled", "-o", "json")
+    assert {f["code"] for f in json.loads(out)["findings"]} == {"CW101"}
+    _, out, _ = run_cli("scan", FAIL, "--ignore", "CW101,kms-key-untagged", "-o", "json")
+    assert {f["code"] for f in json.loads(out)["findings"]} == set()
+
+
+def test_several_outputs_in_one_run(run_cli, tmp_path):
+    code, out, _ = run_cli("scan", FAIL, "--select", "CW101", "-o", "text",
+                           "-o", f"json={tmp_path / 'r.json'}", "-o", f"sarif={tmp_path / 'r.sarif'}")
+    assert code == 1 and "3 findings" in out
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [(f["code"], f["resource"], f["line"]) for f in doc["findings"]] == [
+        ("CW101", "NoRotation", 4), ("CW101", "RotationOff", 12), ("CW101", "RotationOffAsString", 17)]
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    assert len(sarif["runs"][0]["results"]) == 3
+
+
+def test_no_color_and_quiet(run_cli, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, out, _ = run_cli("scan", FAIL, "--select", "CW101", "-q")
+    assert "\033[" not in out
+    assert out.splitlines()[0].endswith("cfn_fail.yaml:4:3: CW101 KMS key NoRotation does not rotate its key material automatically (rotation enabled: false)")
+    assert run_cli("scan", PASS, "--select", "CW101", "-q")[1] == ""
+
+
+def test_scan_defaults_to_current_directory(run_cli):
+    code, out, _ = run_cli("scan", "--select", "CW101", cwd=FIXTURES / "CW101")
+    assert code == 1 and "cfn_fail.yaml" in out and "cfn_pass.yaml" not in out
+
+
+def test_strict_reports_unresolved_values_for_review(run_cli):
+    code, out, _ = run_cli("scan", PASS, "--select", "CW101", "--strict", "-o", "json")
+    review = [(f["resource"], f["review"]) for f in json.loads(out)["findings"]]
+    assert review == [("FromParameter", True)]
+    assert "parameter Rotate has no default" in json.loads(out)["findings"][0]["message"]
+
+
+def test_rules_catalog(run_cli):
+    _, out, _ = run_cli("rules", "-o", "json")
+    rules = {r["code"]: r for r in json.loads(out)}
+    assert rules["CW101"]["name"] == "kms-rotation-disabled"
+    assert rules["CW101"]["sources"] == ["cfn", "tf", "live"]
+    assert rules["CW403"]["wa_sections"] == [4, 6]
+    _, text, _ = run_cli("rules")
+    assert text.splitlines()[0].startswith("CW101  kms-rotation-disabled")
+
+
+def test_user_rules_dir(run_cli, tmp_path):
+    (tmp_path / "ACME1.yaml").write_text(
+        "code: ACME1\nname: acme-key-needs-description\nseverity: low\nsources: [cfn]\nkinds: [kms_key]\n"
+        "title: Keys name their owner\nwhy: Ownership.\nwhen: {attr: tags.Owner, present: false}\n"
+        "message: 'KMS key {name} has no Owner tag'\n")
+    code, out, _ = run_cli("scan", PASS, "--rules-dir", tmp_path, "--select", "ACME1", "-q")
+    assert code == 1 and "ACME1 KMS key Rotating has no Owner tag" in out
+
+
+def test_invalid_user_rule_names_file_and_field(run_cli, tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        "code: ACME2\nname: acme\nseverity: urgent\nsources: [cfn]\nkinds: [kms_key]\n"
+        "title: t\nwhy: w\nwhen: {attr: x, eq: 1}\nmessage: m\n")
+    code, _, err = run_cli("scan", PASS, "--rules-dir", tmp_path)
+    assert code == 2
+    assert "bad.yaml: field severity: 'urgent' is not one of" in err
+
+
+def test_package_version_is_reported(run_cli):
+    _, out, _ = run_cli("scan", FAIL, "-o", "json")
+    assert json.loads(out)["tool"]["version"] == scanner.__version__
+    assert ROOT.exists()

@@ -1,0 +1,127 @@
+"""SARIF: valid against the official schema and shaped the way GitHub code scanning accepts."""
+import json
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+
+from conftest import FIXED_NOW, FIXTURES, ROOT
+
+from scanner.findings import InputError
+from scanner.report import sarif
+from scanner.rulepack import Rule, load_rules
+from scanner.scan import Options, scan
+
+SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0.json").read_text())
+EXAMPLE = FIXTURES / "examples" / "certificate-infrastructure.yaml"
+
+
+def validate(doc):
+    jsonschema.Draft4Validator(SCHEMA).validate(doc)
+
+
+def render(paths, root=ROOT, **kw):
+    result = scan([str(p) for p in paths], load_rules(), Options(now=FIXED_NOW, root=root))
+    return json.loads(sarif.render(result, root=root, **kw)), result
+
+
+def test_valid_and_github_shaped():
+    doc, result = render([EXAMPLE])
+    validate(doc)
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert run["automationDetails"]["id"] == "certwarden/"
+    assert run["invocations"][0]["executionSuccessful"] is True
+    assert len(run["results"]) == len(result.findings) > 0
+    for res in run["results"]:
+        rule = rules[res["ruleIndex"]]
+        assert rule["id"] == res["ruleId"]
+        loc = res["locations"][0]
+        assert loc["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/examples/certificate-infrastructure.yaml"
+        assert loc["physicalLocation"]["region"]["startLine"] >= 1
+        assert loc["logicalLocations"][0]["name"] == next(
+            f.resource for f in result.findings if f.fingerprint == res["partialFingerprints"]["certwarden/v1"])
+    by_id = {r["id"]: r for r in rules}
+    assert by_id["CW403"]["properties"]["security-severity"] == "8.0"
+    assert by_id["CW103"]["properties"]["security-severity"] == "9.5"
+    assert by_id["CW105"]["properties"]["security-severity"] == "3.0"
+    assert by_id["CW101"]["helpUri"].endswith("docs/rules/CW101.md")
+    assert "EnableKeyRotation: true" in by_id["CW101"]["help"]["markdown"]
+    cw403 = next(r for r in run["results"] if r["ruleId"] == "CW403")
+    assert cw403["level"] == "error"
+    assert cw403["properties"]["severity"] == "critical"   # raised: the bucket holds CRLs
+    assert cw403["locations"][0]["physicalLocation"]["region"] == {"startLine": 50, "startColumn": 13}
+
+
+def test_info_rules_carry_no_security_severity_and_report_as_note():
+    rule = Rule(code="X1", name="x", severity="info", sources=("cfn",), kinds=("kms_key",), title="t",
+                why="w", when={"attr": "a", "eq": 1}, message="m")
+    desc = sarif._rule(rule)
+    assert "security-severity" not in desc["properties"]
+    assert desc["defaultConfiguration"]["level"] == "note"
+
+
+def test_uri_relative_to_repository_root_not_scanned_folder(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "infra" / "kms").mkdir(parents=True)
+    shutil.copy(FIXTURES / "CW101" / "cfn_fail.yaml", repo / "infra" / "kms" / "keys.yaml")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo / "infra")
+    from scanner.report import repo_root
+    doc, _ = render(["kms"], root=repo_root())
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+    assert uris == {"infra/kms/keys.yaml"}
+
+
+def test_fingerprints_survive_unrelated_edits(tmp_path):
+    src = (FIXTURES / "CW101" / "cfn_fail.yaml").read_text()
+    a = tmp_path / "a" / "keys.yaml"
+    b = tmp_path / "b" / "keys.yaml"
+    a.parent.mkdir()
+    b.parent.mkdir()
+    a.write_text(src)
+    b.write_text(src.replace("Resources:\n", "Description: moved\nMetadata:\n  Note: lines above\nResources:\n", 1))
+    fp = lambda p: {(r["ruleId"], r["partialFingerprints"]["primaryLocationLineHash"])  # noqa: E731
+                    for r in render([p], root=p.parent)[0]["runs"][0]["results"]}
+    assert fp(a) == fp(b) and len(fp(a)) == 6   # 3 x CW101, 3 x CW107
+
+
+def test_input_errors_are_tool_execution_notifications(tmp_path):
+    (tmp_path / "good.yaml").write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
+    (tmp_path / "binary.yaml").write_bytes(b"\x00\x01\x02Resources")
+    (tmp_path / "latin1.json").write_bytes('{"Resources": {"caf\xe9": 1}}'.encode("latin-1"))
+    (tmp_path / "broken.template").write_text("Resources:\n  Key:\n    Type: AWS::KMS::Key\n   Properties: {\n")
+    doc, result = render([tmp_path], root=tmp_path)
+    validate(doc)
+    inv = doc["runs"][0]["invocations"][0]
+    assert inv["executionSuccessful"] is False
+    texts = sorted(n["message"]["text"] for n in inv["toolExecutionNotifications"])
+    assert texts == [
+        f"{tmp_path}/binary.yaml: binary file, not a template",
+        f"{tmp_path}/broken.template:4: invalid YAML: did not find expected key",
+        f"{tmp_path}/latin1.json: not UTF-8 text (byte 0xe9 at offset 19)",
+    ]
+    assert {r["ruleId"] for r in doc["runs"][0]["results"]} == {"CW101", "CW107"}, "the good file is still scanned"
+
+
+def test_alias_bomb_refused_quickly(tmp_path):
+    layers = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        layers.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("Resources:\n  X:\n    Type: AWS::KMS::Key\n" + "\n".join(layers) + "\n")
+    result = scan([str(bomb)], load_rules(), Options(now=FIXED_NOW))
+    assert [str(e) for e in result.errors] == [f"{bomb}:10: alias expansion exceeds 2000000 nodes (YAML alias bomb?)"]
+
+
+@pytest.mark.parametrize("name", ["CW304/cfn_fail.yaml", "CW103/cfn_fail.json", "examples/certificate-infrastructure.yaml"])
+def test_golden_snapshots(name):
+    from golden import GOLDEN, render_golden
+    for fmt in ("sarif", "json"):
+        expected = (GOLDEN / f"{name.replace('/', '__')}.{fmt}").read_text()
+        assert render_golden(FIXTURES / name, fmt) == expected, f"regenerate with: python tests/golden.py ({fmt})"
+
+
+def test_input_error_str():
+    assert str(InputError("a.yaml", "bad", 3)) == "a.yaml:3: bad"
