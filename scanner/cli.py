@@ -12,8 +12,9 @@ import sys
 from datetime import datetime, timezone
 
 from . import __version__
+from .config import Config, ConfigError, load_config
 from .report import json_report, sarif, text
-from .rulepack import SEVERITIES, RuleError, load_rules, select
+from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
 FORMATS = ("text", "json", "sarif")
@@ -57,9 +58,15 @@ def _color(stream) -> bool:
 
 def cmd_scan(args) -> int:
     outputs = _outputs(args.output)
-    rules = select(load_rules(args.rules_dir), _csv(args.select), _csv(args.ignore))
-    options = Options(excludes=tuple(args.exclude or ()), strict=args.strict, now=_now(args.now))
-    result = scan(args.paths or ["."], rules, options)
+    paths = args.paths or ["."]
+    all_rules = load_rules(args.rules_dir)
+    # Command-line flags win over the config file's settings of the same name.
+    config = Config() if args.no_config else load_config(args.config, paths, all_rules)
+    rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
+    excludes = args.exclude if args.exclude is not None else config.exclude
+    options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config)
+    fail_on = args.fail_on or config.fail_on or "low"
+    result = scan(paths, rules, options)
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
             print(f"certwarden: {err}", file=sys.stderr)
@@ -77,9 +84,9 @@ def cmd_scan(args) -> int:
                 fh.write(body)
     if result.scanned == 0 and result.errors:
         return 2
-    if args.fail_on == "none":
+    if fail_on == "none":
         return 0
-    threshold = SEVERITY_ORDER[args.fail_on]
+    threshold = SEVERITY_ORDER[fail_on]
     failing = [f for f in result.findings if not f.suppressed and SEVERITY_ORDER[f.severity] >= threshold]
     return 1 if failing else 0
 
@@ -110,11 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
     p.add_argument("--select", action="append", metavar="CODE,...", help="only these rules (codes or names)")
     p.add_argument("--ignore", action="append", metavar="CODE,...", help="skip these rules (codes or names)")
-    p.add_argument("--fail-on", default="low", choices=(*reversed(SEVERITIES), "none"),
-                   help="lowest severity that makes the exit code 1 (default: low)")
+    p.add_argument("--fail-on", choices=(*reversed(SEVERITIES), "none"),
+                   help="lowest severity that makes the exit code 1 (default: the config's fail_on, else low)")
     p.add_argument("--strict", action="store_true", help="report values that could not be resolved")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="add your own rule files")
     p.add_argument("--now", metavar="DATE", help="evaluate time-dependent rules as of this date")
+    cfg = p.add_mutually_exclusive_group()
+    cfg.add_argument("--config", metavar="FILE", help="policy file (default: .certwarden.yaml, .certwarden.yml "
+                     "or [tool.certwarden] in pyproject.toml, found upward from the first PATH)")
+    cfg.add_argument("--no-config", action="store_true", help="ignore configuration files")
     p.add_argument("-q", "--quiet", action="store_true", help="text output: one line per finding, no summary when clean")
     p.set_defaults(func=cmd_scan)
 
@@ -130,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, RuleError) as exc:
+    except (UsageError, RuleError, ConfigError) as exc:
         print(f"certwarden: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from . import checks  # noqa: F401  (registers the Python checks)
 from .conditions import Evaluation, evaluate
+from .config import Config
 from .findings import Finding
 from .kinds import attr as read_attr
 from .model import Graph, Node, Unresolved, Where
@@ -65,16 +66,17 @@ def _locate(rule: Rule, node: Node, ev: Evaluation) -> tuple[Where, str | None]:
 
 
 class Engine:
-    def __init__(self, rules: list[Rule], now: datetime, settings: dict | None = None, strict: bool = False):
+    def __init__(self, rules: list[Rule], now: datetime, config: Config | None = None, strict: bool = False):
         self.rules, self.now, self.strict = rules, now, strict
-        self.settings = settings or {}
+        self.config = config or Config()
         self._by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             for kind in rule.kinds:
                 self._by_kind.setdefault(kind, []).append(rule)
 
-    def params(self, rule: Rule) -> dict:
-        return {**rule.params, **self.settings.get(rule.code, {}).get("params", {})}
+    def params(self, rule: Rule, node: Node) -> dict:
+        """Per node: a profile chosen by the node's tags may change the rule's thresholds."""
+        return self.config.params(rule, node)
 
     def run(self, graph: Graph) -> Iterable[Finding]:
         for node in list(graph.nodes.values()):
@@ -86,12 +88,12 @@ class Engine:
                     yield finding
 
     def check(self, rule: Rule, node: Node, graph: Graph) -> Finding | None:
-        params = self.params(rule)
+        params = self.params(rule, node)
         ev = Evaluation(graph, self.now, params)
         result = evaluate(rule.when, node, ev)
         if result is False or (result is None and not self.strict):
             return None
-        severity = self.settings.get(rule.code, {}).get("severity", rule.severity)
+        severity = self.config.severity(rule)
         if result and rule.escalate_when is not None:
             if evaluate(rule.escalate_when, node, Evaluation(graph, self.now, params)):
                 severity = raise_severity(severity)

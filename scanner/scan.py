@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import sources
+from .config import Config
 from .engine import Engine
 from .findings import ScanResult
 from .paths import relative_uri, repo_root
@@ -20,13 +21,13 @@ class Options:
     excludes: tuple[str, ...] = ()
     strict: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    settings: dict = field(default_factory=dict)      # per-rule params and severity overrides
+    config: Config = field(default_factory=Config)   # the policy: params, profiles, severities
     root: Path | None = None                          # repository root; found above the first path if None
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result = ScanResult(rules=rules)
-    engine = Engine(rules, options.now, options.settings, options.strict)
+    engine = Engine(rules, options.now, options.config, options.strict)
     root = options.root or repo_root(paths[0] if paths else None)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
