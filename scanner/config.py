@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -75,13 +75,14 @@ class Config:
                 params.update(profile.params[rule.code])
         return params
 
-    def severity(self, rule: Rule) -> str:
-        return self.severities.get(rule.code, rule.severity)
-
     def choose(self, rules: list[Rule], select: list[str], ignore: list[str]) -> list[Rule]:
-        """Command-line --select/--ignore replace the file's; a disabled rule runs only if --select names it."""
+        """The rules to run, with the file's severities (so SARIF rule descriptors agree with findings).
+
+        Command-line --select/--ignore replace the file's; a disabled rule runs only if --select names it.
+        """
         chosen = select_rules(rules, select or list(self.select), ignore or list(self.ignore))
-        return [r for r in chosen if r.code not in self.disabled or r.code in select or r.name in select]
+        return [replace(r, severity=self.severities.get(r.code, r.severity)) for r in chosen
+                if r.code not in self.disabled or r.code in select or r.name in select]
 
 
 # -- schema ------------------------------------------------------------------------------------

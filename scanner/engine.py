@@ -93,7 +93,7 @@ class Engine:
         result = evaluate(rule.when, node, ev)
         if result is False or (result is None and not self.strict):
             return None
-        severity = self.config.severity(rule)
+        severity = rule.severity
         if result and rule.escalate_when is not None:
             if evaluate(rule.escalate_when, node, Evaluation(graph, self.now, params)):
                 severity = raise_severity(severity)

@@ -132,6 +132,10 @@ def test_severity_override_and_disabled_rule(keys, run_cli):
     findings = json.loads(out)["findings"]
     assert {(f["code"], f["resource"], f["severity"]) for f in findings if f["code"] in ("CW102", "CW107")} == {
         ("CW102", r, "critical") for r in ("Plain", "Internal", "Tagged", "UnknownPurpose", "K")}
+    # The SARIF rule descriptor carries the configured severity too, so GitHub ranks the alert by it.
+    _, out, _ = run_cli("scan", keys / "infra", "--select", "CW102", "-o", "sarif")
+    (descriptor,) = json.loads(out)["runs"][0]["tool"]["driver"]["rules"]
+    assert descriptor["properties"]["security-severity"] == "9.5"
     # Naming a disabled rule in --select runs it.
     _, out, _ = run_cli("scan", keys / "infra", "--select", "CW107", "-o", "json")
     assert found(out) == {("CW107", "K")}
