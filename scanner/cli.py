@@ -1,7 +1,7 @@
 """Command line: `certwarden scan`, `certwarden rules`, `certwarden --version`.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, or no input could
-be read at all.
+be read at all. Suppressed findings and findings in the --baseline never fail a run.
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from . import __version__
+from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
-from .report import json_report, sarif, text
+from .report import json_report, junit, markdown, sarif, text
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "junit", "markdown")
 
 
 class UsageError(Exception):
@@ -53,30 +53,47 @@ def _now(value: str | None) -> datetime:
 
 
 def _color(stream) -> bool:
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    # no-color.org: NO_COLOR set to anything but the empty string turns colour off.
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
-def cmd_scan(args) -> int:
-    outputs = _outputs(args.output)
+def _scan(args, outputs=()):
     paths = args.paths or ["."]
     all_rules = load_rules(args.rules_dir)
     # Command-line flags win over the config file's settings of the same name.
     config = Config() if args.no_config else load_config(args.config, paths, all_rules)
     rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
     excludes = args.exclude if args.exclude is not None else config.exclude
-    options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config)
-    fail_on = args.fail_on or config.fail_on or "low"
+    options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config,
+                      catalog=tuple(all_rules))
     result = scan(paths, rules, options)
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
             print(f"certwarden: {err}", file=sys.stderr)
+    return result, args.fail_on or config.fail_on or "low"
+
+
+def _render(fmt: str, result, args, to_terminal: bool) -> str:
+    if fmt == "text":
+        return text.render(result, color=to_terminal and _color(sys.stdout), quiet=args.quiet,
+                           show_suppressed=args.show_suppressed)
+    if fmt == "sarif":
+        return sarif.render(result, category=args.sarif_category)
+    return {"json": json_report, "junit": junit, "markdown": markdown}[fmt].render(result)
+
+
+def cmd_scan(args) -> int:
+    outputs = _outputs(args.output)
+    result, fail_on = _scan(args, outputs)
+    try:
+        if args.baseline:
+            baseline.apply(result, args.baseline)
+        if args.diff_base:
+            result.findings = diffbase.apply(result.findings, args.diff_base)
+    except (baseline.BaselineError, diffbase.DiffError) as exc:
+        raise UsageError(str(exc)) from None
     for fmt, path in outputs:
-        if fmt == "text":
-            body = text.render(result, color=path is None and _color(sys.stdout), quiet=args.quiet)
-        elif fmt == "json":
-            body = json_report.render(result)
-        else:
-            body = sarif.render(result)
+        body = _render(fmt, result, args, to_terminal=path is None)
         if path is None:
             sys.stdout.write(body)
         else:
@@ -89,6 +106,17 @@ def cmd_scan(args) -> int:
     threshold = SEVERITY_ORDER[fail_on]
     failing = [f for f in result.findings if not f.suppressed and SEVERITY_ORDER[f.severity] >= threshold]
     return 1 if failing else 0
+
+
+def cmd_baseline_create(args) -> int:
+    result, _ = _scan(args)
+    if result.scanned == 0 and result.errors:
+        return 2
+    with open(args.file, "w", encoding="utf-8") as fh:
+        fh.write(baseline.render(result))
+    kept = sum(1 for f in result.findings if not f.suppressed)
+    print(f"certwarden: baseline {args.file}: {kept} finding{'s' * (kept != 1)} recorded", file=sys.stderr)
+    return 0
 
 
 def cmd_rules(args) -> int:
@@ -111,29 +139,46 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("scan", help="scan CloudFormation templates (files or directories)")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    _input_options(p)
     p.add_argument("-o", "--output", action="append", metavar="FORMAT[=PATH]",
                    help=f"output format, repeatable: {', '.join(FORMATS)} (default text to stdout)")
-    p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
-    p.add_argument("--select", action="append", metavar="CODE,...", help="only these rules (codes or names)")
-    p.add_argument("--ignore", action="append", metavar="CODE,...", help="skip these rules (codes or names)")
     p.add_argument("--fail-on", choices=(*reversed(SEVERITIES), "none"),
                    help="lowest severity that makes the exit code 1 (default: the config's fail_on, else low)")
-    p.add_argument("--strict", action="store_true", help="report values that could not be resolved")
-    p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="add your own rule files")
-    p.add_argument("--now", metavar="DATE", help="evaluate time-dependent rules as of this date")
-    cfg = p.add_mutually_exclusive_group()
-    cfg.add_argument("--config", metavar="FILE", help="policy file (default: .certwarden.yaml, .certwarden.yml "
-                     "or [tool.certwarden] in pyproject.toml, found upward from the first PATH)")
-    cfg.add_argument("--no-config", action="store_true", help="ignore configuration files")
     p.add_argument("-q", "--quiet", action="store_true", help="text output: one line per finding, no summary when clean")
+    p.add_argument("--show-suppressed", action="store_true", help="text output: list suppressed findings too")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
+    p.add_argument("--diff-base", metavar="REV", help="report only findings on lines changed since this git revision")
+    p.add_argument("--sarif-category", default="certwarden", metavar="NAME",
+                   help="SARIF automationDetails.id: one per analysis uploaded for the same commit")
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("baseline", help="accept today's findings: later scans report only new ones")
+    bsub = p.add_subparsers(dest="baseline_command", required=True)
+    p = bsub.add_parser("create", help="record the current findings in FILE")
+    p.add_argument("file", metavar="FILE")
+    _input_options(p)
+    p.set_defaults(func=cmd_baseline_create, fail_on=None)
 
     p = sub.add_parser("rules", help="list the rule catalog")
     p.add_argument("-o", "--output", choices=("text", "json"), default="text")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
     p.set_defaults(func=cmd_rules)
     return parser
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    """What to scan and with which rules: shared by `scan` and `baseline create`."""
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
+    p.add_argument("--select", action="append", metavar="CODE,...", help="only these rules (codes or names)")
+    p.add_argument("--ignore", action="append", metavar="CODE,...", help="skip these rules (codes or names)")
+    p.add_argument("--strict", action="store_true", help="report values that could not be resolved")
+    p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="add your own rule files")
+    p.add_argument("--now", metavar="DATE", help="evaluate time-dependent rules (and suppression dates) as of this date")
+    cfg = p.add_mutually_exclusive_group()
+    cfg.add_argument("--config", metavar="FILE", help="policy file (default: .certwarden.yaml, .certwarden.yml "
+                     "or [tool.certwarden] in pyproject.toml, found upward from the first PATH)")
+    cfg.add_argument("--no-config", action="store_true", help="ignore configuration files")
 
 
 def main(argv: list[str] | None = None) -> int:

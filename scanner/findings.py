@@ -58,3 +58,4 @@ class ScanResult:
     notices: list[str] = field(default_factory=list)   # informational, e.g. remote modules not scanned
     scanned: int = 0              # units (files, modules, regions) read successfully
     rules: list = field(default_factory=list)
+    baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out

@@ -44,6 +44,7 @@ class Where:
     arn: str | None = None           # live
     region: str | None = None        # live
     account: str | None = None       # live
+    end_line: int = 0                # last line of the block, on a resource's own Where (0: unknown)
 
     def at(self, line: int, column: int, path: tuple = ()) -> "Where":
         return Where(self.file, line, column, path, self.resource, self.arn, self.region, self.account)
@@ -93,6 +94,9 @@ class Graph:
     source: str
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    # Every resource block of the unit by name, helpers folded into others included, with its
+    # extent (Where.line..end_line): what an inline suppression comment applies to.
+    blocks: dict[str, Where] = field(default_factory=dict)
 
     def add(self, node: Node) -> Node:
         self.nodes[node.id] = node

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import sources
+from . import sources, suppressions
 from .config import Config
 from .engine import Engine
 from .findings import ScanResult
@@ -23,6 +23,19 @@ class Options:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     config: Config = field(default_factory=Config)   # the policy: params, profiles, severities
     root: Path | None = None                          # repository root; found above the first path if None
+    catalog: tuple = ()       # every rule a suppression may name (default: the rules run)
+
+
+def run_unit(graph, engine: Engine, result: ScanResult, known: dict[str, str], options: Options, root: Path) -> None:
+    """Every source's unit goes through here: rules, then the suppressions written in it."""
+    result.scanned += 1
+    findings = list(engine.run(graph))
+    for finding in findings:
+        finding.path_key = relative_uri(finding.where.file, root) if finding.where.file else ""
+    problems, notices = suppressions.apply(graph, findings, known, options.now.date())
+    result.errors.extend(problems)
+    result.notices.extend(notices)
+    result.findings.extend(findings)
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
@@ -32,13 +45,11 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
     explicit = {p for p in paths}
+    known = {key: r.code for r in (options.catalog or rules) for key in (r.code, r.name)}
     for path in found.files:
         graphs, errors = sources.read_file(path, explicit=path in explicit)
         result.errors.extend(errors)
         for graph in graphs:
-            result.scanned += 1
-            for finding in engine.run(graph):
-                finding.path_key = relative_uri(finding.where.file, root) if finding.where.file else ""
-                result.findings.append(finding)
+            run_unit(graph, engine, result, known, options, root)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
     return result

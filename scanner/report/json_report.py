@@ -38,4 +38,6 @@ def render(result: ScanResult, root=None) -> str:
                    for e in result.errors],
         "notices": result.notices,
     }
+    if result.baseline:   # only when --baseline was given, so other documents keep their shape
+        doc["summary"]["baselined"] = result.baseline["matched"]
     return json.dumps(doc, indent=2) + "\n"

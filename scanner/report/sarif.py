@@ -65,7 +65,7 @@ def _location(f: Finding, root) -> dict:
     return loc
 
 
-def _result(f: Finding, index: int, root) -> dict:
+def _result(f: Finding, index: int, root, baselined: bool = False) -> dict:
     level = "note" if f.review or f.severity == "info" else LEVELS[f.severity]
     res = {
         "ruleId": f.code,
@@ -79,6 +79,8 @@ def _result(f: Finding, index: int, root) -> dict:
     }
     if f.review:
         res["kind"] = "review"
+    if baselined:   # compared with a baseline: everything still reported is new
+        res["baselineState"] = "new"
     if f.suppressions:
         res["suppressions"] = [{"kind": s.get("kind", "inSource"), "justification": s.get("justification", "")}
                                for s in f.suppressions]
@@ -106,7 +108,7 @@ def render(result: ScanResult, root=None, category: str = "certwarden") -> str:
         "automationDetails": {"id": category.rstrip("/") + "/"},
         "originalUriBaseIds": {"SRCROOT": {"uri": root.as_uri() + "/"}},
         "invocations": [{"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}],
-        "results": [_result(f, index[f.code], root) for f in result.findings if f.code in index],
+        "results": [_result(f, index[f.code], root, result.baseline is not None) for f in result.findings if f.code in index],
         "columnKind": "unicodeCodePoints",
     }
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"

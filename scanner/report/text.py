@@ -23,7 +23,7 @@ def render(result: ScanResult, color: bool = False, show_suppressed: bool = Fals
             lines.append(file)
         for f in group:
             pos = f"{f.where.line}:{f.where.column}" if f.where.line else (f.where.region or "-")
-            mark = " (suppressed)" if f.suppressed else " (review)" if f.review else ""
+            mark = f" (suppressed: {f.suppressions[0].get('justification', '')})" if f.suppressed else " (review)" if f.review else ""
             if quiet:
                 lines.append(f"{file}:{pos}: {f.code} {f.message}{mark}")
             else:
@@ -42,6 +42,8 @@ def render(result: ScanResult, color: bool = False, show_suppressed: bool = Fals
     suppressed = len(result.findings) - len(active)
     if suppressed:
         summary += f", {suppressed} suppressed"
+    if result.baseline and result.baseline["matched"]:
+        summary += f", {result.baseline['matched']} in baseline"
     if result.errors:
         summary += f", {len(result.errors)} error{'s' * (len(result.errors) != 1)}"
     if not quiet or active or result.errors:

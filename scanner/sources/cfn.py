@@ -69,7 +69,7 @@ class Resource:
         props = body.get("Properties")
         self.props = props if isinstance(props, dict) else PosDict()
         line, col = tpl.resources.pos.get(name, (0, 0)) if hasattr(tpl.resources, "pos") else (0, 0)
-        self.where = Where(tpl.file, line, col, ("Resources", name))
+        self.where = Where(tpl.file, line, col, ("Resources", name), end_line=getattr(body, "end_line", 0))
         self.node = Node(id=name, kind="", name=name, source="cfn", where=self.where, type=body.get("Type", ""))
 
     def spot(self, *path) -> Where:
@@ -125,6 +125,7 @@ class Template:
                 continue
             res = Resource(self, str(name), body)
             self.by_name[res.name] = res
+            self.graph.blocks[res.name] = res.where
             handler = NODE_TYPES.get(res.node.type)
             if handler:
                 res.node.kind = handler[0]

@@ -54,7 +54,14 @@ def _inside(path: str, root: str) -> bool:
 def _add(found: Found, path: str, explicit: bool) -> None:
     ext = os.path.splitext(path)[1].lower()
     if ext in TF_EXTS:
-        found.tf_dirs.setdefault(os.path.dirname(path) or ".", []).append(path)
+        module = os.path.dirname(path) or "."
+        if explicit:
+            # A Terraform module is read whole: a changed file (as pre-commit passes it) brings
+            # the other .tf files of its directory along.
+            siblings = (os.path.join(os.path.dirname(path), n) for n in sorted(os.listdir(module)) if n.endswith(".tf"))
+            found.tf_dirs[module] = [p for p in siblings if os.path.isfile(p)]
+        else:
+            found.tf_dirs.setdefault(module, []).append(path)
     elif explicit or ext in CFN_EXTS or ext in PEM_EXTS or ext in TFVARS_EXTS:
         if ext not in TFVARS_EXTS:   # tfvars are read with their module
             found.files.append(path)

@@ -31,13 +31,13 @@ class LoadError(Exception):
 class PosDict(dict):
     """A mapping that remembers where each key was written: pos[key] = (line, col), 1-based."""
 
-    __slots__ = ("pos", "line", "column")
+    __slots__ = ("pos", "line", "column", "end_line")
 
 
 class PosList(list):
     """A sequence that remembers where each item was written: pos[i] = (line, col)."""
 
-    __slots__ = ("pos", "line", "column")
+    __slots__ = ("pos", "line", "column", "end_line")
 
 
 _FLOW = bytes.maketrans(b"", b"")
@@ -103,6 +103,16 @@ def _measure(root: yaml.Node) -> None:
         sizes[key] = total
 
 
+def _last_line(node: yaml.Node) -> int:
+    """The last line holding content of node (1-based). A block collection's end mark lies at
+    the next token, past any trailing comments, so it is found through its last child."""
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
+        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+    end = node.end_mark
+    # A block scalar (| or >) ends at column 0 of the line after its text.
+    return end.line if end.column == 0 and end.line > node.start_mark.line else end.line + 1
+
+
 def _build(node: yaml.Node, depth: int = 0):
     if depth > MAX_DEPTH:
         raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
@@ -132,6 +142,7 @@ def _build(node: yaml.Node, depth: int = 0):
             out[key] = _build(vnode, depth + 1)
             out.pos[key] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
     out.line, out.column = node.start_mark.line + 1, node.start_mark.column + 1
+    out.end_line = _last_line(node)
     if tag.startswith("!") and tag not in (_MAP, _SEQ):
         return _intrinsic(tag, out)
     return out

@@ -1,0 +1,86 @@
+"""The pre-commit hook, installed by the real pre-commit tool from this checkout."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+from gitrepo import ENV, commit_all, git, init
+
+pytest.importorskip("pre_commit", reason="pre-commit is in the test extra: pip install -e '.[test]'")
+
+BAD = (FIXTURES / "CW101" / "cfn_fail.yaml").read_text()
+GOOD = (FIXTURES / "CW101" / "cfn_pass.yaml").read_text()
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory):
+    """This working tree (committed or not) as a repository pre-commit can clone, and a
+    pre-commit home shared by the session so the hook's virtualenv is built once."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").stdout.split("\0")
+    repo = init(tmp_path_factory.mktemp("hook") / "certwarden")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    return repo, commit_all(repo, "snapshot"), tmp_path_factory.mktemp("pre-commit-home")
+
+
+def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
+    source, rev, home = hook_repo
+    env = {**ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
+    repo = init(tmp_path / "project")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: certwarden\n    args: [--select, CW101]\n")
+    (repo / "README.md").write_text("not scanned\n")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    commit_all(repo, "config")
+
+    (repo / "stack.template").write_text(BAD)
+    git(repo, "add", "stack.template")
+    blocked = subprocess.run(["git", "commit", "-m", "bad"], cwd=repo, env=env, capture_output=True, text=True)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    assert "certwarden (AWS key and certificate management)" in output and "Failed" in output
+    assert "stack.template" in output
+    assert "4:3      high     CW101 kms-rotation-disabled  NoRotation" in output
+    assert "3 findings (3 high) in 1 file; 1 scanned" in output
+    assert git(repo, "log", "--format=%s").stdout.split() == ["config"], "the commit was blocked"
+
+    (repo / "stack.template").write_text(GOOD)
+    git(repo, "add", "stack.template")
+    passed = subprocess.run(["git", "commit", "-m", "good"], cwd=repo, env=env, capture_output=True, text=True)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    output = passed.stdout + passed.stderr
+    assert "certwarden (AWS key and certificate management)" in output and "Passed" in output
+    assert git(repo, "log", "--format=%s").stdout.split() == ["good", "config"]
+
+
+def test_hook_manifest_covers_every_source():
+    import re
+
+    import yaml
+    hook, = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["id"], hook["entry"], hook["pass_filenames"], hook["require_serial"]) == (
+        "certwarden", "certwarden scan", True, True)
+    pattern = re.compile(hook["files"])
+    for name in ("a.yaml", "b.yml", "c.json", "d.template", "e.cfn", "mod/main.tf", "ca.pem", "x.crt"):
+        assert pattern.search(name), name
+    for name in ("README.md", "main.py", "terraform.tfstate", "template.txt"):
+        assert not pattern.search(name), name
+
+
+def test_a_changed_tf_file_brings_its_module(tmp_path, monkeypatch):
+    """pre-commit passes only the changed .tf file; discovery hands the whole module on."""
+    from scanner.sources.files import discover
+    (tmp_path / "mod").mkdir()
+    for name in ("main.tf", "keys.tf", "vars.tf", "notes.md"):
+        (tmp_path / "mod" / name).write_text("")
+    monkeypatch.chdir(tmp_path)
+    found = discover(["mod/keys.tf", "mod/vars.tf"])
+    assert found.tf_dirs == {"mod": ["mod/keys.tf", "mod/main.tf", "mod/vars.tf"]}
+    assert found.files == []
