@@ -24,12 +24,13 @@ from datetime import date
 from .findings import Finding, InputError
 from .model import Graph, Where
 from .sources.files import ReadError, read_bytes
-from .sources.loader import LoadError, load
+from .sources.loader import LoadError, load_all
 
 MARKER = b"certwarden"
 # The comment must start the line or follow whitespace: a '#' inside a YAML word is no comment.
 _COMMENT = re.compile(r"(?:^|\s)(?:#|//)\s*certwarden:ignore\b(?P<args>.*)$")
 _KEY = re.compile(r"\b(reason|until)=")
+ALL_LINES = range(1, 1 << 30)
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,10 @@ def _target(line: int, blocks: list[tuple[str, Where]], own_line: bool) -> str |
     return max(holding)[1] if holding else None
 
 
-def _comments(file: str, text: str, blocks: list[tuple[str, Where]]) -> list[Directive]:
+def _comments(file: str, text: str, blocks: list[tuple[str, Where]], lines: range) -> list[Directive]:
     out = []
     for no, line in enumerate(text.splitlines(), 1):
-        m = _COMMENT.search(line)
+        m = _COMMENT.search(line) if no in lines else None
         if m:
             codes, reason, until = _parse_args(m.group("args"))
             own_line = not line[:m.start()].strip()
@@ -75,12 +76,25 @@ def _comments(file: str, text: str, blocks: list[tuple[str, Where]]) -> list[Dir
     return out
 
 
-def _metadata(file: str, data: bytes) -> list[Directive]:
-    """CloudFormation `Metadata.certwarden.ignore` entries of every resource."""
+def _own_document(data: bytes, blocks: list[tuple[str, Where]]) -> tuple[dict | None, range]:
+    """The template (of a YAML stream's several) holding these blocks, and its lines."""
     try:
-        doc = load(data)
+        docs = load_all(data)
     except LoadError:
-        return []   # the adapter read it, so this cannot happen short of a race; nothing to apply
+        return None, range(0)   # the adapter read it, so only a race gets here; nothing to apply
+    first = min(w.line for _, w in blocks)
+    start = 1
+    for i, doc in enumerate(docs):
+        # A document runs to the end of its content; the last one to the end of the file.
+        end = ALL_LINES.stop - 1 if i == len(docs) - 1 else getattr(doc, "end_line", 0)
+        if first <= end:
+            return (doc if isinstance(doc, dict) else None), range(start, end + 1)
+        start = end + 1
+    return None, range(0)
+
+
+def _metadata(file: str, doc: dict | None) -> list[Directive]:
+    """CloudFormation `Metadata.certwarden.ignore` entries of every resource."""
     resources = doc.get("Resources") if isinstance(doc, dict) else None
     out = []
     for name, body in (resources or {}).items():
@@ -115,10 +129,12 @@ def collect(graph: Graph) -> list[Directive]:
             continue
         if MARKER not in data:   # the common case: no parse, no line scan
             continue
-        out += _comments(file, data.decode("utf-8", "replace"), file_blocks)
-        if graph.source == "cfn":
-            out += _metadata(file, data)
-    return out
+        lines = ALL_LINES
+        if graph.source == "cfn":   # one file may hold several templates, each a unit of its own
+            doc, lines = _own_document(data, file_blocks)
+            out += _metadata(file, doc)
+        out += _comments(file, data.decode("utf-8", "replace"), file_blocks, lines)
+    return sorted(out, key=lambda d: (d.file, d.line))
 
 
 def apply(graph: Graph, findings: list[Finding], known: dict[str, str], today: date

@@ -163,3 +163,21 @@ def test_hcl_slash_comments_and_several_codes(tmp_path):
     known = {"CW101": "CW101", "kms-rotation-disabled": "CW101", "CW102": "CW102"}
     assert suppressions.apply(graph, [f], known, date(2026, 1, 1)) == ([], [])
     assert f.suppressions == [{"kind": "inSource", "justification": "both accepted", "until": "2030-01-01"}]
+
+
+def test_each_template_of_a_yaml_stream_keeps_its_own_suppressions(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n"
+                    "  # certwarden:ignore CW101 reason=first stream document\n"
+                    "  K:\n    Type: AWS::KMS::Key\n"
+                    "---\n"
+                    "# certwarden:ignore CW101 reason=not above any resource\n"
+                    "Resources:\n"
+                    "  K:\n    Type: AWS::KMS::Key\n"
+                    "    Metadata: {certwarden: {ignore: [{code: CW101}]}}\n")
+    result = run(path)
+    assert outcome(result) == [("CW101", "K", 3, ["first stream document"]), ("CW101", "K", 8, [])]
+    assert [str(e) for e in result.errors] == [
+        f"{path}:6: suppression is neither inside nor just above a resource; not applied",
+        f"{path}:10: suppression without reason=...; not applied",
+    ]
