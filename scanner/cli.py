@@ -65,11 +65,13 @@ def _scan(args, outputs=()):
     rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
     excludes = args.exclude if args.exclude is not None else config.exclude
     options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config,
-                      catalog=tuple(all_rules))
+                      catalog=tuple(all_rules), var_files=tuple(args.var_file or ()))
     result = scan(paths, rules, options)
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
             print(f"certwarden: {err}", file=sys.stderr)
+    for notice in result.notices:
+        print(f"certwarden: note: {notice}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low"
 
 
@@ -138,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"certwarden {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("scan", help="scan CloudFormation templates (files or directories)")
+    p = sub.add_parser("scan", help="scan CloudFormation templates, Terraform modules and plans (files or directories)")
     _input_options(p)
     p.add_argument("-o", "--output", action="append", metavar="FORMAT[=PATH]",
                    help=f"output format, repeatable: {', '.join(FORMATS)} (default text to stdout)")
@@ -175,6 +177,8 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="report values that could not be resolved")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="add your own rule files")
     p.add_argument("--now", metavar="DATE", help="evaluate time-dependent rules (and suppression dates) as of this date")
+    p.add_argument("--var-file", action="append", metavar="FILE",
+                   help="Terraform variables file (.tfvars or .tfvars.json) for every module scanned, repeatable")
     cfg = p.add_mutually_exclusive_group()
     cfg.add_argument("--config", metavar="FILE", help="policy file (default: .certwarden.yaml, .certwarden.yml "
                      "or [tool.certwarden] in pyproject.toml, found upward from the first PATH)")

@@ -39,6 +39,7 @@ KINDS: dict[str, dict[str, Any]] = {
         "status": None, "in_use_by": None, "renewal_status": None, "renewal_eligibility": None,
         "key_algorithm": None, "key_bits": None, "signature_hash": None,
         "not_before": None, "not_after": None, "tags": {},
+        "certificate_pem": None,              # imported body as written (Terraform certificate_body)
     },
     "certificate": {                          # parsed X.509 material
         "key_algorithm": None,                # RSA | EC | DSA | Ed25519 | Ed448
@@ -50,6 +51,7 @@ KINDS: dict[str, dict[str, Any]] = {
     "iam_server_certificate": {
         "key_algorithm": None, "key_bits": None, "signature_hash": None,
         "not_before": None, "not_after": None,
+        "certificate_pem": None,              # body as written, parsed by the PEM adapter
     },
     "pca_authority": {
         "ca_type": "ROOT",                    # ROOT | SUBORDINATE (CloudFormation requires it)

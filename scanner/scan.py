@@ -24,6 +24,7 @@ class Options:
     config: Config = field(default_factory=Config)   # the policy: params, profiles, severities
     root: Path | None = None                          # repository root; found above the first path if None
     catalog: tuple = ()       # every rule a suppression may name (default: the rules run)
+    var_files: tuple[str, ...] = ()                   # Terraform --var-file, for every root module
 
 
 def run_unit(graph, engine: Engine, result: ScanResult, known: dict[str, str], options: Options, root: Path) -> None:
@@ -49,6 +50,12 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     for path in found.files:
         graphs, errors = sources.read_file(path, explicit=path in explicit)
         result.errors.extend(errors)
+        for graph in graphs:
+            run_unit(graph, engine, result, known, options, root)
+    for directory, files in found.tf_dirs.items():
+        graphs, errors, notices = sources.read_module(directory, files, options.var_files)
+        result.errors.extend(errors)
+        result.notices.extend(notices)
         for graph in graphs:
             run_unit(graph, engine, result, known, options, root)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))

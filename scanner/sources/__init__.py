@@ -10,9 +10,9 @@ import os
 
 from ..findings import InputError
 from ..model import Graph
-from . import cfn
+from . import cfn, terraform, tfplan
 from .files import CFN_EXTS, ReadError, as_utf8, is_binary, read_bytes
-from .loader import LoadError, load_all
+from .loader import LoadError, load, load_all
 
 # Extensions a template-looking file is reported under when it cannot be read. Other
 # extensions (.txt, none) are sniffed quietly: an unreadable one is simply not a template.
@@ -51,6 +51,8 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
         data = as_utf8(data)
     except ReadError as exc:
         return [], ([InputError(path, str(exc))] if reportable else [])
+    if b'"planned_values"' in data and b'"format_version"' in data:
+        return _read_plan(path, data)
     if b"Resources" not in data:
         return [], []   # cheap pre-filter: cannot be a CloudFormation template
     try:
@@ -62,3 +64,23 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
         return [cfn.build(path, doc) for doc in docs if cfn.looks_like_template(doc)], []
     except RecursionError:
         return [], [InputError(path, "nesting too deep")]
+
+
+def _read_plan(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
+    """A Terraform plan in JSON (terraform show -json), recognized by its content."""
+    try:
+        doc = load(data)
+    except LoadError as exc:
+        return [], [InputError(path, str(exc), exc.line)]
+    if not tfplan.looks_like_plan(doc):
+        return [], []
+    try:
+        return [tfplan.build(path, doc)], []
+    except RecursionError:
+        return [], [InputError(path, "nesting too deep")]
+
+
+def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = ()) \
+        -> tuple[list[Graph], list[InputError], list[str]]:
+    """Read one Terraform module directory: graphs, errors, notices (remote modules)."""
+    return terraform.read_module(directory, files, var_files)

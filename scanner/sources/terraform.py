@@ -1,0 +1,335 @@
+"""Terraform modules (every .tf file of a directory) into the normalized graph.
+
+Variables take, lowest first: their default, terraform.tfvars, *.auto.tfvars (by name), then
+--var-file files; a variable with none of these is Unresolved and never yields a finding.
+Local modules are followed with the inputs their call gives them (to MAX_MODULE_DEPTH); a
+remote module is noted as not scanned. A resource with count or for_each is read once, as
+`type.name[*]`; one whose count is known to be 0 (or for_each empty) does not exist.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..findings import InputError
+from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
+from .files import ReadError, as_utf8, is_binary, read_bytes
+from .loader import PosDict, PosList
+from .tf_eval import Context, Evaluator, Ref, unknown
+from .tf_hcl import Block, HclError, parse
+from .tf_resources import Builder, Record
+
+MAX_MODULE_DEPTH = 5
+_META = {"count", "for_each", "depends_on", "provider", "providers", "source", "version"}
+
+
+class Report:
+    """What one read of a module directory found besides resources."""
+
+    def __init__(self):
+        self.errors: list[InputError] = []
+        self.notices: list[str] = []
+
+
+def _read_hcl(path: str, report: Report) -> Block | None:
+    try:
+        data = read_bytes(path)
+        if is_binary(data):
+            raise ReadError("binary file, not Terraform")
+        return parse(as_utf8(data).decode("utf-8"), path)
+    except ReadError as exc:
+        report.errors.append(InputError(path, str(exc)))
+    except HclError as exc:
+        report.errors.append(InputError(path, str(exc), exc.line))
+    return None
+
+
+def read_var_file(path: str, report: Report) -> dict:
+    """Values of a .tfvars (HCL) or .tfvars.json file."""
+    if path.endswith(".json"):
+        try:
+            doc = json.loads(as_utf8(read_bytes(path)))
+        except (ReadError, ValueError) as exc:
+            report.errors.append(InputError(path, f"invalid variables file: {str(exc).splitlines()[0]}"))
+            return {}
+        return doc if isinstance(doc, dict) else {}
+    root = _read_hcl(path, report)
+    if root is None:
+        return {}
+    ev = Evaluator(Context())
+    return {name: ev.eval(a.expr) for name, a in root.attrs.items()}
+
+
+class Module(Context):
+    def __init__(self, directory: str, files: list[str], report: Report, graph_records: list,
+                 prefix: str = "", inputs: dict | None = None, depth: int = 0, chain: tuple = ()):
+        self.dir, self.report, self.records = directory, report, graph_records
+        self.prefix, self.inputs, self.depth = prefix, inputs, depth
+        self.chain = chain + (os.path.realpath(directory),)
+        self.ev = Evaluator(self)
+        self.variables: dict[str, Block] = {}
+        self.locals: dict[str, Any] = {}
+        self.resources: dict[tuple, Block] = {}
+        self.data_blocks: dict[tuple, Block] = {}
+        self.calls: dict[str, Block] = {}
+        self.outputs: dict[str, Block] = {}
+        self.children: dict[str, Module | None] = {}
+        self.values: dict[str, Any] = {}
+        self._cache: dict[tuple, Any] = {}
+        for path in sorted(files):
+            root = _read_hcl(path, report)
+            if root is not None:
+                self._collect(root)
+
+    def _collect(self, root: Block) -> None:
+        for b in root.blocks:
+            labels = b.labels
+            if b.type == "variable" and labels:
+                self.variables[labels[0]] = b
+            elif b.type == "locals":
+                self.locals.update(b.attrs)
+            elif b.type == "resource" and len(labels) >= 2:
+                self.resources[(labels[0], labels[1])] = b
+            elif b.type == "data" and len(labels) >= 2:
+                self.data_blocks[(labels[0], labels[1])] = b
+            elif b.type == "module" and labels:
+                self.calls[labels[0]] = b
+            elif b.type == "output" and labels:
+                self.outputs[labels[0]] = b
+
+    # -- Context: what names mean ---------------------------------------------------------
+    def var(self, name: str) -> Any:
+        if name in self.values:
+            return self.values[name]
+        block = self.variables.get(name)
+        if block is None:
+            return unknown(f"variable {name} is not declared")
+        if block.attr("default") is not None:
+            return self._once(("var", name), lambda: Evaluator(Context()).eval(block.attr("default").expr))
+        return unknown(f"variable {name} has no value")
+
+    def local(self, name: str) -> Any:
+        a = self.locals.get(name)
+        if a is None:
+            return unknown(f"local {name} is not defined")
+        return self._once(("local", name), lambda: self.ev.eval(a.expr))
+
+    def resource(self, type_: str, name: str) -> Ref | None:
+        if (type_, name) in self.resources:
+            return Ref(f"{self.prefix}{type_}.{name}")
+        return None
+
+    def data(self, type_: str, name: str, attr: str | None) -> Any:
+        if type_ == "aws_caller_identity" and attr == "account_id":
+            return SELF_ACCOUNT
+        if type_ == "aws_partition" and attr == "partition":
+            return "aws"
+        block = self.data_blocks.get((type_, name))
+        if type_ == "aws_iam_policy_document" and block is not None and attr in ("json", "minified_json"):
+            return self._once(("data", name), lambda: self._policy_document(block))
+        return unknown(f"data.{type_}.{name}.{attr} is read at plan time")
+
+    def module_output(self, name: str, output: str) -> Any:
+        child = self.child(name)
+        if child is None or output not in child.outputs or child.outputs[output].attr("value") is None:
+            return unknown(f"module.{name}.{output} is not known")
+        return child._once(("output", output), lambda: child.ev.eval(child.outputs[output].attr("value").expr))
+
+    def _once(self, key: tuple, compute):
+        """Evaluate once; a value that refers back to itself is Unresolved."""
+        if key not in self._cache:
+            self._cache[key] = unknown(f"{key[0]} {key[1]} refers to itself")
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    # -- blocks to values -----------------------------------------------------------------
+    def block_values(self, block: Block, scope: dict | None = None) -> PosDict:
+        """Attributes evaluated, nested blocks as lists of mappings (the shape of plan JSON)."""
+        out = PosDict()
+        out.pos = {}
+        for name, a in block.attrs.items():
+            out[name] = self.ev.eval(a.expr, scope)
+            out.pos[name] = (a.line, a.column)
+        for b in block.blocks:
+            if b.type == "dynamic" and b.labels:
+                self._dynamic(b, out, scope)
+                continue
+            self._append(out, b.type, self.block_values(b, scope), (b.line, b.column))
+        return out
+
+    @staticmethod
+    def _append(out: PosDict, name: str, value, pos: tuple) -> None:
+        if not isinstance(out.get(name), PosList):
+            out[name] = PosList()
+            out[name].pos = []
+            out.pos.setdefault(name, pos)
+        out[name].append(value)
+        out[name].pos.append(pos)
+
+    def _dynamic(self, b: Block, out: PosDict, scope: dict | None) -> None:
+        name = b.labels[0]
+        content = next(iter(b.children("content")), None)
+        coll = self.ev.eval(b.attr("for_each").expr, scope) if b.attr("for_each") else unknown("no for_each")
+        it = self.ev.eval(b.attr("iterator").expr) if b.attr("iterator") else name
+        it = it if isinstance(it, str) else name
+        if content is None:
+            return
+        if isinstance(coll, (dict, list)) and not isinstance(coll, Unresolved):
+            items = coll.items() if isinstance(coll, dict) else enumerate(coll)
+            for k, v in items:
+                inner = dict(scope or {})
+                inner[it] = {"key": k, "value": v}
+                self._append(out, name, self.block_values(content, inner), (b.line, b.column))
+        else:
+            self._append(out, name, coll if isinstance(coll, Unresolved) else unknown("dynamic block"),
+                         (b.line, b.column))
+
+    def _policy_document(self, block: Block) -> Any:
+        """data "aws_iam_policy_document" as the JSON document it renders."""
+        values = self.block_values(block)
+        statements = PosList()
+        statements.pos = []
+        for key in ("source_policy_documents", "source_json"):
+            for doc in values.get(key) or [] if key.endswith("s") else [values.get(key)] if values.get(key) else []:
+                if isinstance(doc, dict) and isinstance(doc.get("Statement"), list):
+                    statements.extend(doc["Statement"])
+                    statements.pos.extend(getattr(doc["Statement"], "pos", [(block.line, block.column)] * len(doc["Statement"])))
+                elif doc is not None:
+                    statements.append(doc if isinstance(doc, Unresolved) else unknown("source policy not known"))
+                    statements.pos.append((block.line, block.column))
+        raw = values.get("statement") or []
+        for i, st in enumerate(raw if isinstance(raw, list) else []):
+            statements.append(_statement(st) if isinstance(st, dict) else st)
+            statements.pos.append(raw.pos[i])
+        doc = PosDict(Version="2012-10-17", Statement=statements)
+        doc.pos = {"Version": (block.line, block.column), "Statement": (block.line, block.column)}
+        return doc
+
+    # -- resources and modules ------------------------------------------------------------
+    def build(self, var_overrides: dict) -> None:
+        if self.inputs is not None:
+            self.values.update(self.inputs)
+        else:
+            self.values.update(var_overrides)
+        for (type_, name), block in self.resources.items():
+            address = f"{self.prefix}{type_}.{name}"
+            display = address
+            if block.attr("count") is not None or block.attr("for_each") is not None:
+                n = self.ev.eval((block.attr("count") or block.attr("for_each")).expr)
+                if n == 0 or n == [] or n == {} or n is None:
+                    continue
+                display += "[*]"
+            self.ev.refs = set()
+            values = self.block_values(block)
+            self.records.append(Record(address, type_, display, values,
+                                       Where(block.file, block.line, block.column, ("resource", type_, name)),
+                                       set(self.ev.refs)))
+        for name in self.calls:
+            child = self.child(name)
+            if child is not None:
+                child.build({})
+
+    def child(self, name: str) -> "Module | None":
+        if name in self.children:
+            return self.children[name]
+        self.children[name] = None
+        call = self.calls[name]
+        source = self.ev.eval(call.attr("source").expr) if call.attr("source") else None
+        if not isinstance(source, str):
+            return None
+        if not source.startswith(("./", "../")):
+            self.report.notices.append(
+                f"{call.file}:{call.line}: module.{name} comes from {source!r}, a remote module, not scanned")
+            return None
+        directory = os.path.normpath(os.path.join(self.dir, source))
+        if self.depth + 1 > MAX_MODULE_DEPTH or os.path.realpath(directory) in self.chain:
+            self.report.notices.append(
+                f"{call.file}:{call.line}: module.{name} not followed (nesting deeper than {MAX_MODULE_DEPTH} or a loop)")
+            return None
+        if call.attr("count") is not None:
+            n = self.ev.eval(call.attr("count").expr)
+            if n == 0:
+                return None
+        try:
+            files = [os.path.join(directory, f) for f in sorted(os.listdir(directory)) if f.endswith(".tf")]
+        except OSError as exc:
+            self.report.errors.append(InputError(call.file, f"module.{name}: {source}: {exc.strerror}", call.line))
+            return None
+        inputs = {k: self.ev.eval(a.expr) for k, a in call.attrs.items() if k not in _META}
+        self.children[name] = Module(directory, files, self.report, self.records, f"{self.prefix}module.{name}.",
+                                     inputs, self.depth + 1, self.chain)
+        return self.children[name]
+
+
+def _statement(st: dict) -> PosDict:
+    """One statement block of aws_iam_policy_document in IAM JSON form (positions kept)."""
+    out = PosDict()
+    out.pos = {}
+    here = getattr(st, "pos", {})
+
+    def put(key, value, pos_key):
+        out[key] = value
+        out.pos[key] = here.get(pos_key, (0, 0))
+
+    put("Effect", st.get("effect", "Allow"), "effect")
+    for src, dst in (("sid", "Sid"), ("actions", "Action"), ("not_actions", "NotAction"),
+                     ("resources", "Resource"), ("not_resources", "NotResource")):
+        if src in st:
+            put(dst, st[src], src)
+    for src, dst in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+        blocks = st.get(src)
+        if isinstance(blocks, list) and blocks:
+            principal: Any = {}
+            for p in blocks:
+                if not isinstance(p, dict):
+                    principal = p if isinstance(p, Unresolved) else unknown("principal block")
+                    break
+                ptype, ids = p.get("type"), p.get("identifiers")
+                if not isinstance(ptype, str):
+                    principal = unknown("principal type not known")
+                    break
+                if ptype == "*" and isinstance(ids, list) and ids == ["*"]:
+                    principal = "*"
+                    break
+                principal.setdefault(ptype, [])
+                principal[ptype] += ids if isinstance(ids, list) else [ids]
+            put(dst, principal, src)
+    conds = st.get("condition")
+    if isinstance(conds, list) and conds:
+        cond: Any = {}
+        for c in conds:
+            if not isinstance(c, dict) or not all(isinstance(c.get(k), str) for k in ("test", "variable")):
+                cond = unknown("condition not known")
+                break
+            cond.setdefault(c["test"], {})[c["variable"]] = c.get("values")
+        put("Condition", cond, "condition")
+    return out
+
+
+def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = ()) -> tuple[list[Graph], list[InputError], list[str]]:
+    """One root module: its graph (with local modules folded in), errors and notices."""
+    report = Report()
+    records: list[Record] = []
+    overrides: dict[str, Any] = {}
+    auto = sorted(f for f in _listdir(directory) if f.endswith((".auto.tfvars", ".auto.tfvars.json")))
+    for name in [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in _listdir(directory)] + auto:
+        overrides.update(read_var_file(os.path.join(directory, name), report))
+    for path in var_files:
+        overrides.update(read_var_file(path, report))
+    module = Module(directory, files, report, records)
+    try:
+        module.build(overrides)
+        graph = Builder(Graph(unit=directory, source="tf")).build(records)
+    except RecursionError:
+        report.errors.append(InputError(directory, "configuration nested too deep"))
+        return [], report.errors, report.notices
+    parsed_any = len(records) > 0 or len(report.errors) < len(files)
+    return ([graph] if parsed_any else []), report.errors, report.notices
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []

@@ -1,0 +1,100 @@
+"""HCL files parsed into blocks and attributes that keep their positions.
+
+python-hcl2's dict output turns expressions back into text and drops positions, so we read
+its Lark tree instead: every block and attribute keeps its line and column, and expressions
+stay trees for tf_eval to evaluate.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import hcl2
+from lark import Token, Tree
+
+MAX_BYTES = 5 * 1024 * 1024
+_MARKER_TRAILING = re.compile(r"^([ \t]*[A-Za-z][A-Za-z0-9._-]*)[ \t]+$", re.M)
+
+
+class HclError(Exception):
+    def __init__(self, message: str, line: int = 0):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass
+class Attr:
+    name: str
+    expr: Tree
+    file: str
+    line: int
+    column: int
+
+
+@dataclass
+class Block:
+    type: str
+    labels: list[str]
+    file: str
+    line: int
+    column: int
+    attrs: dict[str, Attr] = field(default_factory=dict)
+    blocks: list["Block"] = field(default_factory=list)
+
+    def attr(self, name: str) -> Attr | None:
+        return self.attrs.get(name)
+
+    def children(self, type_: str) -> list["Block"]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+def _name(tree) -> str:
+    """Text of an identifier, keyword, literal or quoted label."""
+    if isinstance(tree, Token):
+        return str(tree)
+    if tree.data == "string":
+        return "".join(str(p.children[0]) for p in tree.children
+                       if isinstance(p, Tree) and p.data == "string_part" and isinstance(p.children[0], Token))
+    return "".join(str(t) for t in tree.scan_values(lambda v: isinstance(v, Token)))
+
+
+def _body(tree: Tree, file: str, into: Block) -> None:
+    for child in tree.children:
+        if not isinstance(child, Tree):
+            continue
+        if child.data == "attribute":
+            parts = [c for c in child.children if isinstance(c, Tree) or c.type != "EQ"]
+            name, expr = _name(parts[0]), parts[-1]
+            into.attrs[name] = Attr(name, expr, file, child.meta.line, child.meta.column)
+        elif child.data == "block":
+            heads = [c for c in child.children if isinstance(c, Tree) and c.data != "body"
+                     and c.data != "new_line_or_comment"]
+            block = Block(_name(heads[0]), [_name(h) for h in heads[1:]], file, child.meta.line, child.meta.column)
+            body = next((c for c in child.children if isinstance(c, Tree) and c.data == "body"), None)
+            if body is not None:
+                _body(body, file, block)
+            into.blocks.append(block)
+
+
+def parse(text: str, file: str) -> Block:
+    """The file as one root block; HclError (with the line) when it is not valid HCL."""
+    if len(text) > MAX_BYTES:
+        raise HclError(f"file is over the {MAX_BYTES // (1024 * 1024)} MiB limit")
+    if "<<" in text:
+        # Terraform accepts a heredoc's closing marker followed by spaces; the grammar does not.
+        text = _MARKER_TRAILING.sub(r"\1", text)
+    if not text.endswith("\n"):
+        text += "\n"   # the grammar wants a final newline
+    try:
+        tree = hcl2.parses_to_tree(text)
+    except RecursionError:
+        raise HclError("nesting too deep") from None
+    except Exception as exc:   # lark raises many types; each is a syntax error in the file
+        line = getattr(exc, "line", 0) or 0
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HclError(f"invalid HCL: {message[:160]}", line if isinstance(line, int) and line > 0 else 0) from None
+    root = Block("", [], file, 1, 1)
+    body = tree.children[0] if tree.children and isinstance(tree.children[0], Tree) else None
+    if body is not None:
+        _body(body, file, root)
+    return root

@@ -1,0 +1,436 @@
+"""Terraform resources (from HCL or from a plan) into the normalized graph.
+
+Both Terraform readers hand in the same shape: per resource an address, a type and its values
+as a PosDict (nested blocks as lists of PosDicts, as in plan JSON), where a reference to
+another resource is a tf_eval.Ref. One handler per type maps values onto the model; helper
+resources (bucket policy/ACL/public access block, key policy, rotation, CA certificates, HSMs)
+are folded onto what they configure, with spots that still point at the helper's own lines.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import policy as policies
+from ..model import Graph, Node, Unresolved, Where
+from .cfn import to_bool, to_int, to_str, to_tags
+from .loader import LoadError, PosDict, PosList, load
+from .tf_eval import HOLE, PartialText, Ref
+
+
+@dataclass
+class Record:
+    address: str            # module prefix + type.name (what references point at)
+    type: str
+    display: str            # address as reported: aws_kms_key.x[*], module.pki.aws_...
+    values: dict
+    where: Where
+    refs: set = field(default_factory=set)
+
+
+class TfResource:
+    """One resource while its node is built (the Terraform twin of cfn.Resource)."""
+
+    def __init__(self, rec: Record, kind: str = ""):
+        self.rec = rec
+        self.node = Node(id=rec.address, kind=kind, name=rec.display, source="tf", where=rec.where, type=rec.type)
+
+    def raw(self, *path):
+        value: Any = self.rec.values
+        for key in path:
+            if isinstance(value, list) and isinstance(key, str):
+                value = value[0] if value else None     # a nested block: its first occurrence
+            if isinstance(value, dict) and key in value:
+                value = value[key]
+            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+                value = value[key]
+            else:
+                return None
+        return value
+
+    get = raw
+
+    def spot(self, *path, helper: bool = False) -> Where:
+        base = self.rec.where
+        where, container, full = base, self.rec.values, base.path
+        for key in path:
+            if isinstance(container, list) and isinstance(key, str) and container:
+                container = container[0]
+            try:
+                line, col = container.pos[key]
+                container = container[key]
+            except (AttributeError, TypeError, KeyError, IndexError):
+                break
+            full += (key,)
+            where = where.at(line, col, full)
+        if helper:
+            where = Where(where.file, where.line, where.column, where.path, resource=self.rec.display)
+        return where
+
+    def put(self, attr: str, *path, conv: Callable = lambda v: v, node: Node | None = None,
+            helper: bool = False) -> Any:
+        value = self.get(*path)
+        if value is None:
+            return None
+        value = conv(value) if not isinstance(value, Unresolved) else value
+        (node or self.node).set(attr, value, self.spot(*path, helper=helper))
+        return value
+
+
+# -- value helpers ------------------------------------------------------------------------
+_PLACEHOLDER = "__certwarden_unknown__"
+
+
+def _shift(value, lines: int):
+    """Move positions of a document parsed from a string to where the string is written."""
+    if isinstance(value, (PosDict, PosList)) and hasattr(value, "pos"):
+        items = value.pos.items() if isinstance(value, PosDict) else enumerate(value.pos)
+        moved = {k: (ln + lines, col) for k, (ln, col) in items}
+        value.pos = moved if isinstance(value, PosDict) else [moved[i] for i in range(len(value.pos))]
+        for v in (value.values() if isinstance(value, dict) else value):
+            _shift(v, lines)
+    return value
+
+
+def _holes(value):
+    """Strings that held an unknown part become Unresolved."""
+    if isinstance(value, str) and _PLACEHOLDER in value:
+        return Unresolved("policy text holds a value known only after apply")
+    if isinstance(value, dict):
+        for k in list(value):
+            value[k] = _holes(value[k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            value[i] = _holes(v)
+    return value
+
+
+def policy_doc(value, where: Where):
+    """A policy written as jsonencode(...), a data document, a heredoc or a JSON string."""
+    if isinstance(value, Ref):
+        return Unresolved("policy known only after apply")
+    line = getattr(value, "line", 0)
+    if isinstance(value, PartialText):
+        text = value.text.replace(HOLE, _PLACEHOLDER)
+    elif isinstance(value, str) and line:
+        text = value
+    else:
+        return policies.parse(value, where)
+    try:
+        doc = _shift(load(text.encode()), line - 1)
+    except (LoadError, ValueError):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return value if isinstance(value, Unresolved) else policies.parse(text, where)
+    return policies.parse(_holes(doc), where)
+
+
+def _event_list(pattern, key):
+    value = pattern.get(key) if isinstance(pattern, dict) else None
+    if value is None:
+        return None
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value]
+
+
+# -- node handlers ------------------------------------------------------------------------
+def _kms_key(r: TfResource) -> None:
+    r.put("key_spec", "customer_master_key_spec", conv=to_str)
+    r.put("key_spec", "key_spec", conv=to_str)
+    r.put("key_usage", "key_usage", conv=to_str)
+    r.put("custom_key_store_id", "custom_key_store_id", conv=to_str)
+    r.put("rotation_enabled", "enable_key_rotation", conv=to_bool)
+    r.put("rotation_period_days", "rotation_period_in_days", conv=to_int)
+    r.put("pending_window_days", "deletion_window_in_days", conv=to_int)
+    r.put("tags", "tags", conv=to_tags)
+    if r.rec.type == "aws_kms_external_key":
+        r.node.set("origin", "EXTERNAL", r.rec.where)
+    if r.get("policy") is not None:
+        r.node.set("policy", policy_doc(r.get("policy"), r.spot("policy")), r.spot("policy"))
+
+
+def _pca_authority(r: TfResource) -> None:
+    # The provider's default type is SUBORDINATE (CloudFormation has no default).
+    r.node.set("ca_type", "SUBORDINATE", r.rec.where)
+    r.put("ca_type", "type", conv=to_str)
+    conf = "certificate_authority_configuration"
+    r.put("key_algorithm", conf, "key_algorithm", conv=to_str)
+    r.put("signing_algorithm", conf, "signing_algorithm", conv=to_str)
+    r.put("key_storage_security_standard", "key_storage_security_standard", conv=to_str)
+    r.put("tags", "tags", conv=to_tags)
+    crl = ("revocation_configuration", "crl_configuration")
+    r.put("crl_enabled", *crl, "enabled", conv=to_bool)
+    r.put("crl_bucket", *crl, "s3_bucket_name")
+    r.put("crl_object_acl", *crl, "s3_object_acl", conv=to_str)
+    r.put("ocsp_enabled", "revocation_configuration", "ocsp_configuration", "enabled", conv=to_bool)
+
+
+def _pca_certificate(r: TfResource) -> None:
+    template = r.get("template_arn")
+    if template is not None:
+        template = to_str(template)
+        if isinstance(template, str):
+            template = template.split(":template/")[-1]
+        r.node.set("template", template, r.spot("template_arn"))
+    vtype, value = r.get("validity", "type"), r.get("validity", "value")
+    if vtype is not None and value is not None:
+        r.node.set("validity", (vtype, value), r.spot("validity"))
+
+
+def _s3_bucket(r: TfResource) -> None:
+    r.put("bucket_name", "bucket", conv=to_str)
+    r.put("tags", "tags", conv=to_tags)
+    r.put("acl", "acl", conv=to_str)               # provider < 4 inline ACL
+    if r.get("policy") not in (None, ""):       # provider < 4 inline policy
+        r.node.set("policy", policy_doc(r.get("policy"), r.spot("policy")), r.spot("policy"))
+    _grants(r, r.node, r.get("grant"), ("grant",))
+
+
+def _grants(r: TfResource, bucket: Node, grants, path: tuple, helper: bool = False) -> None:
+    if isinstance(grants, Unresolved) or not grants:
+        return
+    public = []
+    for g in grants if isinstance(grants, list) else [grants]:
+        grantee = g.get("grantee") if isinstance(g, dict) and "grantee" in g else g
+        if isinstance(grantee, list):
+            grantee = grantee[0] if grantee else {}
+        uri = grantee.get("uri") if isinstance(grantee, dict) else None
+        if isinstance(uri, str) and uri.rstrip("/").rsplit("/", 1)[-1] in ("AllUsers", "AuthenticatedUsers"):
+            public.append(uri)
+    if public:
+        bucket.set("public_grants", public, r.spot(*path, helper=helper))
+
+
+def _lb_listener(r: TfResource) -> None:
+    r.put("protocol", "protocol", conv=lambda v: to_str(v).upper() if isinstance(to_str(v), str) else to_str(v))
+    r.put("ssl_policy", "ssl_policy", conv=to_str)
+
+
+def _cloudfront(r: TfResource) -> None:
+    vc = r.get("viewer_certificate")
+    if vc is None:
+        return
+    r.node.set("has_viewer_certificate", True, r.spot("viewer_certificate"))
+    r.put("default_certificate", "viewer_certificate", "cloudfront_default_certificate", conv=to_bool)
+    r.put("minimum_protocol_version", "viewer_certificate", "minimum_protocol_version", conv=to_str)
+
+
+def _apigw_domain(r: TfResource) -> None:
+    r.put("security_policy", "security_policy", conv=to_str)
+    r.put("security_policy", "domain_name_configuration", "security_policy", conv=to_str)
+
+
+def _server_certificate(r: TfResource) -> None:
+    r.put("certificate_pem", "certificate_body", conv=to_str)
+
+
+def _acm_certificate(r: TfResource) -> None:
+    r.put("domain_name", "domain_name", conv=to_str)
+    r.put("validation_method", "validation_method", conv=to_str)
+    r.put("transparency_logging", "options", "certificate_transparency_logging_preference", conv=to_str)
+    r.put("private_ca_arn", "certificate_authority_arn")
+    r.put("key_algorithm", "key_algorithm", conv=to_str)
+    r.put("create_before_destroy", "lifecycle", "create_before_destroy", conv=to_bool)
+    r.put("tags", "tags", conv=to_tags)
+    if r.put("certificate_pem", "certificate_body", conv=to_str) is not None:
+        r.node.set("imported", True, r.spot("certificate_body"))
+
+
+def _secret(r: TfResource) -> None:
+    r.put("kms_key_id", "kms_key_id")
+    r.put("tags", "tags", conv=to_tags)
+
+
+def _events_rule(r: TfResource) -> None:
+    pattern = r.get("event_pattern")
+    if isinstance(pattern, str):
+        try:
+            pattern = json.loads(pattern)
+        except ValueError:
+            return
+    if isinstance(pattern, Unresolved):
+        for attr in ("event_sources", "detail_types"):
+            r.node.set(attr, pattern, r.spot("event_pattern"))
+        return
+    for attr, key in (("event_sources", "source"), ("detail_types", "detail-type")):
+        values = _event_list(pattern, key)
+        if values is not None:
+            r.node.set(attr, values, r.spot("event_pattern"))
+
+
+def _config_rule(r: TfResource) -> None:
+    r.put("source_identifier", "source", "source_identifier", conv=to_str)
+
+
+def _cloudhsm_cluster(r: TfResource) -> None:
+    r.node.set("hsm_count", 0)
+    r.node.set("hsm_azs", [])
+
+
+NODE_TYPES: dict[str, tuple[str, Callable[[TfResource], None]]] = {
+    "aws_kms_key": ("kms_key", _kms_key),
+    "aws_kms_external_key": ("kms_key", _kms_key),
+    "aws_acmpca_certificate_authority": ("pca_authority", _pca_authority),
+    "aws_acmpca_certificate": ("pca_certificate", _pca_certificate),
+    "aws_s3_bucket": ("s3_bucket", _s3_bucket),
+    "aws_lb_listener": ("lb_listener", _lb_listener),
+    "aws_alb_listener": ("lb_listener", _lb_listener),
+    "aws_cloudfront_distribution": ("cloudfront_distribution", _cloudfront),
+    "aws_api_gateway_domain_name": ("apigw_domain", _apigw_domain),
+    "aws_apigatewayv2_domain_name": ("apigw_domain", _apigw_domain),
+    "aws_iam_server_certificate": ("iam_server_certificate", _server_certificate),
+    "aws_acm_certificate": ("acm_certificate", _acm_certificate),
+    "aws_secretsmanager_secret": ("secret", _secret),
+    "aws_cloudwatch_event_rule": ("events_rule", _events_rule),
+    "aws_config_config_rule": ("config_rule", _config_rule),
+    "aws_cloudhsm_v2_cluster": ("cloudhsm_cluster", _cloudhsm_cluster),
+}
+
+
+# -- folders: helper resources onto what they configure ----------------------------------
+class Builder:
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def target(self, value, kind: str) -> Node | None:
+        """The node a Ref (or a literal bucket name / id) points at, if it has that kind."""
+        node = None
+        if isinstance(value, Ref):
+            node = self.graph.nodes.get(value.address)
+        elif isinstance(value, str):
+            node = next((n for n in self.graph.nodes.values()
+                         if n.kind == kind and value in (n.attrs.get("bucket_name"), n.attrs.get("arn_hint"))), None)
+        return node if node is not None and node.kind == kind else None
+
+    def own_node(self, r: TfResource, kind: str) -> Node:
+        """A helper for a resource outside the unit: checked on a node of its own."""
+        node = self.graph.nodes.get(r.rec.address)
+        if node is None:
+            node = self.graph.add(Node(id=r.rec.address, kind=kind, name=r.rec.display, source="tf",
+                                       where=r.rec.where, type=r.rec.type, attrs={"managed_elsewhere": True}))
+        return node
+
+    def build(self, records: list[Record]) -> Graph:
+        helpers = []
+        for rec in records:
+            handler = NODE_TYPES.get(rec.type)
+            if handler:
+                r = TfResource(rec, handler[0])
+                handler[1](r)
+                self.graph.add(r.node)
+            helpers.append(TfResource(rec))
+        for r in helpers:
+            if r.rec.address in self.graph.nodes:
+                for target in sorted(r.rec.refs):
+                    if target != r.rec.address:
+                        self.graph.link(r.rec.address, target, "refers_to")
+        for r in helpers:
+            folder = FOLDERS.get(r.rec.type)
+            if folder:
+                folder(self, r)
+        return self.graph
+
+
+def _bucket_policy(b: Builder, r: TfResource) -> None:
+    doc = r.get("policy")
+    if doc is None:
+        return
+    bucket = b.target(r.get("bucket"), "s3_bucket") or b.own_node(r, "s3_bucket")
+    where = r.spot("policy", helper=True)
+    bucket.set("policy", policy_doc(doc, where), where)
+
+
+def _bucket_acl(b: Builder, r: TfResource) -> None:
+    bucket = b.target(r.get("bucket"), "s3_bucket") or b.own_node(r, "s3_bucket")
+    r.put("acl", "acl", conv=to_str, node=bucket, helper=True)
+    _grants(r, bucket, r.get("access_control_policy", "grant"), ("access_control_policy", "grant"), helper=True)
+
+
+def _public_access_block(b: Builder, r: TfResource) -> None:
+    bucket = b.target(r.get("bucket"), "s3_bucket") or b.own_node(r, "s3_bucket")
+    bucket.set("has_public_access_block", True, r.spot(helper=True))
+    for attr in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"):
+        r.put(attr, attr, conv=to_bool, node=bucket, helper=True)
+
+
+def _key_policy(b: Builder, r: TfResource) -> None:
+    key = b.target(r.get("key_id"), "kms_key")
+    doc = r.get("policy")
+    if key is None or doc is None:
+        return
+    where = r.spot("policy", helper=True)
+    key.set("policy", policy_doc(doc, where), where)
+
+
+def _secret_rotation(b: Builder, r: TfResource) -> None:
+    secret = b.target(r.get("secret_id"), "secret")
+    if secret is None:
+        return
+    secret.set("rotation_enabled", True, r.spot(helper=True))
+    r.put("rotation_interval_days", "rotation_rules", "automatically_after_days", conv=to_int,
+          node=secret, helper=True)
+
+
+def _pca_link(b: Builder, r: TfResource) -> None:
+    """A CA certificate: issued by a CA, and (through its CSR) certifying one."""
+    issuer = b.target(r.get("certificate_authority_arn"), "pca_authority")
+    if issuer is not None:
+        b.graph.link(r.rec.address, issuer.id, "issued_by")
+    csr = r.get("certificate_signing_request")
+    subject = b.target(csr, "pca_authority") if isinstance(csr, Ref) else None
+    if subject is not None:
+        b.graph.link(r.rec.address, subject.id, "certifies")
+
+
+def _pca_activation(b: Builder, r: TfResource) -> None:
+    ca = b.target(r.get("certificate_authority_arn"), "pca_authority")
+    cert = b.target(r.get("certificate"), "pca_certificate")
+    if ca is not None and cert is not None and ca.id not in {n.id for n in b.graph.out(cert, "certifies")}:
+        b.graph.link(cert.id, ca.id, "certifies")
+
+
+def _pca_crl_bucket(b: Builder, r: TfResource) -> None:
+    node = b.graph.nodes.get(r.rec.address)
+    bucket = b.target(node.attrs.get("crl_bucket"), "s3_bucket") if node is not None else None
+    if bucket is not None:
+        b.graph.link(node.id, bucket.id, "writes_crl_to")
+
+
+def _hsm(b: Builder, r: TfResource) -> None:
+    cluster = b.target(r.get("cluster_id"), "cloudhsm_cluster")
+    if cluster is None:
+        return
+    cluster.set("hsm_count", cluster.attrs.get("hsm_count", 0) + 1, r.spot(helper=True))
+    az = r.get("availability_zone")
+    azs = list(cluster.attrs.get("hsm_azs", []))
+    azs.append(az if isinstance(az, str) else Unresolved("HSM availability zone known only after apply"))
+    cluster.set("hsm_azs", azs, r.spot(helper=True))
+
+
+def _elb(b: Builder, r: TfResource) -> None:
+    """A classic load balancer: one lb_listener node per listener block."""
+    listeners = r.get("listener")
+    for i, lst in enumerate(listeners if isinstance(listeners, list) else []):
+        if not isinstance(lst, dict):
+            continue
+        node = b.graph.add(Node(id=f"{r.rec.address}#listener{i}", kind="lb_listener", name=r.rec.display,
+                                source="tf", where=r.spot("listener"), type=r.rec.type, attrs={"classic": True}))
+        proto = lst.get("lb_protocol")
+        if proto is not None:
+            node.set("protocol", to_str(proto).upper() if isinstance(to_str(proto), str) else to_str(proto),
+                     r.spot("listener", i, "lb_protocol"))
+
+
+FOLDERS: dict[str, Callable[[Builder, TfResource], None]] = {
+    "aws_s3_bucket_policy": _bucket_policy,
+    "aws_s3_bucket_acl": _bucket_acl,
+    "aws_s3_bucket_public_access_block": _public_access_block,
+    "aws_kms_key_policy": _key_policy,
+    "aws_secretsmanager_secret_rotation": _secret_rotation,
+    "aws_acmpca_certificate": _pca_link,
+    "aws_acmpca_certificate_authority_certificate": _pca_activation,
+    "aws_acmpca_certificate_authority": _pca_crl_bucket,
+    "aws_cloudhsm_v2_hsm": _hsm,
+    "aws_elb": _elb,
+}
