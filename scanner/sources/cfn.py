@@ -180,13 +180,16 @@ def _pca_authority(r: Resource) -> None:
     r.put("ocsp_enabled", "RevocationConfiguration", "OcspConfiguration", "Enabled", conv=to_bool)
 
 
+def template_name(arn):
+    """An ACM PCA template ARN as the template's name (EndEntityCertificate/V1)."""
+    arn = to_str(arn)
+    return arn.split(":template/")[-1] if isinstance(arn, str) else arn
+
+
 def _pca_certificate(r: Resource) -> None:
     template = r.get("TemplateArn")
     if template is not None:
-        template = to_str(template)
-        if isinstance(template, str):
-            template = template.split(":template/")[-1] if ":template/" in template else template
-        r.node.set("template", template, r.spot("TemplateArn"))
+        r.node.set("template", template_name(template), r.spot("TemplateArn"))
     vtype, value = r.get("Validity", "Type"), r.get("Validity", "Value")
     if vtype is not None and value is not None:
         r.node.set("validity", (vtype, value), r.spot("Validity"))

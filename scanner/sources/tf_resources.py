@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from .. import policy as policies
 from ..model import Graph, Node, Unresolved, Where
-from .cfn import to_bool, to_int, to_str, to_tags
+from .cfn import template_name, to_bool, to_int, to_str, to_tags
 from .loader import LoadError, PosDict, PosList, load
 from .tf_eval import HOLE, PartialText, Ref
 
@@ -169,10 +169,7 @@ def _pca_authority(r: TfResource) -> None:
 def _pca_certificate(r: TfResource) -> None:
     template = r.get("template_arn")
     if template is not None:
-        template = to_str(template)
-        if isinstance(template, str):
-            template = template.split(":template/")[-1]
-        r.node.set("template", template, r.spot("template_arn"))
+        r.node.set("template", template_name(template), r.spot("template_arn"))
     vtype, value = r.get("validity", "type"), r.get("validity", "value")
     if vtype is not None and value is not None:
         r.node.set("validity", (vtype, value), r.spot("validity"))
@@ -300,7 +297,7 @@ class Builder:
             node = self.graph.nodes.get(value.address)
         elif isinstance(value, str):
             node = next((n for n in self.graph.nodes.values()
-                         if n.kind == kind and value in (n.attrs.get("bucket_name"), n.attrs.get("arn_hint"))), None)
+                         if n.kind == kind and n.attrs.get("bucket_name") == value), None)
         return node if node is not None and node.kind == kind else None
 
     def own_node(self, r: TfResource, kind: str) -> Node:
