@@ -113,10 +113,15 @@ def _metadata(file: str, doc: dict | None) -> list[Directive]:
     return out
 
 
-def collect(graph: Graph) -> list[Directive]:
-    """Every suppression written in the files of one unit."""
+def _blocks(graph: Graph) -> dict[str, Where]:
     blocks = {n.name: n.where for n in graph.nodes.values()}
     blocks.update(graph.blocks)
+    return blocks
+
+
+def collect(graph: Graph) -> list[Directive]:
+    """Every suppression written in the files of one unit."""
+    blocks = _blocks(graph)
     by_file: dict[str, list[tuple[str, Where]]] = {}
     for name, w in blocks.items():
         if w.file:
@@ -146,6 +151,12 @@ def apply(graph: Graph, findings: list[Finding], known: dict[str, str], today: d
     """
     problems: list[InputError] = []
     notices: list[str] = []
+    blocks = _blocks(graph)
+
+    def block_of(name: str):
+        w = blocks.get(name)
+        return (w.file, w.line) if w is not None else None
+
     for d in collect(graph):
         where = f"{d.file}:{d.line}" if d.line else d.file
         codes = []
@@ -178,7 +189,10 @@ def apply(graph: Graph, findings: list[Finding], known: dict[str, str], today: d
         mark = {"kind": "inSource", "justification": d.reason}
         if d.until:
             mark["until"] = d.until
+        # By block rather than by name: a local module used twice is one block in the code, and
+        # a comment in it covers every instance (and nothing outside the module).
+        target = block_of(d.resource)
         for f in findings:
-            if f.code in codes and f.resource == d.resource and f.where.file == d.file:
+            if f.code in codes and block_of(f.resource) == target and f.where.file == d.file:
                 f.suppressions.append(dict(mark))
     return problems, notices

@@ -181,3 +181,24 @@ def test_each_template_of_a_yaml_stream_keeps_its_own_suppressions(tmp_path):
         f"{path}:6: suppression is neither inside nor just above a resource; not applied",
         f"{path}:10: suppression without reason=...; not applied",
     ]
+
+
+def test_terraform_end_to_end_module_used_twice_and_root_comment(tmp_path):
+    """Through the real Terraform adapter: a comment in a local module covers every instance of
+    that module's resource and nothing in the root; a comment above a root resource covers it."""
+    (tmp_path / "modules" / "key").mkdir(parents=True)
+    (tmp_path / "modules" / "key" / "main.tf").write_text(
+        'variable "name" {}\n'
+        '# certwarden:ignore CW101 reason=rotated by the platform job\n'
+        'resource "aws_kms_key" "this" {\n  description = var.name\n  enable_key_rotation = false\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'module "a" {\n  source = "./modules/key"\n  name = "a"\n}\n'
+        'module "b" {\n  source = "./modules/key"\n  name = "b"\n}\n'
+        'resource "aws_kms_key" "root" {\n  enable_key_rotation = false\n}\n'
+        '# certwarden:ignore CW101 reason=short-lived test key\n'
+        'resource "aws_kms_key" "other" {\n  enable_key_rotation = false\n}\n')
+    result = scan([str(tmp_path / "main.tf")], load_rules(), Options(now=FIXED_NOW))
+    assert not result.errors
+    got = {(f.resource, bool(f.suppressions)) for f in result.findings if f.code == "CW101"}
+    assert ("module.a.aws_kms_key.this", True) in got and ("module.b.aws_kms_key.this", True) in got
+    assert ("aws_kms_key.root", False) in got and ("aws_kms_key.other", True) in got

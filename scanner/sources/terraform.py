@@ -223,7 +223,8 @@ class Module(Context):
             self.ev.refs = set()
             values = self.block_values(block)
             self.records.append(Record(address, type_, display, values,
-                                       Where(block.file, block.line, block.column, ("resource", type_, name)),
+                                       Where(block.file, block.line, block.column, ("resource", type_, name),
+                                             end_line=block.end_line),
                                        set(self.ev.refs)))
         for name in self.calls:
             child = self.child(name)

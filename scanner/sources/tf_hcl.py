@@ -38,6 +38,7 @@ class Block:
     file: str
     line: int
     column: int
+    end_line: int = 0
     attrs: dict[str, Attr] = field(default_factory=dict)
     blocks: list["Block"] = field(default_factory=list)
 
@@ -69,7 +70,8 @@ def _body(tree: Tree, file: str, into: Block) -> None:
         elif child.data == "block":
             heads = [c for c in child.children if isinstance(c, Tree) and c.data != "body"
                      and c.data != "new_line_or_comment"]
-            block = Block(_name(heads[0]), [_name(h) for h in heads[1:]], file, child.meta.line, child.meta.column)
+            block = Block(_name(heads[0]), [_name(h) for h in heads[1:]], file, child.meta.line, child.meta.column,
+                          child.meta.end_line)
             body = next((c for c in child.children if isinstance(c, Tree) and c.data == "body"), None)
             if body is not None:
                 _body(body, file, block)

@@ -311,6 +311,7 @@ class Builder:
     def build(self, records: list[Record]) -> Graph:
         helpers = []
         for rec in records:
+            self.graph.blocks[rec.display] = rec.where   # every block, helpers too: suppressions target them
             handler = NODE_TYPES.get(rec.type)
             if handler:
                 r = TfResource(rec, handler[0])
