@@ -52,7 +52,10 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.errors.extend(errors)
         for graph in graphs:
             run_unit(graph, engine, result, known, options, root)
+    through_callers = sources.called_modules(found.tf_dirs)
     for directory, files in found.tf_dirs.items():
+        if directory in through_callers:
+            continue
         graphs, errors, notices = sources.read_module(directory, files, options.var_files)
         result.errors.extend(errors)
         result.notices.extend(notices)

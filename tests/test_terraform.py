@@ -241,3 +241,20 @@ def test_corpus_scans_without_errors():
     result = run([SHARED / "corpus" / "tf"])
     assert result.errors == []
     assert result.scanned > 100
+
+
+def test_a_module_called_in_the_same_scan_is_read_through_its_caller_only(tmp_path):
+    (tmp_path / "modules" / "key").mkdir(parents=True)
+    (tmp_path / "modules" / "key" / "main.tf").write_text(
+        'variable "rotate" {\n  default = false\n}\n'
+        'resource "aws_kms_key" "this" {\n  enable_key_rotation = var.rotate\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'module "safe" {\n  source = "./modules/key"\n  rotate = true\n}\n'
+        'module "unsafe" {\n  source = "./modules/key"\n}\n')
+    result = scan([str(tmp_path)], load_rules(), Options(now=FIXED_NOW))
+    assert not result.errors
+    assert [(f.code, f.resource) for f in result.findings if f.code == "CW101"] == [
+        ("CW101", "module.unsafe.aws_kms_key.this")]
+    # Given on its own, the module directory is a root like any other.
+    alone = scan([str(tmp_path / "modules" / "key")], load_rules(), Options(now=FIXED_NOW))
+    assert [(f.code, f.resource) for f in alone.findings if f.code == "CW101"] == [("CW101", "aws_kms_key.this")]

@@ -84,3 +84,8 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
         -> tuple[list[Graph], list[InputError], list[str]]:
     """Read one Terraform module directory: graphs, errors, notices (remote modules)."""
     return terraform.read_module(directory, files, var_files)
+
+
+def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:
+    """Module directories read through a caller in the same scan, not as roots of their own."""
+    return terraform.called_modules(tf_dirs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from ..findings import InputError
@@ -327,6 +328,39 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
         return [], report.errors, report.notices
     parsed_any = len(records) > 0 or len(report.errors) < len(files)
     return ([graph] if parsed_any else []), report.errors, report.notices
+
+
+_LOCAL_SOURCE = re.compile(rb'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
+
+
+def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:
+    """Directories of the scan that another scanned directory calls as a local module.
+
+    They are read through their callers (with the callers' inputs and module addresses), not
+    again on their own with bare defaults: one finding per resource, as tfsec and Trivy do.
+    A cheap text search is enough here; two directories that call each other both stay roots.
+    """
+    calls: dict[str, set[str]] = {}
+    for directory, files in tf_dirs.items():
+        for f in files:
+            try:
+                with open(f, "rb") as fh:
+                    text = fh.read(MAX_CALL_SCAN)
+            except OSError:
+                continue
+            for m in _LOCAL_SOURCE.finditer(text):
+                target = os.path.normpath(os.path.join(directory, m.group(1).decode("utf-8", "replace")))
+                calls.setdefault(os.path.realpath(directory), set()).add(os.path.realpath(target))
+    called = set()
+    for directory in tf_dirs:
+        real = os.path.realpath(directory)
+        if any(real in targets and caller != real and caller not in calls.get(real, ())
+               for caller, targets in calls.items()):
+            called.add(directory)
+    return called
+
+
+MAX_CALL_SCAN = 4 * 1024 * 1024
 
 
 def _listdir(directory: str) -> list[str]:
