@@ -22,7 +22,23 @@ RESTRICTING_KEYS = frozenset(k.lower() for k in (
     "aws:SourceOrgID", "aws:SourceOrgPaths", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp",
     "aws:userid", "aws:username", "kms:CallerAccount", "kms:ViaService",
     "s3:DataAccessPointAccount", "s3:DataAccessPointArn", "aws:ResourceAccount",
+    "aws:VpceAccount", "aws:VpceOrgID", "aws:VpceOrgPaths", "aws:SourceVpcArn",
 ))
+
+
+def _narrows(value) -> bool:
+    """Whether one condition value names a bounded set of callers.
+
+    `*` alone narrows nothing, and neither does an ARN whose account is a wildcard
+    (arn:aws:iam::*:..., or a bare arn:aws:iam::*).
+    """
+    if not isinstance(value, str) or value.strip("*?") == "":
+        return False
+    if value.startswith("arn:"):
+        parts = value.split(":")
+        account = parts[4] if len(parts) > 4 else "*"
+        return account.strip("*?") != ""
+    return True
 
 _ACCOUNT_ARN = re.compile(r"^arn:[^:]*:(?:iam|sts)::([^:]*):")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -69,6 +85,9 @@ def _principals(value) -> Any:
         return ["*"]
     if isinstance(value, str):          # a bare string other than "*" is not valid; keep it as AWS
         return ["AWS:" + value]
+    if isinstance(value, list) and all(isinstance(p, str) for p in value):
+        # Not valid IAM, but a `*` in it is read as everyone rather than dropped.
+        return ["*" if p == "*" else "AWS:" + p for p in value]
     if not isinstance(value, dict):
         return Unresolved("principal is not a mapping")
     out = []
@@ -172,8 +191,7 @@ def _restricted(conditions) -> bool | None:
         values = _as_list(vals)
         if any(isinstance(v, Unresolved) for v in values):
             return None
-        # A StringLike "*" (or an empty list) narrows nothing.
-        if values and not all(isinstance(v, str) and v.strip("*?") == "" for v in values):
+        if values and all(_narrows(v) for v in values):
             return True
     return False
 
