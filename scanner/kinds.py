@@ -40,6 +40,8 @@ KINDS: dict[str, dict[str, Any]] = {
         "key_algorithm": None, "key_bits": None, "signature_hash": None,
         "not_before": None, "not_after": None, "tags": {},
         "certificate_pem": None,              # imported body as written (Terraform certificate_body)
+        # From an imported body (certificate_pem, parsed by scanner.certs): the rest of the X.509 facts.
+        "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False, "fingerprint": None,
     },
     "certificate": {                          # parsed X.509 material
         "key_algorithm": None,                # RSA | EC | DSA | Ed25519 | Ed448
@@ -52,6 +54,8 @@ KINDS: dict[str, dict[str, Any]] = {
         "key_algorithm": None, "key_bits": None, "signature_hash": None,
         "not_before": None, "not_after": None,
         "certificate_pem": None,              # body as written, parsed by the PEM adapter
+        "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False, "fingerprint": None,
+        "managed_renewal": False,             # IAM never renews a certificate (ACM does)
     },
     "pca_authority": {
         "ca_type": "ROOT",                    # ROOT | SUBORDINATE (CloudFormation requires it)
@@ -64,6 +68,7 @@ KINDS: dict[str, dict[str, Any]] = {
         "ocsp_enabled": False,
         "status": None,                       # live: ACTIVE, DISABLED, ...
         "not_after": None,                    # live: the CA certificate's NotAfter
+        "arn": None,                          # live
         "tags": {},
     },
     "pca_certificate": {
@@ -86,13 +91,18 @@ KINDS: dict[str, dict[str, Any]] = {
     "secret": {
         "kms_key_id": None, "rotation_enabled": False, "rotation_interval_days": None, "tags": {},
     },
-    "lb_listener": {"protocol": None, "ssl_policy": None, "classic": False},
+    # An HTTPS/TLS listener created without a policy gets ELBSecurityPolicy-2016-08 (API default,
+    # ELBv2 and classic alike); it still allows TLS 1.0. A classic listener with custom
+    # negotiation attributes reads as "custom:<policy name>".
+    "lb_listener": {"protocol": None, "ssl_policy": "ELBSecurityPolicy-2016-08", "classic": False, "port": None},
     "cloudfront_distribution": {
         "minimum_protocol_version": None, "default_certificate": False, "has_viewer_certificate": False,
     },
+    # ApiGatewayV2 defaults to TLS_1_2; a REST (v1) domain defaults to TLS_1_0, which its adapter
+    # writes explicitly.
     "apigw_domain": {"security_policy": "TLS_1_2"},
     "cloudhsm_cluster": {"hsm_count": 0, "hsm_azs": []},
-    "events_rule": {"event_sources": [], "detail_types": []},
+    "events_rule": {"event_sources": [], "detail_types": [], "enabled": True},
     "config_rule": {"source_identifier": None},
 }
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import sources, suppressions
+from . import certs, sources, suppressions
 from .config import Config
 from .engine import Engine
 from .findings import ScanResult
@@ -30,6 +30,7 @@ class Options:
 def run_unit(graph, engine: Engine, result: ScanResult, known: dict[str, str], options: Options, root: Path) -> None:
     """Every source's unit goes through here: rules, then the suppressions written in it."""
     result.scanned += 1
+    certs.apply_certificate_pem(graph)   # PEM bodies from any source -> certificate attributes
     findings = list(engine.run(graph))
     for finding in findings:
         finding.path_key = relative_uri(finding.where.file, root) if finding.where.file else ""

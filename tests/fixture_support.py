@@ -50,9 +50,22 @@ def expectations(entry: Path) -> set[tuple]:
     return out
 
 
+# `# cw-params: {"trusted_accounts": ["111122223333"]}` in a fixture: rule parameters it runs with
+# (for rules whose failing case needs a configured policy value).
+PARAMS = re.compile(r"^\s*#\s*cw-params:\s*(\{.*\})\s*$", re.M)
+
+
+def fixture_params(entry: Path) -> dict:
+    if entry.is_dir():
+        return {}
+    m = PARAMS.search(entry.read_text(encoding="utf-8", errors="replace"))
+    return yaml.safe_load(m.group(1)) if m else {}
+
+
 def findings(entry: Path, code: str, now) -> set[tuple]:
     rules = select(load_rules(), [code], None)
-    result = scan([str(entry)], rules, Options(now=now))
+    settings = {code: {"params": fixture_params(entry)}}
+    result = scan([str(entry)], rules, Options(now=now, settings=settings))
     assert not result.errors, result.errors
     return {(f.code, f.resource, Path(f.where.file).name, f.where.line) for f in result.findings}
 

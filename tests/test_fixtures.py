@@ -9,7 +9,7 @@ from scanner.rulepack import load_rules
 
 CASES = list(fixture_entries(FIXTURES))
 # Sources whose adapters exist; a rule's fixtures are required for each of these it declares.
-IMPLEMENTED_SOURCES = {"cfn", "tf"}
+IMPLEMENTED_SOURCES = {"cfn", "tf", "pem"}
 
 
 @pytest.mark.parametrize("code,entry", CASES, ids=[f"{c}/{e.name}" for c, e in CASES])

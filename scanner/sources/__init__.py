@@ -10,8 +10,8 @@ import os
 
 from ..findings import InputError
 from ..model import Graph
-from . import cfn, terraform, tfplan
-from .files import CFN_EXTS, ReadError, as_utf8, is_binary, read_bytes
+from . import cfn, pem, terraform, tfplan
+from .files import CFN_EXTS, PEM_EXTS, ReadError, as_utf8, is_binary, read_bytes
 from .loader import LoadError, load, load_all
 
 # Extensions a template-looking file is reported under when it cannot be read. Other
@@ -26,7 +26,7 @@ def _announces_template(path: str, head: bytes) -> bool:
 
 
 def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[InputError]]:
-    """Read one file as a CloudFormation template (PEM material comes with its own adapter)."""
+    """Read one file as a CloudFormation template or Terraform plan, or as certificate/key material (pem.py)."""
     ext = os.path.splitext(path)[1].lower()
     try:
         data = read_bytes(path)
@@ -42,6 +42,8 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
         elif not (explicit or ext in _TEMPLATE_EXTS):
             return [], []
         return [], [InputError(path, str(exc))]
+    if ext in PEM_EXTS:
+        return pem.read(path, data)
     if ext not in CFN_EXTS and not explicit:
         return [], []
     reportable = explicit or ext in _TEMPLATE_EXTS
@@ -54,16 +56,22 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
     if b'"planned_values"' in data and b'"format_version"' in data:
         return _read_plan(path, data)
     if b"Resources" not in data:
-        return [], []   # cheap pre-filter: cannot be a CloudFormation template
+        return _material(path, data)   # cheap pre-filter: cannot be a CloudFormation template
     try:
         docs = load_all(data)
     except LoadError as exc:
         return [], ([InputError(path, str(exc), exc.line)] if reportable else [])
     # A YAML stream may hold several templates (`---`); each is a unit of its own.
     try:
-        return [cfn.build(path, doc) for doc in docs if cfn.looks_like_template(doc)], []
+        graphs = [cfn.build(path, doc) for doc in docs if cfn.looks_like_template(doc)]
     except RecursionError:
         return [], [InputError(path, "nesting too deep")]
+    return (graphs, []) if graphs else _material(path, data)
+
+
+def _material(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
+    """Any other text file may still hold a PEM certificate or private key."""
+    return pem.read(path, data) if b"-----BEGIN " in data else ([], [])
 
 
 def _read_plan(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:

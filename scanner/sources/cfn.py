@@ -131,6 +131,8 @@ class Template:
                 res.node.kind = handler[0]
                 handler[1](res)
                 self.graph.add(res.node)
+            elif cfn_services.tagged_resource(res):
+                self.graph.add(res.node)
         names = {n: True for n in self.by_name}
         for res in self.by_name.values():   # generic edges: who mentions whom
             if res.name in self.graph.nodes:
@@ -140,6 +142,7 @@ class Template:
             folder = FOLDERS.get(res.node.type)
             if folder:
                 folder(self, res)
+        cfn_services.private_keys(self)
         return self.graph
 
     def target(self, value) -> Node | None:
@@ -280,3 +283,11 @@ FOLDERS: dict[str, Callable[[Template, Resource], None]] = {
 
 def build(file: str, doc: dict) -> Graph:
     return Template(file, doc).build()
+
+
+# Handlers for the services around keys and certificates; imported last because they use the
+# converters above.
+from . import cfn_services  # noqa: E402
+
+NODE_TYPES.update(cfn_services.SERVICE_TYPES)
+FOLDERS.update(cfn_services.SERVICE_FOLDERS)
