@@ -79,9 +79,10 @@ def cloudfront_tls_below(node: Node, ev: Evaluation, minimum: str) -> Any:
     if not attr(node, "has_viewer_certificate") or default_cert:
         effective, located = "TLSv1", ("default_certificate" if default_cert else "has_viewer_certificate")
     else:
-        effective, located = attr(node, "minimum_protocol_version") or "TLSv1", "minimum_protocol_version"
+        effective, located = attr(node, "minimum_protocol_version"), "minimum_protocol_version"
     if isinstance(effective, Unresolved):
         return effective
+    effective = effective or "TLSv1"   # the API default with a custom certificate
     rank = cloudfront_policy_rank(str(effective))
     if rank is None:
         return Unresolved(f"unknown CloudFront security policy {effective}")
