@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from scanner.config import Config
 from scanner.rulepack import load_rules, select
 from scanner.scan import Options, scan
 
@@ -64,8 +65,8 @@ def fixture_params(entry: Path) -> dict:
 
 def findings(entry: Path, code: str, now) -> set[tuple]:
     rules = select(load_rules(), [code], None)
-    settings = {code: {"params": fixture_params(entry)}}
-    result = scan([str(entry)], rules, Options(now=now, settings=settings))
+    config = Config(rule_params={code: fixture_params(entry)})
+    result = scan([str(entry)], rules, Options(now=now, config=config))
     assert not result.errors, result.errors
     return {(f.code, f.resource, Path(f.where.file).name, f.where.line) for f in result.findings}
 
