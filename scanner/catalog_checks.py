@@ -15,16 +15,16 @@ from .model import SELF_ACCOUNT, Node, Unresolved
 
 
 def _when(value: Any) -> Any:
-    """A date attribute as an aware datetime; None when absent."""
+    """A date attribute as an aware datetime; False when absent (a check's None means unknown)."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return value if isinstance(value, Unresolved) else None
+    return value if isinstance(value, Unresolved) else False
 
 
 @check("expired")
 def expired(node: Node, ev: Evaluation, field: str = "not_after") -> Any:
     end = _when(attr(node, field))
-    if end is None or isinstance(end, Unresolved):
+    if not end:   # absent (False) or Unresolved
         return end
     if end >= ev.now:
         return False
@@ -35,7 +35,7 @@ def expired(node: Node, ev: Evaluation, field: str = "not_after") -> Any:
 def expires_within(node: Node, ev: Evaluation, days: int, field: str = "not_after", skip_unused: bool = False) -> Any:
     """Not yet expired (that is CW203) but ending within `days`."""
     end = _when(attr(node, field))
-    if end is None or isinstance(end, Unresolved):
+    if not end:   # absent (False) or Unresolved
         return end
     if skip_unused and attr(node, "in_use_by") == []:
         return False
@@ -49,7 +49,7 @@ def expires_within(node: Node, ev: Evaluation, days: int, field: str = "not_afte
 def validity_longer_than(node: Node, ev: Evaluation, days: int) -> Any:
     start, end = _when(attr(node, "not_before")), _when(attr(node, "not_after"))
     for v in (start, end):
-        if v is None or isinstance(v, Unresolved):
+        if not v:
             return v
     lifetime = (end - start).days
     return Hit(None, {"validity_days": lifetime}, "not_after") if lifetime > days else False
