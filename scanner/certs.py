@@ -157,6 +157,7 @@ def _key_block(label: str, block: str, body: bytes) -> dict:
 
 
 def _b64(block: str) -> bytes:
+    block = block.replace("\\n", "\n")   # a PEM pasted into a JSON or .env string keeps its \n escapes
     lines = [ln for ln in block.strip().splitlines() if ":" not in ln]   # drop RFC 1421 headers
     try:
         return base64.b64decode("".join(ln.strip() for ln in lines), validate=True)
