@@ -45,7 +45,8 @@ class MaterialError(ValueError):
 class Material:
     kind: str                    # certificate | private_key
     attrs: dict = field(default_factory=dict)
-    offset: int = 0              # character offset of the block in the text (0 for DER)
+    offset: int = 0              # character offsets of the block in the text (0 for DER)
+    end: int = 0
 
 
 def _fingerprint(data: bytes) -> str:
@@ -175,13 +176,13 @@ def parse_text(text: str) -> tuple[list[Material], list[str]]:
         try:
             body = _b64(block)
             if label in KEY_LABELS:
-                found.append(Material("private_key", _key_block(label, block, body), m.start()))
+                found.append(Material("private_key", _key_block(label, block, body), m.start(), m.end()))
             elif label in PKCS7_LABELS:
                 for cert in pkcs7.load_der_pkcs7_certificates(body):
-                    found.append(Material("certificate", certificate_attrs(cert), m.start()))
+                    found.append(Material("certificate", certificate_attrs(cert), m.start(), m.end()))
             else:
                 found.append(Material("certificate", certificate_attrs(x509.load_der_x509_certificate(body)),
-                                      m.start()))
+                                      m.start(), m.end()))
         except MaterialError as exc:
             errors.append(str(exc))
         except Exception as exc:  # noqa: BLE001  hostile input raises many types; one block never stops a scan

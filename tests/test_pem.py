@@ -157,3 +157,13 @@ def test_bad_material_is_one_error_naming_the_file_and_the_scan_goes_on(tmp_path
     report = json.loads(out)
     # ok.pem was still read: its certificate expires on 2026-02-01, 31 days after --now
     assert (report["summary"]["scanned"], report["summary"]["errors"], report["findings"], code) == (1, 2, [], 0)
+
+
+def test_suppression_beside_a_pem_block(tmp_path, run_cli):
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, P.PKCS8, serialization.NoEncryption()).decode()
+    (tmp_path / "demo.key").write_text("# certwarden:ignore CW504 reason=documentation sample key\n" + pem
+                                       + "# a second, unexcused key\n" + pem)
+    code, out, _ = run_cli("scan", tmp_path, "-o", "json")
+    found = [(f["resource"], f["line"], bool(f["suppressions"])) for f in json.loads(out)["findings"]]
+    assert found == [("demo.key", 2, True), ("demo.key#2", 8, False)] and code == 1

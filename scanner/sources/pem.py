@@ -21,7 +21,8 @@ def _graph(path: str, materials: list[certs.Material], text: str | None) -> Grap
     graph = Graph(unit=path, source="pem")
     for i, m in enumerate(materials, 1):
         line = text.count("\n", 0, m.offset) + 1 if text is not None else 0
-        where = Where(path, line, 1 if line else 0)
+        end = text.count("\n", 0, m.end) + 1 if text is not None else 0
+        where = Where(path, line, 1 if line else 0, end_line=end)   # the block: a suppression's extent
         node = Node(id=f"{path}#{i}", kind=m.kind, name=_node_name(path, i), source="pem", where=where,
                     type="X.509 certificate" if m.kind == "certificate" else "private key")
         node.attrs.update(m.attrs)
