@@ -13,7 +13,6 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass, field
-from datetime import timezone
 from typing import Any
 
 from cryptography import x509
@@ -204,6 +203,18 @@ def parse_der(data: bytes) -> Material:
         raise MaterialError("not a DER certificate or private key") from None
 
 
+# ACM and ACM PCA key algorithm names (RSA_2048, EC_prime256v1, EC_secp384r1) as parsed keys read.
+_ACM_KEY = re.compile(r"^(RSA|EC)_(?:prime|secp)?(\d+)(?:v1|r1)?$")
+
+
+def acm_key_algorithm(name: Any) -> tuple[Any, Any]:
+    """("RSA", 2048) for "RSA_2048"; an unknown or unresolved name gives Unresolved bits."""
+    m = _ACM_KEY.match(name) if isinstance(name, str) else None
+    if m:
+        return m.group(1), int(m.group(2))
+    return name, name if isinstance(name, Unresolved) else Unresolved(f"key algorithm {name}")
+
+
 def holds_private_key(text: str) -> bool:
     return bool(KEY_MARKER.search(text))
 
@@ -250,13 +261,3 @@ def apply_certificate_pem(graph: Graph) -> None:
                 values = {a: Unresolved(f"certificate body: {why}") for a in CERT_ATTRS}
         for k, v in values.items():
             node.set(k, v, where)
-
-
-def as_utc(value: Any) -> Any:
-    if hasattr(value, "tzinfo") and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
-__all__ = ["parse_text", "parse_der", "private_key_nodes", "apply_certificate_pem", "holds_private_key",
-           "certificate_attrs", "MaterialError", "Material", "as_utc"]

@@ -12,6 +12,14 @@ from scanner.scan import Options, scan
 
 ANNOTATION = re.compile(r"(?:#|//)\s*(ruleid|ok):\s*([A-Z]+[0-9]+)(?:\s+(\S+))?")
 SIDECAR = ".expect.yaml"
+# Catalog rules whose Terraform fixtures (and the tf handler details they need) follow their rule
+# files: issue 4 split the work, the Terraform side lands next. Remove a code once its tf_pass/tf_fail
+# fixtures exist; test_fixtures fails while a listed rule already has them.
+TF_PENDING = frozenset({
+    "CW108", "CW201", "CW202", "CW203", "CW204", "CW205", "CW210", "CW211", "CW212", "CW214", "CW216",
+    "CW501", "CW502", "CW503", "CW504", "CW601", "CW602", "CW603", "CW701", "CW702", "CW703", "CW801",
+    "CW802",
+})
 SOURCE_OF_PREFIX = {"cfn": "cfn", "tf": "tf", "plan": "tf", "pem": "pem"}
 
 

@@ -22,10 +22,6 @@ def _upper(v):
     return v.upper() if isinstance(v, str) else v
 
 
-# ACM KeyAlgorithm names -> (algorithm, bits) as parsed certificates report them.
-_ACM_KEYS = re.compile(r"^(RSA|EC)_(?:prime|secp)?(\d+)(?:v1|r1)?$")
-
-
 def _acm_certificate(r: Resource) -> None:
     r.put("domain_name", "DomainName", conv=to_str)
     r.put("validation_method", "ValidationMethod", conv=_upper)
@@ -34,12 +30,9 @@ def _acm_certificate(r: Resource) -> None:
     r.put("tags", "Tags", conv=to_tags)
     algorithm = r.get("KeyAlgorithm")
     if algorithm is not None:
-        algorithm = to_str(algorithm)
-        m = _ACM_KEYS.match(algorithm) if isinstance(algorithm, str) else None
-        name, bits = (m.group(1), int(m.group(2))) if m else (algorithm, algorithm)
+        name, bits = certs.acm_key_algorithm(to_str(algorithm))
         r.node.set("key_algorithm", name, r.spot("KeyAlgorithm"))
-        r.node.set("key_bits", bits if m or isinstance(bits, Unresolved) else Unresolved(f"key algorithm {algorithm}"),
-                   r.spot("KeyAlgorithm"))
+        r.node.set("key_bits", bits, r.spot("KeyAlgorithm"))
 
 
 def _iam_server_certificate(r: Resource) -> None:
