@@ -57,7 +57,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     for directory, files in found.tf_dirs.items():
         if directory in through_callers:
             continue
-        graphs, errors, notices = sources.read_module(directory, files, options.var_files)
+        graphs, errors, notices = sources.read_module(directory, files, options.var_files, tuple(found.roots))
         result.errors.extend(errors)
         result.notices.extend(notices)
         for graph in graphs:

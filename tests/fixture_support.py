@@ -12,14 +12,9 @@ from scanner.scan import Options, scan
 
 ANNOTATION = re.compile(r"(?:#|//)\s*(ruleid|ok):\s*([A-Z]+[0-9]+)(?:\s+(\S+))?")
 SIDECAR = ".expect.yaml"
-# Catalog rules whose Terraform fixtures (and the tf handler details they need) follow their rule
-# files: issue 4 split the work, the Terraform side lands next. Remove a code once its tf_pass/tf_fail
-# fixtures exist; test_fixtures fails while a listed rule already has them.
-TF_PENDING = frozenset({
-    "CW108", "CW201", "CW202", "CW203", "CW204", "CW205", "CW210", "CW211", "CW212", "CW214", "CW216",
-    "CW501", "CW502", "CW503", "CW504", "CW601", "CW602", "CW603", "CW701", "CW702", "CW703", "CW801",
-    "CW802",
-})
+# Catalog rules whose Terraform fixtures are still to come (empty: every rule that lists tf has
+# them). test_fixtures fails while a listed rule already has them.
+TF_PENDING: frozenset[str] = frozenset()
 SOURCE_OF_PREFIX = {"cfn": "cfn", "tf": "tf", "plan": "tf", "pem": "pem"}
 
 
@@ -65,10 +60,13 @@ PARAMS = re.compile(r"^\s*#\s*cw-params:\s*(\{.*\})\s*$", re.M)
 
 
 def fixture_params(entry: Path) -> dict:
-    if entry.is_dir():
-        return {}
-    m = PARAMS.search(entry.read_text(encoding="utf-8", errors="replace"))
-    return yaml.safe_load(m.group(1)) if m else {}
+    """From the fixture file, or for a Terraform module from its .tf files."""
+    files = sorted(entry.glob("*.tf")) if entry.is_dir() else [entry]
+    for f in files:
+        m = PARAMS.search(f.read_text(encoding="utf-8", errors="replace"))
+        if m:
+            return yaml.safe_load(m.group(1))
+    return {}
 
 
 def findings(entry: Path, code: str, now) -> set[tuple]:

@@ -71,6 +71,21 @@ def iam_template(certs: list[tuple[str, str, str | None]], extra: str = "") -> s
     return out + extra
 
 
+TF_KEY_VARIABLE = 'variable "private_key" {\n  type      = string\n  sensitive = true\n}\n'
+
+
+def tf_iam(certs: list[tuple[str, str, str | None]]) -> str:
+    """(resource name, PEM body, annotation or None) -> a module of IAM server certificates."""
+    out = TF_KEY_VARIABLE
+    for name, body, note in certs:
+        out += f'\nresource "aws_iam_server_certificate" "{name}" {{\n  name             = "{name}"\n'
+        out += "  private_key      = var.private_key\n"
+        if note:
+            out += f"  # {note}\n"
+        out += "  certificate_body = <<-EOT\n" + indent(body, 4) + "  EOT\n}\n"
+    return out
+
+
 def main() -> None:
     good = cert("good.example.com")
     weak_rsa = cert("weak.example.com", key=rsa.generate_private_key(65537, 1024))
@@ -100,6 +115,9 @@ def main() -> None:
         write(d / "cfn_fail.yaml", LABEL + iam_template([
             ("Good", pem(oks[0]), f"ok: {code}"), ("Bad", pem(bad), f"ruleid: {code} Bad")]))
         write(d / "cfn_pass.yaml", LABEL + iam_template([(f"Ok{i}", pem(c), f"ok: {code}") for i, c in enumerate(oks)]))
+        write(d / "tf_fail" / "main.tf", LABEL + tf_iam([
+            ("good", pem(oks[0]), f"ok: {code}"), ("bad", pem(bad), f"ruleid: {code} aws_iam_server_certificate.bad")]))
+        write(d / "tf_pass" / "main.tf", LABEL + tf_iam([(f"ok{i}", pem(c), f"ok: {code}") for i, c in enumerate(oks)]))
     # DER: a binary certificate, expectations in the sidecar (no line: DER has none)
     write(FIXTURES / "CW201" / "pem_fail_der.der", weak_rsa.public_bytes(serialization.Encoding.DER))
     write(FIXTURES / "CW201" / "pem_fail_der.der.expect.yaml",
@@ -136,6 +154,25 @@ def main() -> None:
         + "      # ruleid: CW504 KeyParameter\n      Value: \"" + key_pem(ed_key, P.PKCS8).replace("\n", "\\n") + "\"\n"
         + "Parameters:\n  TlsKey:\n    Type: String\n    # ruleid: CW504 Parameters.TlsKey\n    Default: |\n"
         + indent(key_pem(rsa_key, P.TraditionalOpenSSL), 6)))
+    write(FIXTURES / "CW504" / "tf_fail" / "main.tf", LABEL + tf_iam([]) + (
+        '\nresource "aws_iam_server_certificate" "with_key" {\n  name             = "with-key"\n'
+        '  # ok: CW504 (the body is public)\n  certificate_body = <<-EOT\n' + indent(pem(good), 4) + '  EOT\n'
+        '  # ruleid: CW504 aws_iam_server_certificate.with_key\n  private_key      = <<-EOT\n'
+        + indent(key_pem(ec_key), 4) + '  EOT\n}\n'
+        '\nresource "aws_ssm_parameter" "key" {\n  name  = "/tls/key"\n  type  = "String"\n'
+        '  # ruleid: CW504 aws_ssm_parameter.key\n'
+        '  value = "' + key_pem(ed_key, P.PKCS8).replace("\n", "\\n") + '"\n}\n'))
+    write(FIXTURES / "CW504" / "tf_pass" / "main.tf", LABEL + (
+        'data "aws_secretsmanager_secret_version" "tls" {\n  secret_id = "tls/server"\n}\n'
+        '\n# ok: CW504 (a certificate body without its key; the key comes from Secrets Manager)\n'
+        'resource "aws_iam_server_certificate" "no_key" {\n  name             = "no-key"\n'
+        '  private_key      = data.aws_secretsmanager_secret_version.tls.secret_string\n'
+        '  certificate_body = <<-EOT\n' + indent(pem(good), 4) + '  EOT\n}\n'))
+    # -- CW212: an imported ACM certificate whose body is read with file() from the module
+    write(FIXTURES / "CW212" / "tf_fail" / "cert.pem", LABEL + pem(good))
+    write(FIXTURES / "CW212" / "tf_fail" / "main.tf", LABEL + TF_KEY_VARIABLE + (
+        '\nresource "aws_acm_certificate" "imported" {\n  private_key      = var.private_key\n'
+        '  # ruleid: CW212 aws_acm_certificate.imported\n  certificate_body = file("cert.pem")\n}\n'))
     write(FIXTURES / "CW504" / "cfn_pass.yaml", LABEL + iam_template(
         [("NoKey", pem(good), "ok: CW504 (a certificate body without its key)")],
         "      PrivateKey: '{{resolve:secretsmanager:tls/server:SecretString:key}}'\n"))

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXED_NOW, FIXTURES, SHARED, needs_shared
-from fixture_support import TF_PENDING
+from fixture_support import TF_PENDING, fixture_params
 
+from scanner.config import Config
 from scanner.report import sarif
 from scanner.rulepack import load_rules, select
 from scanner.scan import Options, scan
@@ -47,8 +48,9 @@ def _shape(rule):
 @pytest.mark.parametrize("code", sorted(c for c, r in RULES.items()
                                         if {"cfn", "tf"} <= set(r.sources) and c not in TF_PENDING))
 def test_terraform_and_cloudformation_fixtures_agree(code):
-    cfn = run([FIXTURES / code / "cfn_fail.yaml"], [code]).findings
-    tf = run([FIXTURES / code / "tf_fail"], [code]).findings
+    def fail(entry):   # with the rule parameters the fixture asks for (CW802's trusted accounts)
+        return run([entry], [code], config=Config(rule_params={code: fixture_params(entry)})).findings
+    cfn, tf = fail(FIXTURES / code / "cfn_fail.yaml"), fail(FIXTURES / code / "tf_fail")
     assert cfn and tf
     assert {(f.code, f.severity) for f in cfn} == {(f.code, f.severity) for f in tf} == {(code, RULES[code].severity)}
     shape = _shape(RULES[code])
@@ -260,3 +262,87 @@ def test_a_module_called_in_the_same_scan_is_read_through_its_caller_only(tmp_pa
     # Given on its own, the module directory is a root like any other.
     alone = scan([str(tmp_path / "modules" / "key")], load_rules(), Options(now=FIXED_NOW))
     assert [(f.code, f.resource) for f in alone.findings if f.code == "CW101"] == [("CW101", "aws_kms_key.this")]
+
+
+# -- file(), plans and certificate material ---------------------------------------------------
+def _pem_files(root: Path) -> dict:
+    """A test certificate and key (the CW212 fixture's certificate, a key generated here)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return {"cert.pem": (FIXTURES / "CW212" / "tf_fail" / "cert.pem").read_text(), "key.pem": key}
+
+
+def test_file_reads_inside_the_scan_relative_to_the_root_module(tmp_path):
+    from scanner.sources.terraform import read_module
+    files = _pem_files(tmp_path / "certs")
+    write(tmp_path / "certs", files)
+    write(tmp_path / "stack", {"main.tf": """
+resource "aws_iam_server_certificate" "inside" {
+  certificate_body = file("../certs/cert.pem")
+}
+resource "aws_iam_server_certificate" "module_path" {
+  certificate_body = file("${path.module}/../certs/cert.pem")
+}
+resource "aws_iam_server_certificate" "missing" {
+  certificate_body = file("../certs/none.pem")
+}
+"""})
+    tf = str(tmp_path / "stack" / "main.tf")
+    [graph], _, _ = read_module(str(tmp_path / "stack"), [tf], roots=(str(tmp_path),))
+    for name in ("inside", "module_path"):
+        assert graph.nodes[f"aws_iam_server_certificate.{name}"].attrs["certificate_pem"] == files["cert.pem"]
+    assert "cannot be read" in graph.nodes["aws_iam_server_certificate.missing"].attrs["certificate_pem"].reason
+    # Scanned on its own, ../certs is outside the scan: never read.
+    [graph], _, _ = read_module(str(tmp_path / "stack"), [tf], roots=(str(tmp_path / "stack"),))
+    assert "outside the scan" in graph.nodes["aws_iam_server_certificate.inside"].attrs["certificate_pem"].reason
+
+
+def test_private_key_read_with_file_is_reported_once_at_its_own_file(tmp_path):
+    write(tmp_path, _pem_files(tmp_path))
+    write(tmp_path, {"main.tf": """
+resource "aws_iam_server_certificate" "tls" {
+  certificate_body = file("cert.pem")
+  private_key      = file("key.pem")
+}
+resource "aws_ssm_parameter" "copy" {
+  value = "${file("key.pem")}"
+}
+"""})
+    result = run([tmp_path], ["CW504", "CW216"])
+    assert found(result) == {("CW504", "key.pem", "key.pem", 1),
+                             ("CW216", "aws_iam_server_certificate.tls", "main.tf", 2),
+                             # text built around the file's content is the configuration's own string
+                             ("CW504", "aws_ssm_parameter.copy", "main.tf", 7)}
+    assert all("PRIVATE KEY" not in f.message for f in result.findings)
+
+
+def test_plan_json_does_not_know_lifecycle(tmp_path):
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [{
+        "address": "aws_acm_certificate.www", "mode": "managed", "type": "aws_acm_certificate", "name": "www",
+        "values": {"domain_name": "www.example.com", "validation_method": "DNS"}}]}}}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    result = run([tmp_path / "plan.json"], ["CW214", "CW210"], strict=True)
+    assert [(f.code, f.review) for f in result.findings] == [("CW214", True)]
+
+
+def test_aws_managed_key_looked_up_by_alias_is_the_aws_managed_key(tmp_path):
+    write(tmp_path, {"main.tf": """
+data "aws_kms_key" "managed" {
+  key_id = "alias/aws/secretsmanager"
+}
+data "aws_kms_alias" "app" {
+  name = "alias/app-secrets"
+}
+resource "aws_secretsmanager_secret" "managed" {
+  kms_key_id = data.aws_kms_key.managed.arn
+}
+resource "aws_secretsmanager_secret" "customer" {
+  kms_key_id = data.aws_kms_alias.app.target_key_arn
+}
+"""})
+    result = run([tmp_path], ["CW503"], strict=True)
+    assert [(f.resource, f.where.line, f.review) for f in result.findings] == [
+        ("aws_secretsmanager_secret.managed", 9, False),
+        ("aws_secretsmanager_secret.customer", 12, True)]   # a customer alias's key ARN: not known

@@ -88,10 +88,11 @@ def _read_plan(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
         return [], [InputError(path, "nesting too deep")]
 
 
-def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = ()) \
+def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (), roots: tuple[str, ...] = ()) \
         -> tuple[list[Graph], list[InputError], list[str]]:
-    """Read one Terraform module directory: graphs, errors, notices (remote modules)."""
-    return terraform.read_module(directory, files, var_files)
+    """Read one Terraform module directory: graphs, errors, notices (remote modules).
+    roots: the scanned directories, the only places file() may read from."""
+    return terraform.read_module(directory, files, var_files, roots)
 
 
 def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:

@@ -4,13 +4,11 @@ monitoring resources (EventBridge rules, Config rules). Registered into cfn.NODE
 """
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import replace
 from typing import Any, Callable
 
-from .. import certs
 from ..model import Node, Unresolved, Where
+from . import normalize
 from .cfn_resolve import ResRef
 
 # The converters live in cfn.py; this module is imported at its end, once they exist.
@@ -18,8 +16,7 @@ from .cfn import Resource, Template, to_bool, to_int, to_str, to_tags  # noqa: E
 
 
 def _upper(v):
-    v = to_str(v)
-    return v.upper() if isinstance(v, str) else v
+    return normalize.upper(v)
 
 
 def _acm_certificate(r: Resource) -> None:
@@ -30,9 +27,7 @@ def _acm_certificate(r: Resource) -> None:
     r.put("tags", "Tags", conv=to_tags)
     algorithm = r.get("KeyAlgorithm")
     if algorithm is not None:
-        name, bits = certs.acm_key_algorithm(to_str(algorithm))
-        r.node.set("key_algorithm", name, r.spot("KeyAlgorithm"))
-        r.node.set("key_bits", bits, r.spot("KeyAlgorithm"))
+        normalize.set_acm_key_algorithm(r.node, algorithm, r.spot("KeyAlgorithm"))
 
 
 def _iam_server_certificate(r: Resource) -> None:
@@ -68,12 +63,8 @@ def _classic_policy(r: Resource, listener: dict, port: Any) -> tuple[Any, Where 
         ports = p.get("LoadBalancerPorts") if isinstance(p.get("LoadBalancerPorts"), list) else []
         if p.get("PolicyName") not in names and str(port) not in [str(x) for x in ports]:
             continue
-        attrs = [a for a in p.get("Attributes") or [] if isinstance(a, dict)]
-        where = r.spot("Policies", i)
-        if len(attrs) == 1 and attrs[0].get("Name") == "Reference-Security-Policy":
-            return to_str(attrs[0].get("Value")), where
-        # Protocol and cipher attributes of its own: not a predefined (approved) policy.
-        return f"custom:{p.get('PolicyName')}", where
+        attrs = [(a.get("Name"), a.get("Value")) for a in p.get("Attributes") or [] if isinstance(a, dict)]
+        return normalize.negotiation_policy(p.get("PolicyName"), attrs), r.spot("Policies", i)
     return None, None
 
 
@@ -100,8 +91,7 @@ def _cloudfront(r: Resource) -> None:
 
 
 def _apigw_domain(r: Resource) -> None:
-    if r.put("security_policy", "SecurityPolicy", conv=_upper) is None:
-        r.node.set("security_policy", "TLS_1_0")   # REST API domains default to TLS 1.0
+    normalize.set_rest_domain_policy(r.node, r.get("SecurityPolicy"), r.spot("SecurityPolicy"))
 
 
 def _apigw_v2_domain(r: Resource) -> None:
@@ -112,26 +102,11 @@ def _apigw_v2_domain(r: Resource) -> None:
             break   # the weakest configuration speaks for the domain
 
 
-def _as_list(v) -> list:
-    return v if isinstance(v, list) else [v] if v is not None else []
-
-
 def _events_rule(r: Resource) -> None:
     pattern = r.get("EventPattern")
-    if isinstance(pattern, str):
-        try:
-            pattern = json.loads(pattern)
-        except ValueError:
-            pattern = Unresolved("EventPattern is not JSON")
-    if isinstance(pattern, Unresolved):
-        r.node.set("event_sources", pattern, r.spot("EventPattern"))
-    elif isinstance(pattern, dict):
-        r.node.set("event_sources", _as_list(pattern.get("source")), r.spot("EventPattern"))
-        r.node.set("detail_types", _as_list(pattern.get("detail-type")), r.spot("EventPattern"))
-    state = r.get("State")
-    if state is not None:
-        r.node.set("enabled", state if isinstance(state, Unresolved) else str(state).upper() != "DISABLED",
-                   r.spot("State"))
+    if pattern is not None:
+        normalize.set_event_pattern(r.node, pattern, r.spot("EventPattern"))
+    r.put("enabled", "State", conv=normalize.rule_enabled)
 
 
 def _config_rule(r: Resource) -> None:
@@ -143,8 +118,6 @@ def _tagged(r: Resource) -> None:
 
 
 # -- folders ------------------------------------------------------------------------------------
-_RATE = re.compile(r"^rate\((\d+)\s+days?\)$", re.I)
-
 
 def _rotation_schedule(tpl: Template, r: Resource) -> None:
     secret = tpl.target(r.get("SecretId"))
@@ -154,16 +127,11 @@ def _rotation_schedule(tpl: Template, r: Resource) -> None:
         return replace(r.spot(*path), resource=r.name)
 
     secret.set("rotation_enabled", True, spot())
-    days = r.get("RotationRules", "AutomaticallyAfterDays")
-    if days is not None:
-        secret.set("rotation_interval_days", to_int(days), spot("RotationRules", "AutomaticallyAfterDays"))
-        return
-    expr = r.get("RotationRules", "ScheduleExpression")
-    if expr is not None:
-        m = _RATE.match(expr.strip()) if isinstance(expr, str) else None
-        value = int(m.group(1)) if m else expr if isinstance(expr, Unresolved) else \
-            Unresolved(f"schedule {expr} is not a rate in days")
-        secret.set("rotation_interval_days", value, spot("RotationRules", "ScheduleExpression"))
+    days, expr = r.get("RotationRules", "AutomaticallyAfterDays"), r.get("RotationRules", "ScheduleExpression")
+    interval = normalize.rotation_days(days, expr)
+    if interval is not None:
+        which = "AutomaticallyAfterDays" if days is not None else "ScheduleExpression"
+        secret.set("rotation_interval_days", interval, spot("RotationRules", which))
 
 
 def _secret_key_edge(tpl: Template, r: Resource) -> None:
@@ -204,28 +172,12 @@ def tagged_resource(r: Resource) -> bool:
 
 def private_keys(tpl: Template) -> None:
     """Any string of the template that holds a private key becomes a private_key node (CW504)."""
-    def walk(value, where: Where, owner: str, path: tuple):
-        if isinstance(value, str):
-            if certs.holds_private_key(value):
-                for node in certs.private_key_nodes(value, owner, "cfn", where, f"{owner}/{'/'.join(map(str, path))}"):
-                    tpl.graph.add(node)
-        elif isinstance(value, dict):
-            pos = getattr(value, "pos", {})
-            for k, v in value.items():
-                line, col = pos.get(k, (where.line, where.column))
-                walk(v, Where(tpl.file, line, col, path + (k,)), owner, path + (k,))
-        elif isinstance(value, list):
-            pos = getattr(value, "pos", [])
-            for i, v in enumerate(value):
-                line, col = pos[i] if i < len(pos) else (where.line, where.column)
-                walk(v, Where(tpl.file, line, col, path + (i,)), owner, path + (i,))
-
     for section, body in tpl.doc.items():
-        if section == "Resources" and isinstance(body, dict):
-            for name, res in body.items():
-                line, col = getattr(body, "pos", {}).get(name, (0, 0))
-                walk(res, Where(tpl.file, line, col, ("Resources", name)), str(name), ("Resources", name))
-        elif isinstance(body, dict):   # Parameters, Outputs, Mappings...: named by section.entry
-            for name, entry in body.items():
-                line, col = getattr(body, "pos", {}).get(name, (0, 0))
-                walk(entry, Where(tpl.file, line, col, (section, name)), f"{section}.{name}", (section, name))
+        if not isinstance(body, dict):
+            continue
+        for name, entry in body.items():
+            line, col = getattr(body, "pos", {}).get(name, (0, 0))
+            owner = str(name) if section == "Resources" else f"{section}.{name}"   # Parameters.TlsKey, ...
+            where = Where(tpl.file, line, col, (section, name))
+            for node in normalize.private_key_nodes(entry, where, owner, "cfn", (section, name)):
+                tpl.graph.add(node)

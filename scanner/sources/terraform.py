@@ -17,11 +17,15 @@ from ..findings import InputError
 from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
 from .files import ReadError, as_utf8, is_binary, read_bytes
 from .loader import PosDict, PosList
-from .tf_eval import Context, Evaluator, Ref, unknown
+from .tf_eval import Context, Evaluator, FileText, Ref, unknown
 from .tf_hcl import Block, HclError, parse
 from .tf_resources import Builder, Record
 
 MAX_MODULE_DEPTH = 5
+MAX_FILE_READ = 1024 * 1024   # file() of anything larger is Unresolved: certificates and keys are small
+# data sources that look a KMS key up: the argument naming it, the attributes that identify it
+_KMS_LOOKUPS = {"aws_kms_key": ("key_id", {"id", "arn", "key_id"}),
+                "aws_kms_alias": ("name", {"id", "arn", "name", "target_key_id", "target_key_arn"})}
 _META = {"count", "for_each", "depends_on", "provider", "providers", "source", "version"}
 
 
@@ -64,8 +68,11 @@ def read_var_file(path: str, report: Report) -> dict:
 
 class Module(Context):
     def __init__(self, directory: str, files: list[str], report: Report, graph_records: list,
-                 prefix: str = "", inputs: dict | None = None, depth: int = 0, chain: tuple = ()):
+                 prefix: str = "", inputs: dict | None = None, depth: int = 0, chain: tuple = (),
+                 roots: tuple[str, ...] = ()):
         self.dir, self.report, self.records = directory, report, graph_records
+        # file() reads only inside the scan (its roots; by default the root module's directory)
+        self.roots = tuple(os.path.realpath(r) for r in roots) or (os.path.realpath(directory),)
         self.prefix, self.inputs, self.depth = prefix, inputs, depth
         self.chain = chain + (os.path.realpath(directory),)
         self.ev = Evaluator(self)
@@ -129,7 +136,32 @@ class Module(Context):
         block = self.data_blocks.get((type_, name))
         if type_ == "aws_iam_policy_document" and block is not None and attr in ("json", "minified_json"):
             return self._once(("data", name), lambda: self._policy_document(block))
+        if type_ in _KMS_LOOKUPS and block is not None and attr in _KMS_LOOKUPS[type_][1]:
+            # An AWS managed key looked up by its alias: the alias names the key as well as its ARN.
+            arg = block.attr(_KMS_LOOKUPS[type_][0])
+            alias = self.ev.eval(arg.expr) if arg is not None else None
+            if isinstance(alias, str) and alias.startswith("alias/aws/"):
+                return alias
         return unknown(f"data.{type_}.{name}.{attr} is read at plan time")
+
+    def path(self, name: str) -> Any:
+        if name == "module":
+            return self.dir
+        if name in ("root", "cwd"):
+            return self.chain[0]
+        return unknown(f"path.{name} is not known")
+
+    def file(self, name: str) -> Any:
+        """file(): a relative path is read from the root module's directory, where Terraform runs."""
+        path = os.path.realpath(os.path.join(self.chain[0], name))
+        if not any(os.path.commonpath([path, r]) == r for r in self.roots):
+            return unknown(f"file({name!r}) is outside the scan")
+        try:
+            text = FileText(as_utf8(read_bytes(path, MAX_FILE_READ)).decode("utf-8"))
+        except (ReadError, OSError):
+            return unknown(f"file({name!r}) cannot be read")
+        text.path = path
+        return text
 
     def module_output(self, name: str, output: str) -> Any:
         child = self.child(name)
@@ -260,7 +292,7 @@ class Module(Context):
             return None
         inputs = {k: self.ev.eval(a.expr) for k, a in call.attrs.items() if k not in _META}
         self.children[name] = Module(directory, files, self.report, self.records, f"{self.prefix}module.{name}.",
-                                     inputs, self.depth + 1, self.chain)
+                                     inputs, self.depth + 1, self.chain, self.roots)
         return self.children[name]
 
 
@@ -309,7 +341,8 @@ def _statement(st: dict) -> PosDict:
     return out
 
 
-def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = ()) -> tuple[list[Graph], list[InputError], list[str]]:
+def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (),
+                roots: tuple[str, ...] = ()) -> tuple[list[Graph], list[InputError], list[str]]:
     """One root module: its graph (with local modules folded in), errors and notices."""
     report = Report()
     records: list[Record] = []
@@ -319,7 +352,7 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
         overrides.update(read_var_file(os.path.join(directory, name), report))
     for path in var_files:
         overrides.update(read_var_file(path, report))
-    module = Module(directory, files, report, records)
+    module = Module(directory, files, report, records, roots=roots)
     try:
         module.build(overrides)
         graph = Builder(Graph(unit=directory, source="tf")).build(records)

@@ -43,6 +43,13 @@ class Text(str):
     line: int = 0
 
 
+class FileText(str):
+    """The content of a file read with file(): it is scanned as a file of its own too, so what it
+    holds (a private key) is reported there, not again where the configuration reads it."""
+
+    path: str = ""
+
+
 def _text(value: str, line: int) -> Text:
     t = Text(value)
     t.line = line
@@ -65,6 +72,8 @@ class Context:
     def data(self, type_: str, name: str, attr: str | None) -> Any: return unknown(f"data.{type_}.{name}")
     def module_output(self, name: str, output: str) -> Any: return unknown(f"module.{name}.{output}")
     def resource(self, type_: str, name: str) -> Ref | None: return None
+    def path(self, name: str) -> Any: return unknown(f"path.{name}")
+    def file(self, name: str) -> Any: return unknown(f"file({name!r}) is not read")
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -335,6 +344,8 @@ class Evaluator:
         if root == "module" and len(names) >= 2:
             rest = _after_attrs(steps, 2)
             return self._apply(self.ctx.module_output(names[0], names[1]), rest)
+        if root == "path" and len(names) == 1:
+            return self.ctx.path(names[0])
         if root in ("count", "each", "self", "path", "terraform"):
             return unknown(f"{root}.{'.'.join(names)} is known only per instance or at run time")
         if names:
@@ -438,6 +449,9 @@ class Evaluator:
                 last = v
             return last
         args = [self.eval(a, scope) for a in arg_trees]
+        if name == "file" and len(args) == 1:
+            return self.ctx.file(args[0]) if isinstance(args[0], str) else \
+                unknown("file() of a path known only after apply")
         fn = FUNCTIONS.get(name)
         if fn is None:
             return unknown(f"function {name}() is not evaluated")

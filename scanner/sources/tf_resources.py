@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import policy as policies
 from ..model import Graph, Node, Unresolved, Where
+from . import normalize
 from .cfn import template_name, to_bool, to_int, to_str, to_tags
 from .loader import LoadError, PosDict, PosList, load
-from .tf_eval import HOLE, PartialText, Ref
+from .normalize import upper
+from .tf_eval import HOLE, FileText, PartialText, Ref
 
 
 @dataclass
@@ -127,13 +130,6 @@ def policy_doc(value, where: Where):
     return policies.parse(_holes(doc), where)
 
 
-def _event_list(pattern, key):
-    value = pattern.get(key) if isinstance(pattern, dict) else None
-    if value is None:
-        return None
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value]
-
-
 # -- node handlers ------------------------------------------------------------------------
 def _kms_key(r: TfResource) -> None:
     r.put("key_spec", "customer_master_key_spec", conv=to_str)
@@ -145,9 +141,33 @@ def _kms_key(r: TfResource) -> None:
     r.put("pending_window_days", "deletion_window_in_days", conv=to_int)
     r.put("tags", "tags", conv=to_tags)
     if r.rec.type == "aws_kms_external_key":
-        r.node.set("origin", "EXTERNAL", r.rec.where)
+        _external_key_material(r)
     if r.get("policy") is not None:
         r.node.set("policy", policy_doc(r.get("policy"), r.spot("policy")), r.spot("policy"))
+
+
+def _external_key_material(r: TfResource) -> None:
+    """aws_kms_external_key: material imported with valid_to expires; material imported without it
+    does not (the provider's rule). With no material in the configuration, it is imported out of
+    band and its expiry is not known, as for an EXTERNAL key in CloudFormation."""
+    r.node.set("origin", "EXTERNAL", r.rec.where)
+    valid_to = r.get("valid_to")
+    if valid_to is not None:
+        r.node.set("expiration_model", "KEY_MATERIAL_EXPIRES", r.spot("valid_to"))
+        r.node.set("valid_to", _timestamp(valid_to), r.spot("valid_to"))
+    elif r.get("key_material_base64") is not None:
+        r.node.set("expiration_model", "KEY_MATERIAL_DOES_NOT_EXPIRE", r.spot("key_material_base64"))
+    r.put("expiration_model", "expiration_model", conv=to_str)   # a plan knows it once applied
+
+
+def _timestamp(v):
+    if isinstance(v, str):
+        try:
+            when = datetime.fromisoformat(v)
+            return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        except ValueError:
+            return Unresolved(f"not an RFC 3339 time: {v}")
+    return v if isinstance(v, Unresolved) else Unresolved("time known only after apply")
 
 
 def _pca_authority(r: TfResource) -> None:
@@ -200,8 +220,9 @@ def _grants(r: TfResource, bucket: Node, grants, path: tuple, helper: bool = Fal
 
 
 def _lb_listener(r: TfResource) -> None:
-    r.put("protocol", "protocol", conv=lambda v: to_str(v).upper() if isinstance(to_str(v), str) else to_str(v))
+    r.put("protocol", "protocol", conv=upper)
     r.put("ssl_policy", "ssl_policy", conv=to_str)
+    r.put("port", "port", conv=to_int)
 
 
 def _cloudfront(r: TfResource) -> None:
@@ -214,54 +235,65 @@ def _cloudfront(r: TfResource) -> None:
 
 
 def _apigw_domain(r: TfResource) -> None:
-    r.put("security_policy", "security_policy", conv=to_str)
-    r.put("security_policy", "domain_name_configuration", "security_policy", conv=to_str)
+    normalize.set_rest_domain_policy(r.node, r.get("security_policy"), r.spot("security_policy"))
+
+
+def _apigw_v2_domain(r: TfResource) -> None:
+    r.put("security_policy", "domain_name_configuration", "security_policy", conv=upper)
 
 
 def _server_certificate(r: TfResource) -> None:
-    r.put("certificate_pem", "certificate_body", conv=to_str)
+    r.put("certificate_pem", "certificate_body")   # parsed by certs.apply_certificate_pem
+    r.put("tags", "tags", conv=to_tags)
 
 
 def _acm_certificate(r: TfResource) -> None:
     r.put("domain_name", "domain_name", conv=to_str)
-    r.put("validation_method", "validation_method", conv=to_str)
-    r.put("transparency_logging", "options", "certificate_transparency_logging_preference", conv=to_str)
+    r.put("validation_method", "validation_method", conv=upper)
+    r.put("transparency_logging", "options", "certificate_transparency_logging_preference", conv=upper)
     r.put("private_ca_arn", "certificate_authority_arn")
-    r.put("key_algorithm", "key_algorithm", conv=to_str)
+    if r.get("key_algorithm") is not None:
+        normalize.set_acm_key_algorithm(r.node, r.get("key_algorithm"), r.spot("key_algorithm"))
     r.put("create_before_destroy", "lifecycle", "create_before_destroy", conv=to_bool)
     r.put("tags", "tags", conv=to_tags)
-    if r.put("certificate_pem", "certificate_body", conv=to_str) is not None:
-        r.node.set("imported", True, r.spot("certificate_body"))
+    body = r.put("certificate_pem", "certificate_body")   # imported: parsed like an IAM body
+    if body is not None or r.get("private_key") is not None:
+        r.node.set("imported", True, r.spot("certificate_body" if body is not None else "private_key"))
 
 
 def _secret(r: TfResource) -> None:
-    r.put("kms_key_id", "kms_key_id")
+    key = r.get("kms_key_id")
+    if isinstance(key, Ref):   # a key of this configuration: customer managed by construction
+        r.node.set("kms_key_id", key.address, r.spot("kms_key_id"))
+    elif key is not None:
+        r.node.set("kms_key_id", to_str(key), r.spot("kms_key_id"))
     r.put("tags", "tags", conv=to_tags)
+    if r.get("rotation_rules") is not None:   # provider < 5: rotation written on the secret
+        _rotation(r, r.node, helper=False)
+
+
+def _rotation(r: TfResource, secret: Node, helper: bool) -> None:
+    secret.set("rotation_enabled", True, r.spot("rotation_rules") if not helper else r.spot(helper=True))
+    days = r.get("rotation_rules", "automatically_after_days")
+    interval = normalize.rotation_days(days, r.get("rotation_rules", "schedule_expression"))
+    if interval is not None:
+        which = "automatically_after_days" if days is not None else "schedule_expression"
+        secret.set("rotation_interval_days", interval, r.spot("rotation_rules", which, helper=helper))
 
 
 def _events_rule(r: TfResource) -> None:
-    pattern = r.get("event_pattern")
-    if isinstance(pattern, str):
-        try:
-            pattern = json.loads(pattern)
-        except ValueError:
-            return
-    if isinstance(pattern, Unresolved):
-        for attr in ("event_sources", "detail_types"):
-            r.node.set(attr, pattern, r.spot("event_pattern"))
-        return
-    for attr, key in (("event_sources", "source"), ("detail_types", "detail-type")):
-        values = _event_list(pattern, key)
-        if values is not None:
-            r.node.set(attr, values, r.spot("event_pattern"))
+    if r.get("event_pattern") is not None:
+        normalize.set_event_pattern(r.node, r.get("event_pattern"), r.spot("event_pattern"))
+    r.put("enabled", "state", conv=normalize.rule_enabled)
+    r.put("enabled", "is_enabled", conv=to_bool)   # provider < 5
 
 
 def _config_rule(r: TfResource) -> None:
-    r.put("source_identifier", "source", "source_identifier", conv=to_str)
+    r.put("source_identifier", "source", "source_identifier", conv=upper)
 
 
 def _cloudhsm_cluster(r: TfResource) -> None:
-    r.node.set("hsm_count", 0)
+    r.node.set("hsm_count", 0)   # counted by the aws_cloudhsm_v2_hsm resources folded onto it
     r.node.set("hsm_azs", [])
 
 
@@ -275,7 +307,7 @@ NODE_TYPES: dict[str, tuple[str, Callable[[TfResource], None]]] = {
     "aws_alb_listener": ("lb_listener", _lb_listener),
     "aws_cloudfront_distribution": ("cloudfront_distribution", _cloudfront),
     "aws_api_gateway_domain_name": ("apigw_domain", _apigw_domain),
-    "aws_apigatewayv2_domain_name": ("apigw_domain", _apigw_domain),
+    "aws_apigatewayv2_domain_name": ("apigw_domain", _apigw_v2_domain),
     "aws_iam_server_certificate": ("iam_server_certificate", _server_certificate),
     "aws_acm_certificate": ("acm_certificate", _acm_certificate),
     "aws_secretsmanager_secret": ("secret", _secret),
@@ -308,7 +340,12 @@ class Builder:
                                        where=r.rec.where, type=r.rec.type, attrs={"managed_elsewhere": True}))
         return node
 
+    def record(self, value) -> Record | None:
+        """The resource a Ref points at, with its values (a subnet's zone, a policy's attributes)."""
+        return self.records.get(value.address) if isinstance(value, Ref) else None
+
     def build(self, records: list[Record]) -> Graph:
+        self.records = {rec.address: rec for rec in records}
         helpers = []
         for rec in records:
             self.graph.blocks[rec.display] = rec.where   # every block, helpers too: suppressions target them
@@ -316,6 +353,12 @@ class Builder:
             if handler:
                 r = TfResource(rec, handler[0])
                 handler[1](r)
+                self.graph.add(r.node)
+            elif isinstance(rec.values.get("tags"), dict) and rec.values.get("tags"):
+                # Other tagged resources still matter: CW108 compares the environments of
+                # everything that refers to one key.
+                r = TfResource(rec, "resource")
+                r.put("tags", "tags", conv=to_tags)
                 self.graph.add(r.node)
             helpers.append(TfResource(rec))
         for r in helpers:
@@ -327,7 +370,15 @@ class Builder:
             folder = FOLDERS.get(r.rec.type)
             if folder:
                 folder(self, r)
+            self._private_keys(r.rec)
         return self.graph
+
+    def _private_keys(self, rec: Record) -> None:
+        """Any string of a resource that holds a private key becomes a private_key node (CW504).
+        Text read with file() is left to its own file, which the scan reads as material."""
+        for node in normalize.private_key_nodes(rec.values, rec.where, rec.display, "tf", rec.where.path,
+                                                skip=lambda s: isinstance(s, FileText)):
+            self.graph.add(node)
 
 
 def _bucket_policy(b: Builder, r: TfResource) -> None:
@@ -363,11 +414,25 @@ def _key_policy(b: Builder, r: TfResource) -> None:
 
 def _secret_rotation(b: Builder, r: TfResource) -> None:
     secret = b.target(r.get("secret_id"), "secret")
-    if secret is None:
+    if secret is not None:
+        _rotation(r, secret, helper=True)
+
+
+def _secret_key_edge(b: Builder, r: TfResource) -> None:
+    key = b.target(r.get("kms_key_id"), "kms_key")
+    if key is not None:
+        b.graph.link(r.rec.address, key.id, "encrypted_by")
+
+
+def _bucket_encryption(b: Builder, r: TfResource) -> None:
+    """aws_s3_bucket_server_side_encryption_configuration: the bucket uses the key it names."""
+    bucket = b.target(r.get("bucket"), "s3_bucket")
+    if bucket is None:
         return
-    secret.set("rotation_enabled", True, r.spot(helper=True))
-    r.put("rotation_interval_days", "rotation_rules", "automatically_after_days", conv=to_int,
-          node=secret, helper=True)
+    for address in sorted(r.rec.refs):
+        key = b.graph.nodes.get(address)
+        if key is not None and key.kind == "kms_key":
+            b.graph.link(bucket.id, key.id, "refers_to")
 
 
 def _pca_link(b: Builder, r: TfResource) -> None:
@@ -401,6 +466,9 @@ def _hsm(b: Builder, r: TfResource) -> None:
         return
     cluster.set("hsm_count", cluster.attrs.get("hsm_count", 0) + 1, r.spot(helper=True))
     az = r.get("availability_zone")
+    subnet = b.record(r.get("subnet_id"))
+    if az is None and subnet is not None:   # the HSM lives in its subnet's zone
+        az = subnet.values.get("availability_zone")
     azs = list(cluster.attrs.get("hsm_azs", []))
     azs.append(az if isinstance(az, str) else Unresolved("HSM availability zone known only after apply"))
     cluster.set("hsm_azs", azs, r.spot(helper=True))
@@ -414,10 +482,47 @@ def _elb(b: Builder, r: TfResource) -> None:
             continue
         node = b.graph.add(Node(id=f"{r.rec.address}#listener{i}", kind="lb_listener", name=r.rec.display,
                                 source="tf", where=r.spot("listener"), type=r.rec.type, attrs={"classic": True}))
-        proto = lst.get("lb_protocol")
-        if proto is not None:
-            node.set("protocol", to_str(proto).upper() if isinstance(to_str(proto), str) else to_str(proto),
-                     r.spot("listener", i, "lb_protocol"))
+        r.put("protocol", "listener", i, "lb_protocol", conv=upper, node=node)
+        r.put("port", "listener", i, "lb_port", conv=to_int, node=node)
+
+
+def _elb_listener(b: Builder, lb, port) -> Node | None:
+    """The lb_listener node of a classic load balancer (a Ref to it) on a port."""
+    if not isinstance(lb, Ref):
+        return None
+    return next((n for n in b.graph.nodes.values() if n.kind == "lb_listener" and n.id.startswith(f"{lb.address}#")
+                 and n.attrs.get("port") == to_int(port)), None)
+
+
+def _attributes(blocks) -> list | None:
+    """policy_attribute / attribute blocks as (name, value) pairs; None when not known."""
+    if not isinstance(blocks, list):
+        return None
+    return [(a.get("name"), a.get("value")) for a in blocks if isinstance(a, dict)]
+
+
+def _ssl_negotiation_policy(b: Builder, r: TfResource) -> None:
+    """aws_lb_ssl_negotiation_policy: the policy of one listener, named by port."""
+    listener = _elb_listener(b, r.get("load_balancer"), r.get("lb_port"))
+    if listener is not None:
+        policy = normalize.negotiation_policy(r.get("name"), _attributes(r.get("attribute")) or [])
+        listener.set("ssl_policy", policy, r.spot(helper=True))
+
+
+def _listener_policy(b: Builder, r: TfResource) -> None:
+    """aws_load_balancer_listener_policy: the aws_load_balancer_policy resources a listener uses
+    (a policy attached to no listener has no effect and is not judged)."""
+    listener = _elb_listener(b, r.get("load_balancer_name"), r.get("load_balancer_port"))
+    names = r.get("policy_names")
+    if listener is None or not isinstance(names, list):
+        return
+    for ref in names:
+        policy = b.record(ref)
+        if policy is None or policy.values.get("policy_type_name") != "SSLNegotiationPolicyType":
+            continue
+        p = TfResource(policy)
+        value = normalize.negotiation_policy(p.get("policy_name"), _attributes(p.get("policy_attribute")) or [])
+        listener.set("ssl_policy", value, p.spot(helper=True))
 
 
 FOLDERS: dict[str, Callable[[Builder, TfResource], None]] = {
@@ -426,6 +531,10 @@ FOLDERS: dict[str, Callable[[Builder, TfResource], None]] = {
     "aws_s3_bucket_public_access_block": _public_access_block,
     "aws_kms_key_policy": _key_policy,
     "aws_secretsmanager_secret_rotation": _secret_rotation,
+    "aws_secretsmanager_secret": _secret_key_edge,
+    "aws_s3_bucket_server_side_encryption_configuration": _bucket_encryption,
+    "aws_lb_ssl_negotiation_policy": _ssl_negotiation_policy,
+    "aws_load_balancer_listener_policy": _listener_policy,
     "aws_acmpca_certificate": _pca_link,
     "aws_acmpca_certificate_authority_certificate": _pca_activation,
     "aws_acmpca_certificate_authority": _pca_crl_bucket,

@@ -95,6 +95,8 @@ def build(file: str, doc: dict) -> Graph:
         refs = _Refs(instances)
         expressions, prefix = config.get(_INDEX.sub("", address), ({}, ""))
         refs.merge(values, expressions, unknowns.get(address), prefix)
+        if "lifecycle" not in values:   # a meta-argument the plan does not record (CW214 stays silent)
+            values["lifecycle"] = [{"create_before_destroy": Unresolved("plan JSON does not record lifecycle")}]
         records.append(Record(address, str(res.get("type", "")), address, values,
                               Where(file, line, col, ("planned_values", address)), refs.seen))
     return Builder(Graph(unit=file, source="tf")).build(records)

@@ -1,0 +1,105 @@
+"""Service values that mean the same in every format, shared by the CloudFormation handlers
+(cfn_services.py) and the Terraform ones (tf_resources.py): a rotation rate, an ACM key
+algorithm, an EventBridge pattern or a private key pasted into a string reads alike whichever
+adapter found it.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+from .. import certs
+from ..model import Node, Unresolved, Where
+from . import cfn   # the converters (cfn imports its services, which import this module, at its end)
+
+
+def to_str(v):
+    return cfn.to_str(v)
+
+
+def upper(v):
+    v = to_str(v)
+    return v.upper() if isinstance(v, str) else v
+
+
+_RATE = re.compile(r"^rate\((\d+)\s+days?\)$", re.I)
+
+
+def rotation_days(days, expression) -> Any:
+    """Secrets Manager rotation interval in days: AutomaticallyAfterDays, else a rate() schedule
+    (a cron schedule is not an interval: Unresolved). None when neither is written."""
+    if days is not None:
+        return cfn.to_int(days)
+    if expression is None:
+        return None
+    m = _RATE.match(expression.strip()) if isinstance(expression, str) else None
+    if m:
+        return int(m.group(1))
+    return expression if isinstance(expression, Unresolved) else \
+        Unresolved(f"schedule {expression} is not a rate in days")
+
+
+def set_acm_key_algorithm(node: Node, value, where: Where) -> None:
+    """ACM's RSA_2048 / EC_prime256v1 as the key_algorithm and key_bits parsed keys have."""
+    name, bits = certs.acm_key_algorithm(to_str(value))
+    node.set("key_algorithm", name, where)
+    node.set("key_bits", bits, where)
+
+
+def set_rest_domain_policy(node: Node, value, where: Where) -> None:
+    """API Gateway REST (v1) domains default to TLS_1_0, unlike HTTP (v2) ones (kinds.py)."""
+    node.set("security_policy", upper(value) if value is not None else "TLS_1_0",
+             where if value is not None else None)
+
+
+def negotiation_policy(name, attributes: list[tuple]) -> Any:
+    """A classic load balancer's SSL negotiation policy: the predefined policy it references, or
+    custom:<name> when it lists protocols and ciphers of its own (never a predefined policy)."""
+    if len(attributes) == 1 and attributes[0][0] == "Reference-Security-Policy":
+        return to_str(attributes[0][1])
+    return f"custom:{name}" if isinstance(name, str) else Unresolved("custom negotiation policy")
+
+
+def _as_list(v) -> list:
+    return v if isinstance(v, list) else [v] if v is not None else []
+
+
+def set_event_pattern(node: Node, pattern, where: Where) -> None:
+    """An EventBridge pattern (JSON text or structure) as event_sources and detail_types."""
+    if isinstance(pattern, str):
+        try:
+            pattern = json.loads(pattern)
+        except ValueError:
+            pattern = Unresolved("event pattern is not JSON")
+    if isinstance(pattern, Unresolved):
+        node.set("event_sources", pattern, where)
+    elif isinstance(pattern, dict):
+        node.set("event_sources", _as_list(pattern.get("source")), where)
+        node.set("detail_types", _as_list(pattern.get("detail-type")), where)
+
+
+def rule_enabled(state) -> Any:
+    """An EventBridge rule State: anything but DISABLED delivers events."""
+    return state if isinstance(state, Unresolved) else str(state).upper() != "DISABLED"
+
+
+def private_key_nodes(value, where: Where, owner: str, source: str, path: tuple,
+                      skip: Callable[[str], bool] = lambda s: False) -> list[Node]:
+    """private_key nodes for every string of a nested value (positions in .pos) holding a key."""
+    found: list[Node] = []
+
+    def walk(v, here: Where, path: tuple):
+        if isinstance(v, str):
+            if certs.holds_private_key(v) and not skip(v):
+                found.extend(certs.private_key_nodes(v, owner, source, here, f"{owner}/{'/'.join(map(str, path))}"))
+        elif isinstance(v, (dict, list)):
+            pos = getattr(v, "pos", None) or ({} if isinstance(v, dict) else [])
+            items = v.items() if isinstance(v, dict) else enumerate(v)
+            for k, item in items:
+                at = pos.get(k) if isinstance(pos, dict) else pos[k] if k < len(pos) else None
+                line, col = at if at else (here.line, here.column)
+                walk(item, Where(here.file, line, col, path + (k,)), path + (k,))
+
+    walk(value, where, path)
+    return found
