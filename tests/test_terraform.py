@@ -346,3 +346,56 @@ resource "aws_secretsmanager_secret" "customer" {
     assert [(f.resource, f.where.line, f.review) for f in result.findings] == [
         ("aws_secretsmanager_secret.managed", 9, False),
         ("aws_secretsmanager_secret.customer", 12, True)]   # a customer alias's key ARN: not known
+
+
+def test_classic_listener_policy_made_elsewhere_or_dynamic_is_unknown(tmp_path):
+    write(tmp_path, {"main.tf": """
+variable "attributes" {}
+resource "aws_elb" "lb" {
+  listener {
+    lb_port     = 443
+    lb_protocol = "https"
+  }
+  listener {
+    lb_port     = 8443
+    lb_protocol = "ssl"
+  }
+  listener {
+    lb_port     = 9443
+    lb_protocol = "ssl"
+  }
+}
+resource "aws_load_balancer_listener_policy" "elsewhere" {
+  load_balancer_name = aws_elb.lb.name
+  load_balancer_port = 443
+  policy_names       = ["made-by-hand"]
+}
+resource "aws_lb_ssl_negotiation_policy" "dynamic" {
+  name          = "dynamic"
+  load_balancer = aws_elb.lb.id
+  lb_port       = 8443
+  dynamic "attribute" {
+    for_each = var.attributes
+    content {
+      name  = attribute.key
+      value = attribute.value
+    }
+  }
+}
+resource "aws_load_balancer_policy" "by_name" {
+  load_balancer_name = aws_elb.lb.name
+  policy_name        = "tls12"
+  policy_type_name   = "SSLNegotiationPolicyType"
+  policy_attribute {
+    name  = "Reference-Security-Policy"
+    value = "ELBSecurityPolicy-TLS-1-1-2017-01"
+  }
+}
+resource "aws_load_balancer_listener_policy" "by_name" {
+  load_balancer_name = aws_elb.lb.name
+  load_balancer_port = 9443
+  policy_names       = ["tls12"]
+}
+"""})
+    result = run([tmp_path], ["CW601"], strict=True)
+    assert [(f.where.line, f.review) for f in result.findings] == [(17, True), (22, True), (34, False)]

@@ -494,19 +494,22 @@ def _elb_listener(b: Builder, lb, port) -> Node | None:
                  and n.attrs.get("port") == to_int(port)), None)
 
 
-def _attributes(blocks) -> list | None:
-    """policy_attribute / attribute blocks as (name, value) pairs; None when not known."""
-    if not isinstance(blocks, list):
-        return None
-    return [(a.get("name"), a.get("value")) for a in blocks if isinstance(a, dict)]
+def _negotiation_policy(r: TfResource, name_key: str, attr_key: str) -> Any:
+    """A negotiation policy resource's attribute blocks, read as normalize.negotiation_policy does."""
+    blocks = r.get(attr_key)
+    if blocks is not None and not isinstance(blocks, list):
+        return Unresolved("negotiation policy attributes not known")
+    pairs = [(a.get("name"), a.get("value")) for a in blocks or [] if isinstance(a, dict)]
+    if len(pairs) < len(blocks or []):   # a dynamic block whose items are not known
+        return Unresolved("negotiation policy attributes not known")
+    return normalize.negotiation_policy(r.get(name_key), pairs)
 
 
 def _ssl_negotiation_policy(b: Builder, r: TfResource) -> None:
     """aws_lb_ssl_negotiation_policy: the policy of one listener, named by port."""
     listener = _elb_listener(b, r.get("load_balancer"), r.get("lb_port"))
     if listener is not None:
-        policy = normalize.negotiation_policy(r.get("name"), _attributes(r.get("attribute")) or [])
-        listener.set("ssl_policy", policy, r.spot(helper=True))
+        listener.set("ssl_policy", _negotiation_policy(r, "name", "attribute"), r.spot(helper=True))
 
 
 def _listener_policy(b: Builder, r: TfResource) -> None:
@@ -516,13 +519,15 @@ def _listener_policy(b: Builder, r: TfResource) -> None:
     names = r.get("policy_names")
     if listener is None or not isinstance(names, list):
         return
-    for ref in names:
-        policy = b.record(ref)
-        if policy is None or policy.values.get("policy_type_name") != "SSLNegotiationPolicyType":
+    for name in names:
+        policy = b.record(name) or next((rec for rec in b.records.values() if rec.type == "aws_load_balancer_policy"
+                                         and isinstance(name, str) and rec.values.get("policy_name") == name), None)
+        if policy is None:   # a policy made elsewhere: which one the listener gets is not known
+            listener.set("ssl_policy", Unresolved(f"listener policy {name} is not in the unit"), r.spot(helper=True))
             continue
-        p = TfResource(policy)
-        value = normalize.negotiation_policy(p.get("policy_name"), _attributes(p.get("policy_attribute")) or [])
-        listener.set("ssl_policy", value, p.spot(helper=True))
+        if policy.values.get("policy_type_name") == "SSLNegotiationPolicyType":
+            p = TfResource(policy)
+            listener.set("ssl_policy", _negotiation_policy(p, "policy_name", "policy_attribute"), p.spot(helper=True))
 
 
 FOLDERS: dict[str, Callable[[Builder, TfResource], None]] = {
