@@ -152,7 +152,10 @@ def _external_key_material(r: TfResource) -> None:
     band and its expiry is not known, as for an EXTERNAL key in CloudFormation."""
     r.node.set("origin", "EXTERNAL", r.rec.where)
     valid_to = r.get("valid_to")
-    if valid_to is not None:
+    if isinstance(valid_to, Unresolved):   # it may still be null: whether the material expires is unknown
+        r.node.set("expiration_model", valid_to, r.spot("valid_to"))
+        r.node.set("valid_to", valid_to, r.spot("valid_to"))
+    elif valid_to is not None:
         r.node.set("expiration_model", "KEY_MATERIAL_EXPIRES", r.spot("valid_to"))
         r.node.set("valid_to", _timestamp(valid_to), r.spot("valid_to"))
     elif r.get("key_material_base64") is not None:
@@ -166,8 +169,8 @@ def _timestamp(v):
             when = datetime.fromisoformat(v)
             return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
         except ValueError:
-            return Unresolved(f"not an RFC 3339 time: {v}")
-    return v if isinstance(v, Unresolved) else Unresolved("time known only after apply")
+            pass
+    return Unresolved(f"not an RFC 3339 time: {v!r}")
 
 
 def _pca_authority(r: TfResource) -> None:
@@ -256,9 +259,11 @@ def _acm_certificate(r: TfResource) -> None:
         normalize.set_acm_key_algorithm(r.node, r.get("key_algorithm"), r.spot("key_algorithm"))
     r.put("create_before_destroy", "lifecycle", "create_before_destroy", conv=to_bool)
     r.put("tags", "tags", conv=to_tags)
-    body = r.put("certificate_pem", "certificate_body")   # imported: parsed like an IAM body
-    if body is not None or r.get("private_key") is not None:
-        r.node.set("imported", True, r.spot("certificate_body" if body is not None else "private_key"))
+    r.put("certificate_pem", "certificate_body")   # imported: parsed like an IAM body
+    written = [k for k in ("certificate_body", "private_key") if r.get(k) is not None]
+    known = [k for k in written if not isinstance(r.get(k), Unresolved) or isinstance(r.get(k), PartialText)]
+    if written:   # a value known only later may still be null: then it is not known to be imported
+        r.node.set("imported", True if known else r.get(written[0]), r.spot((known or written)[0]))
 
 
 def _secret(r: TfResource) -> None:
