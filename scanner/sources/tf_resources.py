@@ -359,7 +359,7 @@ class Builder:
                 r = TfResource(rec, handler[0])
                 handler[1](r)
                 self.graph.add(r.node)
-            elif isinstance(rec.values.get("tags"), dict) and rec.values.get("tags"):
+            elif isinstance(rec.values.get("tags"), (dict, Unresolved)) and rec.values.get("tags") != {}:
                 # Other tagged resources still matter: CW108 compares the environments of
                 # everything that refers to one key.
                 r = TfResource(rec, "resource")
