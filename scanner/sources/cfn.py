@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .. import policy as policies
-from ..model import Graph, Node, Unresolved, Where
+from ..model import Graph, Node, Where
 from .cfn_resolve import ResRef, Resolver, referenced
 from .loader import PosDict
+from .resource_view import (ResourceView, canned_acl, template_name, to_bool, to_int,  # noqa: F401
+                            to_str, to_tags)
 
 
 def looks_like_template(doc: Any) -> bool:
@@ -21,94 +23,24 @@ def looks_like_template(doc: Any) -> bool:
         for r in res.values())
 
 
-# -- value conversions: each returns the converted value or Unresolved ------------------------
-def to_bool(v):
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v.lower() in ("true", "false"):
-        return v.lower() == "true"
-    return v if isinstance(v, Unresolved) else Unresolved(f"not a boolean: {v!r}")
-
-
-def to_int(v):
-    if isinstance(v, bool):
-        return Unresolved("not a number")
-    if isinstance(v, (int, float)):
-        return int(v)
-    if isinstance(v, str):
-        try:
-            return int(v.strip())
-        except ValueError:
-            pass
-    return v if isinstance(v, Unresolved) else Unresolved(f"not a number: {v!r}")
-
-
-def to_str(v):
-    if isinstance(v, (str, int, float)) and not isinstance(v, bool):
-        return str(v)
-    return v if isinstance(v, Unresolved) else Unresolved("value known only after deployment")
-
-
-def to_tags(v):
-    if isinstance(v, list):
-        out = {}
-        for t in v:
-            if isinstance(t, dict) and isinstance(t.get("Key"), str):
-                out[t["Key"]] = t.get("Value") if isinstance(t.get("Value"), str) else Unresolved("tag value")
-        return out
-    if isinstance(v, dict):   # SAM and some resources take a plain map
-        return {k: (val if isinstance(val, str) else Unresolved("tag value")) for k, val in v.items()}
-    return v if isinstance(v, Unresolved) else {}
-
-
-class Resource:
+class Resource(ResourceView):
     """One resource of the template while its node is being built."""
+
+    path_prefix = ("Properties",)
 
     def __init__(self, tpl: "Template", name: str, body: dict):
         self.tpl, self.name, self.body = tpl, name, body
         props = body.get("Properties")
-        self.props = props if isinstance(props, dict) else PosDict()
+        self.props = self.values = props if isinstance(props, dict) else PosDict()
         line, col = tpl.resources.pos.get(name, (0, 0)) if hasattr(tpl.resources, "pos") else (0, 0)
-        self.where = Where(tpl.file, line, col, ("Resources", name), end_line=getattr(body, "end_line", 0))
+        self.where = self.base = Where(tpl.file, line, col, ("Resources", name),
+                                       end_line=getattr(body, "end_line", 0))
         self.node = Node(id=name, kind="", name=name, source="cfn", where=self.where, type=body.get("Type", ""))
-
-    def spot(self, *path) -> Where:
-        """Where the property at path is written (as deep as the path exists)."""
-        where, container, full = self.where, self.props, self.where.path + ("Properties",)
-        for key in path:
-            try:
-                line, col = container.pos[key]
-                container = container[key]
-            except (AttributeError, TypeError, KeyError, IndexError):
-                break
-            full += (key,)
-            where = where.at(line, col, full)
-        return where
-
-    def raw(self, *path):
-        value: Any = self.props
-        for key in path:
-            if isinstance(value, dict) and key in value:
-                value = value[key]
-            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
-                value = value[key]
-            else:
-                return None
-        return value
 
     def get(self, *path):
         """The resolved value at path; None when absent."""
         value = self.raw(*path)
         return None if value is None else self.tpl.resolver.resolve(value)
-
-    def put(self, attr: str, *path, conv: Callable = lambda v: v, node: Node | None = None) -> Any:
-        """Copy the property at path onto the node as attr (absent stays absent)."""
-        value = self.get(*path)
-        if value is None:
-            return None
-        value = conv(value) if not isinstance(value, Unresolved) else value
-        (node or self.node).set(attr, value, self.spot(*path))
-        return value
 
 
 class Template:
@@ -183,12 +115,6 @@ def _pca_authority(r: Resource) -> None:
     r.put("ocsp_enabled", "RevocationConfiguration", "OcspConfiguration", "Enabled", conv=to_bool)
 
 
-def template_name(arn):
-    """An ACM PCA template ARN as the template's name (EndEntityCertificate/V1)."""
-    arn = to_str(arn)
-    return arn.split(":template/")[-1] if isinstance(arn, str) else arn
-
-
 def _pca_certificate(r: Resource) -> None:
     template = r.get("TemplateArn")
     if template is not None:
@@ -209,19 +135,6 @@ def _s3_bucket(r: Resource) -> None:
                            ("RestrictPublicBuckets", "restrict_public_buckets")):
             r.put(attr, "PublicAccessBlockConfiguration", prop, conv=to_bool)
     r.put("acl", "AccessControl", conv=canned_acl)
-
-
-def canned_acl(v):
-    """CloudFormation's PublicRead and Terraform's public-read name the same canned ACL."""
-    v = to_str(v)
-    if isinstance(v, Unresolved):
-        return v
-    out = []
-    for i, ch in enumerate(v):
-        if ch.isupper() and i:
-            out.append("-")
-        out.append(ch.lower())
-    return "".join(out).replace("--", "-")
 
 
 NODE_TYPES: dict[str, tuple[str, Callable[[Resource], None]]] = {

@@ -11,11 +11,7 @@ from typing import Any, Callable
 
 from .. import certs
 from ..model import Node, Unresolved, Where
-from . import cfn   # the converters (cfn imports its services, which import this module, at its end)
-
-
-def to_str(v):
-    return cfn.to_str(v)
+from .resource_view import to_int, to_str
 
 
 def upper(v):
@@ -30,7 +26,7 @@ def rotation_days(days, expression) -> Any:
     """Secrets Manager rotation interval in days: AutomaticallyAfterDays, else a rate() schedule
     (a cron schedule is not an interval: Unresolved). None when neither is written."""
     if days is not None:
-        return cfn.to_int(days)
+        return to_int(days)
     if expression is None:
         return None
     m = _RATE.match(expression.strip()) if isinstance(expression, str) else None

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .. import policy as policies
 from ..model import Graph, Node, Unresolved, Where
 from . import normalize
-from .cfn import template_name, to_bool, to_int, to_str, to_tags
+from .resource_view import ResourceView, template_name, to_bool, to_int, to_str, to_tags
 from .loader import LoadError, PosDict, PosList, load
 from .normalize import upper
 from .tf_eval import HOLE, FileText, PartialText, Ref
@@ -32,53 +32,21 @@ class Record:
     refs: set = field(default_factory=set)
 
 
-class TfResource:
+class TfResource(ResourceView):
     """One resource while its node is built (the Terraform twin of cfn.Resource)."""
 
+    first_of_block_list = True
+
     def __init__(self, rec: Record, kind: str = ""):
-        self.rec = rec
+        self.rec, self.values, self.base = rec, rec.values, rec.where
         self.node = Node(id=rec.address, kind=kind, name=rec.display, source="tf", where=rec.where, type=rec.type)
 
-    def raw(self, *path):
-        value: Any = self.rec.values
-        for key in path:
-            if isinstance(value, list) and isinstance(key, str):
-                value = value[0] if value else None     # a nested block: its first occurrence
-            if isinstance(value, dict) and key in value:
-                value = value[key]
-            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
-                value = value[key]
-            else:
-                return None
-        return value
-
-    get = raw
-
     def spot(self, *path, helper: bool = False) -> Where:
-        base = self.rec.where
-        where, container, full = base, self.rec.values, base.path
-        for key in path:
-            if isinstance(container, list) and isinstance(key, str) and container:
-                container = container[0]
-            try:
-                line, col = container.pos[key]
-                container = container[key]
-            except (AttributeError, TypeError, KeyError, IndexError):
-                break
-            full += (key,)
-            where = where.at(line, col, full)
+        """helper: the value belongs to a resource folded onto another, which it names."""
+        where = super().spot(*path)
         if helper:
             where = Where(where.file, where.line, where.column, where.path, resource=self.rec.display)
         return where
-
-    def put(self, attr: str, *path, conv: Callable = lambda v: v, node: Node | None = None,
-            helper: bool = False) -> Any:
-        value = self.get(*path)
-        if value is None:
-            return None
-        value = conv(value) if not isinstance(value, Unresolved) else value
-        (node or self.node).set(attr, value, self.spot(*path, helper=helper))
-        return value
 
 
 # -- value helpers ------------------------------------------------------------------------
