@@ -64,8 +64,11 @@ def _scan(args, outputs=()):
     config = Config() if args.no_config else load_config(args.config, paths, all_rules)
     rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
     excludes = args.exclude if args.exclude is not None else config.exclude
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (automatic) or more")
     options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config,
-                      catalog=tuple(all_rules), var_files=tuple(args.var_file or ()))
+                      catalog=tuple(all_rules), var_files=tuple(args.var_file or ()),
+                      jobs=args.jobs, cache_dir=args.cache)
     result = scan(paths, rules, options)
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
@@ -95,7 +98,9 @@ def cmd_scan(args) -> int:
     except (baseline.BaselineError, diffbase.DiffError) as exc:
         raise UsageError(str(exc)) from None
     for fmt, path in outputs:
-        body = _render(fmt, result, args, to_terminal=path is None)
+        # Escapes in templates ("\ud800") and undecodable file names give lone surrogates, which
+        # UTF-8 cannot encode: write them as \uXXXX text rather than fail the whole report.
+        body = _render(fmt, result, args, to_terminal=path is None).encode("utf-8", "backslashreplace").decode()
         if path is None:
             sys.stdout.write(body)
         else:
@@ -171,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _input_options(p: argparse.ArgumentParser) -> None:
     """What to scan and with which rules: shared by `scan` and `baseline create`."""
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                   help="worker processes (default 0: one per core for large trees, none for small runs)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="reuse what was read from unchanged files (content hash); DIR must be trusted")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
     p.add_argument("--select", action="append", metavar="CODE,...", help="only these rules (codes or names)")
     p.add_argument("--ignore", action="append", metavar="CODE,...", help="skip these rules (codes or names)")

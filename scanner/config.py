@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from .kinds import KINDS
@@ -145,7 +144,7 @@ def _type_name(value: Any) -> str:
             dict: "mapping", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def _explain(err: jsonschema.ValidationError) -> tuple[list, str]:
+def _explain(err) -> tuple[list, str]:
     """(key path, message saying what is allowed) for one schema violation."""
     path, v, s = list(err.absolute_path), err.validator, err.schema
     if v == "additionalProperties":
@@ -173,6 +172,8 @@ def _explain(err: jsonschema.ValidationError) -> tuple[list, str]:
 
 
 def validate(data: Any, rules: list[Rule], path: str) -> None:
+    import jsonschema   # only when there is a config file: it costs a third of startup
+
     validator = jsonschema.Draft202012Validator(schema(rules))
     problems = sorted({(_key_path(p), m) for p, m in map(_explain, validator.iter_errors(data))})
     if problems:

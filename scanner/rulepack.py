@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+# jsonschema is imported only to validate: it costs a third of startup, and the shipped pack is
+# validated by the test suite (tests/test_rulepack_schema.py), so a scan validates only --rules-dir.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -54,23 +57,27 @@ def _pack_dir() -> Path:
     return installed if (installed / "rule.schema.json").exists() else here.parent / "rules"
 
 
-def _validator() -> jsonschema.protocols.Validator:
+def _validator():
+    import jsonschema
+
     schema = json.loads((_pack_dir() / "rule.schema.json").read_text())
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 
 
-def _field(error: jsonschema.ValidationError) -> str:
+def _field(error) -> str:
     parts = []
     for p in error.absolute_path:
         parts.append(f"[{p}]" if isinstance(p, int) else (("." if parts else "") + str(p)))
     return "".join(parts) or "(top level)"
 
 
-def load_file(path: Path, validator=None) -> Rule:
-    validator = validator or _validator()
+def load_file(path: Path, validator=None, validate: bool = True) -> Rule:
+    """One rule file; `validate=False` only for the shipped pack, whose files the tests validate."""
+    if validate and validator is None:
+        validator = _validator()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise RuleError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
@@ -78,9 +85,12 @@ def load_file(path: Path, validator=None) -> Rule:
         raise RuleError(f"{path}: cannot read rule file: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise RuleError(f"{path}: a rule file must hold a mapping")
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path))) \
+        if validate else []
     if errors:
-        err = jsonschema.exceptions.best_match(errors)
+        from jsonschema.exceptions import best_match
+
+        err = best_match(errors)
         raise RuleError(f"{path}: field {_field(err)}: {err.message}")
     at = data.get("at", ())
     return Rule(
@@ -96,17 +106,17 @@ def load_file(path: Path, validator=None) -> Rule:
 
 def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
     """The shipped pack plus users' rule directories; codes and names must be unique."""
-    validator = _validator()
-    files = sorted(_pack_dir().glob("*.yaml"))
+    files = [(f, False) for f in sorted(_pack_dir().glob("*.yaml"))]
     for d in extra_dirs:
         p = Path(d)
         if not p.is_dir():
             raise RuleError(f"{d}: rules directory not found")
-        files += sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+        files += [(f, True) for f in sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))]
+    validator = _validator() if extra_dirs else None
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for f in files:
-        rule = load_file(f, validator)
+    for f, validate in files:
+        rule = load_file(f, validator, validate)
         for key in (rule.code, rule.name):
             if key in seen:
                 raise RuleError(f"{f}: {key} is already defined in {seen[key]}")

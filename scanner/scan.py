@@ -5,13 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import certs, sources, suppressions
+from . import sources
 from .config import Config
-from .engine import Engine
 from .findings import ScanResult
-from .paths import relative_uri, repo_root
+from .parallel import run_units
+from .paths import repo_root
 from .rulepack import Rule
 from .sources.files import discover
+from .units import Unit
 
 SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
@@ -25,42 +26,25 @@ class Options:
     root: Path | None = None                          # repository root; found above the first path if None
     catalog: tuple = ()       # every rule a suppression may name (default: the rules run)
     var_files: tuple[str, ...] = ()                   # Terraform --var-file, for every root module
-
-
-def run_unit(graph, engine: Engine, result: ScanResult, known: dict[str, str], options: Options, root: Path) -> None:
-    """Every source's unit goes through here: rules, then the suppressions written in it."""
-    result.scanned += 1
-    certs.apply_certificate_pem(graph)   # PEM bodies from any source -> certificate attributes
-    findings = list(engine.run(graph))
-    for finding in findings:
-        finding.path_key = relative_uri(finding.where.file, root) if finding.where.file else ""
-    problems, notices = suppressions.apply(graph, findings, known, options.now.date())
-    result.errors.extend(problems)
-    result.notices.extend(notices)
-    result.findings.extend(findings)
+    jobs: int = 0                 # worker processes; 0 = one per core for large trees
+    cache_dir: str | None = None  # --cache DIR: reuse the graphs of unchanged units
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result = ScanResult(rules=rules)
-    engine = Engine(rules, options.now, options.config, options.strict)
     root = options.root or repo_root(paths[0] if paths else None)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
-    explicit = {p for p in paths}
+    explicit = set(paths)
     known = {key: r.code for r in (options.catalog or rules) for key in (r.code, r.name)}
-    for path in found.files:
-        graphs, errors = sources.read_file(path, explicit=path in explicit)
-        result.errors.extend(errors)
-        for graph in graphs:
-            run_unit(graph, engine, result, known, options, root)
-    through_callers = sources.called_modules(found.tf_dirs)
-    for directory, files in found.tf_dirs.items():
-        if directory in through_callers:
-            continue
-        graphs, errors, notices = sources.read_module(directory, files, options.var_files, tuple(found.roots))
-        result.errors.extend(errors)
-        result.notices.extend(notices)
-        for graph in graphs:
-            run_unit(graph, engine, result, known, options, root)
+    units = [Unit("file", path, explicit=path in explicit) for path in found.files]
+    through_callers = sources.called_modules(found.tf_dirs)   # read with their callers, not alone
+    units += [Unit("module", directory, files=tuple(files), var_files=options.var_files, roots=tuple(found.roots))
+              for directory, files in found.tf_dirs.items() if directory not in through_callers]
+    for outcome in run_units(units, rules, options, root, known):
+        result.errors.extend(outcome.errors)
+        result.notices.extend(outcome.notices)
+        result.scanned += outcome.scanned
+        result.findings.extend(outcome.findings)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
     return result

@@ -121,7 +121,13 @@ def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
         if not os.path.isfile(path):
             raise ReadError("not a regular file")
         with open(path, "rb") as fh:
-            return fh.read(limit + 1)
+            # read(n) allocates n bytes up front: ask for the size stat gave, not for the limit
+            data = fh.read(size + 1)
+            if len(data) > size:   # the file grew since stat
+                data += fh.read(limit + 1 - len(data))
+        if len(data) > limit:
+            raise ReadError(f"file is over the {limit // (1024 * 1024)} MiB limit")
+        return data
     except PermissionError:
         raise ReadError("permission denied") from None
     except OSError as exc:

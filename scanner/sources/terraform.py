@@ -268,7 +268,9 @@ class Module(Context):
         if name in self.children:
             return self.children[name]
         self.children[name] = None
-        call = self.calls[name]
+        call = self.calls.get(name)
+        if call is None:   # a reference to an undeclared module: invalid, but no reason to stop
+            return None
         source = self.ev.eval(call.attr("source").expr) if call.attr("source") else None
         if not isinstance(source, str):
             return None

@@ -83,8 +83,9 @@ _ESC = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
 def _unescape(s: str) -> str:
     def one(m):
         e = m.group(1)
-        if e[0] in "uU":
-            return chr(int(e[1:], 16))
+        if len(e) > 1:   # \uXXXX or \UXXXXXXXX; a bare \u is left as written, like other unknown escapes
+            code = int(e[1:], 16)
+            return chr(code) if code <= 0x10FFFF else "\\" + e
         return _ESCAPES.get(e, "\\" + e)
     return _ESC.sub(one, s)
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 import hcl2
 from lark import Token, Tree
 
-MAX_BYTES = 5 * 1024 * 1024
+from .loader import MAX_DEPTH, bracket_depth_over
+
+# Lark's trees take up to ~1 KB of memory per byte of expression-dense HCL (parsing is linear, at
+# ~100 KB/s on such input): 512 KiB bounds one file to a few seconds and a few hundred MB, ten
+# times the largest .tf in the benchmark corpus.
+MAX_BYTES = 512 * 1024
 _MARKER_TRAILING = re.compile(r"^([ \t]*[A-Za-z][A-Za-z0-9._-]*)[ \t]+$", re.M)
 
 
@@ -81,12 +86,14 @@ def _body(tree: Tree, file: str, into: Block) -> None:
 def parse(text: str, file: str) -> Block:
     """The file as one root block; HclError (with the line) when it is not valid HCL."""
     if len(text) > MAX_BYTES:
-        raise HclError(f"file is over the {MAX_BYTES // (1024 * 1024)} MiB limit")
+        raise HclError(f"file is {len(text) // 1024} KiB, over the {MAX_BYTES // 1024} KiB limit for HCL")
     if "<<" in text:
         # Terraform accepts a heredoc's closing marker followed by spaces; the grammar does not.
         text = _MARKER_TRAILING.sub(r"\1", text)
     if not text.endswith("\n"):
         text += "\n"   # the grammar wants a final newline
+    if bracket_depth_over(text.encode(), brackets=b"[]{}()"):   # before Lark builds a tree we walk recursively
+        raise HclError(f"nesting deeper than {MAX_DEPTH} levels")
     try:
         tree = hcl2.parses_to_tree(text)
     except RecursionError:
@@ -98,5 +105,8 @@ def parse(text: str, file: str) -> Block:
     root = Block("", [], file, 1, 1)
     body = tree.children[0] if tree.children and isinstance(tree.children[0], Tree) else None
     if body is not None:
-        _body(body, file, root)
+        try:
+            _body(body, file, root)
+        except RecursionError:
+            raise HclError("nesting too deep") from None
     return root

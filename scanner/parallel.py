@@ -1,0 +1,98 @@
+"""Reading units and running the rules on them, in this process or in worker processes.
+
+Small runs (the pre-commit case) stay in-process: starting workers costs more than it saves.
+Above PARALLEL_MIN_UNITS, units go in chunks to one process per core (processes, not threads:
+parsing holds the GIL). Outcomes come back in unit order, so the result does not depend on
+the number of workers.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import certs, suppressions
+from .engine import Engine
+from .findings import Finding, InputError
+from .paths import relative_uri
+from .units import Unit, read_unit
+
+PARALLEL_MIN_UNITS = 64
+MAX_CHUNK = 32
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    scanned: int = 0
+
+
+class Worker:
+    """What one process needs to scan units: the engine and, when asked, the cache."""
+
+    def __init__(self, rules, options, root, known: dict[str, str]):
+        self.engine = Engine(rules, options.now, options.config, options.strict)
+        self.root, self.known, self.today = root, known, options.now.date()
+        if options.cache_dir:
+            from .cache import Cache
+
+            self.read = Cache(options.cache_dir).read
+        else:
+            self.read = read_unit
+
+    def __call__(self, unit: Unit) -> Outcome:
+        """Every source's unit goes through here: rules, then the suppressions written in it."""
+        graphs, errors, notices = self.read(unit)
+        out = Outcome(errors=list(errors), notices=list(notices), scanned=len(graphs))
+        for graph in graphs:
+            certs.apply_certificate_pem(graph)   # PEM bodies from any source -> certificate attributes
+            findings = list(self.engine.run(graph))
+            for finding in findings:
+                finding.path_key = relative_uri(finding.where.file, self.root) if finding.where.file else ""
+            problems, more = suppressions.apply(graph, findings, self.known, self.today)
+            out.errors.extend(problems)
+            out.notices.extend(more)
+            out.findings.extend(findings)
+        return out
+
+
+_worker: Worker | None = None
+
+
+def _start(*args) -> None:
+    global _worker
+    _worker = Worker(*args)
+
+
+def _run_chunk(units: list[Unit]) -> list[Outcome]:
+    return [_worker(unit) for unit in units]
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(requested: int, units: int) -> int:
+    """--jobs N if given (0 = automatic); automatic is one per core above the threshold."""
+    if requested > 0:
+        return min(requested, max(units, 1))
+    return cores() if units >= PARALLEL_MIN_UNITS else 1
+
+
+def run_units(units: list[Unit], rules, options, root, known: dict[str, str]) -> Iterator[Outcome]:
+    jobs = worker_count(options.jobs, len(units))
+    if jobs <= 1:
+        yield from map(Worker(rules, options, root, known), units)
+        return
+    from concurrent.futures import ProcessPoolExecutor   # not imported by small runs
+
+    size = max(1, min(MAX_CHUNK, len(units) // (jobs * 8)))
+    chunks = [units[i:i + size] for i in range(0, len(units), size)]
+    with ProcessPoolExecutor(jobs, initializer=_start, initargs=(rules, options, root, known)) as pool:
+        for outcomes in pool.map(_run_chunk, chunks):
+            yield from outcomes
