@@ -38,3 +38,48 @@ def run_cli(capsys, monkeypatch):
         out, err = capsys.readouterr()
         return code, out, err
     return run
+
+
+# -- no network: an accidental call to AWS (or anywhere) fails the test ---------------------------
+_LOCAL = {"127.0.0.1", "::1", "localhost"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "live: may connect to 127.0.0.1 (a local AWS stand-in such as moto)")
+
+
+def _host(address) -> str | None:
+    return address[0] if isinstance(address, tuple) and address else None   # None: a Unix socket
+
+
+@pytest.fixture(autouse=True)
+def no_network(request, monkeypatch):
+    """Sockets may only reach 127.0.0.1, and only in tests marked `live`."""
+    import socket
+
+    live = request.node.get_closest_marker("live") is not None
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def allowed(address) -> bool:
+        host = _host(address)
+        return host is None or (live and host in _LOCAL)
+
+    def connect(sock, address):
+        if not allowed(address):
+            raise ConnectionRefusedError(f"network blocked in tests: connect to {address!r}")
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):
+        if not allowed(address):
+            raise ConnectionRefusedError(f"network blocked in tests: connect to {address!r}")
+        return real_connect_ex(sock, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not (live and host in _LOCAL):
+            raise OSError(f"network blocked in tests: name lookup of {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

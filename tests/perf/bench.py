@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Benchmark: certwarden against the parse floor (and, with --peers, Checkov and cfn-lint).
+
+    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all]
+
+Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
+included), wall time and peak memory of the whole process tree (workers included). The machine
+is shared, so absolute figures drift: compare the ratios, which come from the same run.
+
+The parse floor loads the same files as the scan with the fastest parser there is (json, the
+PyYAML C loader, python-hcl2) and does nothing else. Peers are installed on request into their
+own venv (--peers-venv), never as project dependencies.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+SMALL = ROOT / "fixtures" / "CW101" / "cfn_pass.yaml"
+PEERS = ("checkov", "cfn-lint")
+PARSE_MODES = ("floor", "loader", "cfnlint")
+
+
+# -- measuring a process tree --------------------------------------------------------------------
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(cmd: list[str], cwd=None, env=None) -> tuple[float, int]:
+    """(wall seconds, peak tree RSS bytes) of one run; the tree is sampled every 10 ms, and
+    /usr/bin/time's maxrss covers a single process's peak between samples."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd] if os.path.exists("/usr/bin/time") else cmd
+        start = time.perf_counter()
+        proc = subprocess.Popen(timed, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = 0
+        done = threading.Event()
+
+        def sample():
+            nonlocal peak
+            while not done.wait(0.01):
+                peak = max(peak, _tree_rss(proc.pid))
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        proc.wait()
+        wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        try:
+            peak = max(peak, int(rss.read().strip().splitlines()[-1]) * 1024)
+        except (ValueError, IndexError):
+            pass
+    return wall, peak
+
+
+def median_of(repeat: int, cmd, **kw) -> tuple[float, int]:
+    runs = [measure(cmd, **kw) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs))
+
+
+# -- the files of each part, and parse-only runs (executed in a subprocess: `bench.py _parse`) ---
+def part_files(corpus: Path, part: str) -> tuple[list[Path], list[str]]:
+    """(files a scan reads in that part, scan roots); the same discovery as the scanner's."""
+    from scanner.sources.files import CFN_EXTS, TF_EXTS, discover
+
+    roots = [str(corpus / p) for p in (("cfn", "tf") if part == "all" else (part,))]
+    found = discover(roots)
+    files = [Path(f) for f in found.files if os.path.splitext(f)[1].lower() in CFN_EXTS]
+    files += [Path(f) for fs in found.tf_dirs.values() for f in fs if os.path.splitext(f)[1].lower() in TF_EXTS]
+    return sorted(files), roots
+
+
+def parse_only(mode: str, files: list[str]) -> None:
+    """Load each file and drop the result; errors are counted, not raised."""
+    if mode == "floor":
+        import json
+
+        import hcl2
+        import yaml
+
+        def load(path):
+            data = Path(path).read_bytes()
+            if path.endswith(".tf"):
+                return hcl2.loads(data.decode("utf-8", "replace"))
+            if path.endswith(".json"):
+                try:
+                    return json.loads(data)
+                except ValueError:
+                    pass
+            return list(yaml.load_all(data, Loader=yaml.CSafeLoader))
+    elif mode == "loader":
+        from scanner.sources.files import as_utf8, read_bytes
+        from scanner.sources.loader import load_all
+
+        def load(path):
+            return load_all(as_utf8(read_bytes(path)))
+    else:
+        from cfnlint.decode import decode
+
+        def load(path):
+            return decode(path)
+    failed = 0
+    for path in files:
+        if mode != "floor" and path.endswith(".tf"):
+            continue
+        try:
+            load(path)
+        except Exception:   # a parse error still cost its time; count it and go on
+            failed += 1
+    print(f"{len(files)} files, {failed} not parsed", file=sys.stderr)
+
+
+# -- peers -----------------------------------------------------------------------------------------
+def peers_venv(venv: Path) -> Path:
+    bin_dir = venv / "bin"
+    if not all((bin_dir / tool).exists() for tool in PEERS):
+        print(f"installing {', '.join(PEERS)} into {venv} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(bin_dir / "pip"), "install", "-q", "checkov", "cfn-lint"], check=True)
+    return bin_dir
+
+
+def peer_commands(bin_dir: Path, part: str, roots: list[str], files: list[Path]) -> dict[str, list[str]]:
+    frameworks = {"cfn": ["cloudformation"], "tf": ["terraform"], "all": ["cloudformation", "terraform"]}[part]
+    checkov = [str(bin_dir / "checkov"), "--quiet", "--compact", "--skip-download", "-o", "json",
+               "--framework", *frameworks]
+    for root in roots:
+        checkov += ["-d", root]
+    out = {"Checkov": checkov}
+    if part == "cfn":
+        templates = [str(f) for f in files if not str(f).endswith(".tf")]
+        out["cfn-lint"] = [str(bin_dir / "cfn-lint"), "--format", "parseable", "--", *templates]
+    return out
+
+
+# -- the table -------------------------------------------------------------------------------------
+def fmt_row(name: str, wall: float, rss: int, base: float | None, note: str = "") -> str:
+    ratio = f"{wall / base:.2f}x" if base else ""
+    return f"| {name} | {wall:.2f} s | {rss / 2**20:.0f} MiB | {ratio} | {note} |"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown")
+    ap.add_argument("--parts", default="cfn,tf,all")
+    ap.add_argument("--peers", action="store_true", help="also time Checkov and cfn-lint (installs them)")
+    ap.add_argument("--peer-repeat", type=int, default=1, help="runs per peer figure (they are slow)")
+    ap.add_argument("--peers-venv", type=Path, default=Path(tempfile.gettempdir()) / "cw-peers")
+    args = ap.parse_args()
+    if not args.corpus.is_dir():
+        print(f"corpus not found: {args.corpus}", file=sys.stderr)
+        return 2
+
+    py = sys.executable
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cw = [py, "-m", "scanner"]
+    bin_dir = peers_venv(args.peers_venv) if args.peers else None
+    me = str(Path(__file__).resolve())
+    print(f"repeat={args.repeat}, cores={os.cpu_count()}, python {sys.version.split()[0]}\n")
+    print("| run | wall | peak memory | vs parse floor | note |\n|---|---|---|---|---|")
+    for part in args.parts.split(","):
+        files, roots = part_files(args.corpus, part)
+        with tempfile.TemporaryDirectory() as tmp:
+            listing = Path(tmp) / "files"
+            listing.write_text("\n".join(map(str, files)))
+            floor, floor_rss = median_of(args.repeat, [py, me, "_parse", "floor", str(listing)], env=env)
+            print(fmt_row(f"**{part}** ({len(files)} files) parse floor", floor, floor_rss, floor,
+                          "json / PyYAML CSafeLoader / python-hcl2, nothing else"))
+            scan = [*cw, "scan", *roots, "-o", "json=/dev/null"]
+            for label, extra in (("certwarden scan", []), ("certwarden scan -j1", ["-j", "1"])):
+                wall, rss = median_of(args.repeat, scan + extra, env=env)
+                print(fmt_row(f"{part}: {label}", wall, rss, floor))
+            cache = Path(tmp) / "cache"
+            subprocess.run(scan + ["--cache", str(cache)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wall, rss = median_of(args.repeat, scan + ["--cache", str(cache)], env=env)
+            print(fmt_row(f"{part}: certwarden scan --cache (warm)", wall, rss, floor, "no file changed"))
+            if part == "cfn":
+                for mode, note in (("loader", "our loader: libyaml compose + positions, limits"),
+                                   ("cfnlint", "cfnlint.decode.decode, with positions")):
+                    wall, rss = median_of(args.repeat, [py, me, "_parse", mode, str(listing)], env=env)
+                    print(fmt_row(f"{part}: parse step, {mode}", wall, rss, floor, note))
+            if bin_dir:
+                for name, cmd in peer_commands(bin_dir, part, roots, files).items():
+                    wall, rss = median_of(args.peer_repeat, cmd)
+                    print(fmt_row(f"{part}: {name}", wall, rss, floor, f"median of {args.peer_repeat}"))
+    print(fmt_row("startup: python -c pass", *median_of(args.repeat, [py, "-c", "pass"]), None, "interpreter alone"))
+    print(fmt_row("startup: certwarden --version", *median_of(args.repeat, [*cw, "--version"], env=env), None))
+    print(fmt_row("startup: certwarden scan (1 small file)",
+                  *median_of(args.repeat, [*cw, "scan", str(SMALL)], env=env), None, "target < 0.35 s"))
+    if bin_dir:
+        print(fmt_row("startup: checkov -f (1 small file)", *median_of(
+            args.peer_repeat, [str(bin_dir / "checkov"), "--quiet", "--skip-download", "-f", str(SMALL)]), None))
+        print(fmt_row("startup: cfn-lint (1 small file)",
+                      *median_of(args.peer_repeat, [str(bin_dir / "cfn-lint"), str(SMALL)]), None))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "_parse" and sys.argv[2] in PARSE_MODES:
+        parse_only(sys.argv[2], Path(sys.argv[3]).read_text().splitlines())
+        sys.exit(0)
+    sys.exit(main())

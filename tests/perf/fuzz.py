@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Fuzz the parsers and adapters with hypothesis for a fixed time (on request, not in the suite).
+
+    python tests/perf/fuzz.py [--minutes 10] [--out DIR]
+
+Targets: the YAML/JSON loader on YAML-shaped noise (indicators, anchors, tags, deep brackets)
+and on mutated templates; the whole file reader (bytes -> graphs) and the rule engine on random
+templates (tests/cfn_strategies.py); the Terraform reader when one exists. A target passes when
+it returns or raises its own documented error (LoadError); anything else is a crash.
+
+Fuzzing runs in a child process that writes each input to disk before trying it, so a crash
+that kills the interpreter (libyaml segfaults on deep nesting) is caught by the parent, which
+saves the input and starts a new child. Every crash input lands in --out; turn each into a
+regression test (tests/test_robustness.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+
+def targets():
+    """name -> (strategy, function taking bytes). Imported in the child only."""
+    import tempfile
+    from datetime import datetime, timezone
+
+    import yaml
+    from hypothesis import strategies as st
+
+    from cfn_strategies import template
+    from scanner.engine import Engine
+    from scanner.rulepack import load_rules
+    from scanner.sources.loader import LoadError, load_all
+    from scanner.units import Unit, read_unit
+
+    engine = Engine(load_rules(), datetime.now(timezone.utc), strict=True)
+    tokens = st.sampled_from(["- ", "? ", ": ", "[", "]", "{", "}", ",", "&a ", "*a", "!Ref ", "!!map ", "!!binary ",
+                              "'", '"', "\n", "  ", "\t", "#", "|", ">", "---\n", "...\n", "%YAML 1.1\n", "a", "1",
+                              "Resources:", "AWS::KMS::Key", "<<: *a", "\\u0000", "\ufeff", "\x00", "\x85"])
+    yaml_noise = st.lists(tokens, max_size=400).map(lambda t: "".join(t).encode("utf-8", "surrogatepass"))
+    templates = template().map(lambda d: yaml.safe_dump(d, sort_keys=False).encode())
+
+    def mutate(source):
+        return mutated(source)
+
+    @st.composite
+    def mutated(draw, source=templates):
+        data = bytearray(draw(source))
+        for _ in range(draw(st.integers(1, 8))):
+            op, pos = draw(st.integers(0, 2)), draw(st.integers(0, max(len(data) - 1, 0)))
+            if op == 0 and data:
+                del data[pos:pos + draw(st.integers(1, 16))]
+            elif op == 1:
+                data[pos:pos] = draw(st.binary(max_size=8)) or b"&"
+            else:
+                data[pos:pos] = data[: draw(st.integers(0, 64))]
+        return bytes(data)
+
+    def loader(data: bytes) -> None:
+        try:
+            load_all(data)
+        except LoadError:
+            pass
+
+    def reader(data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("t.yaml", "t.json"):
+                path = Path(tmp) / name
+                path.write_bytes(data)
+                graphs, _, _ = read_unit(Unit("file", str(path), explicit=True))
+                for graph in graphs:
+                    list(engine.run(graph))
+
+    out = {
+        "loader/yaml-noise": (yaml_noise, loader),
+        "loader/mutated-template": (mutated(), loader),
+        "reader/template": (templates, reader),
+        "reader/mutated-template": (mutated(), reader),
+        "reader/json-template": (template().map(lambda d: json.dumps(d).encode()), reader),
+    }
+    from scanner.sources.tf_hcl import HclError, parse
+    from tf_strategies import module
+
+    hcl_tokens = st.sampled_from(['resource "aws_kms_key" "k" {', "}", "{", "(", ")", "[", "]", " = ", "var.x", "? ",
+                                  ": ", "<<EOF\n", "EOF\n", '"', "${", "%{", "/*", "*/", "#", "\n", ",", "for x in y :",
+                                  "...", "=>", "1", "true", "null", "\\", "\x00"])
+    hcl_noise = st.lists(hcl_tokens, max_size=300).map(lambda t: "".join(t).encode())
+    modules = module().map(str.encode)
+
+    def hcl(data: bytes) -> None:
+        try:
+            parse(data.decode("utf-8", "replace"), "fuzz.tf")
+        except HclError:
+            pass
+
+    def tf_reader(data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            main = Path(tmp) / "main.tf"
+            main.write_bytes(data)
+            graphs, _, _ = read_unit(Unit("module", tmp, files=(str(main),)))
+            for graph in graphs:
+                list(engine.run(graph))
+
+    out.update({
+        "hcl/noise": (hcl_noise, hcl),
+        "hcl/mutated-module": (mutate(modules), hcl),
+        "tf-reader/module": (modules, tf_reader),
+        "tf-reader/mutated-module": (mutate(modules), tf_reader),
+    })
+    return out
+
+
+def child(names: list[str], deadline: float, last: Path, counts: Path) -> None:
+    """Run targets round-robin in batches until the deadline; record every example and failure."""
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    table = targets()
+    tally = json.loads(counts.read_text()) if counts.exists() else {}
+    while time.time() < deadline:
+        for name in names:
+            strategy, fn = table[name]
+
+            @settings(max_examples=200, deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
+                      suppress_health_check=list(HealthCheck))
+            @given(strategy)
+            def run(data):
+                last.write_bytes(name.encode() + b"\n" + data)
+                tally.setdefault(name, {"examples": 0, "crashes": 0})["examples"] += 1
+                fn(data)
+            try:
+                run()
+            except Exception as exc:   # hypothesis re-raises the shrunk failure
+                tally[name]["crashes"] += 1
+                print(f"CRASH {name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", flush=True)
+                save = last.with_name(f"crash-{name.replace('/', '-')}-{int(time.time() * 1000)}.bin")
+                save.write_bytes(last.read_bytes())
+            counts.write_text(json.dumps(tally))
+            if time.time() >= deadline:
+                break
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/certwarden-fuzz"))
+    ap.add_argument("--only", help="comma-separated target names")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    last, counts = args.out / "last-input.bin", args.out / "counts.json"
+    counts.unlink(missing_ok=True)
+    names = args.only.split(",") if args.only else None
+    deadline = time.time() + args.minutes * 60
+    deaths = 0
+    while time.time() < deadline:
+        code = ("import sys; sys.path[:0] = %r; import fuzz; fuzz.child(%r or list(fuzz.targets()), %r, "
+                "fuzz.Path(%r), fuzz.Path(%r))" % ([str(Path(__file__).parent)], names, deadline, str(last), str(counts)))
+        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT)
+        if proc.returncode != 0:
+            deaths += 1
+            save = args.out / f"killed-{deaths}-signal{-proc.returncode}.bin"
+            if last.exists():
+                save.write_bytes(last.read_bytes())
+            print(f"child died (exit {proc.returncode}); input saved to {save}", flush=True)
+    tally = json.loads(counts.read_text()) if counts.exists() else {}
+    total = sum(t["examples"] for t in tally.values())
+    crashes = sum(t["crashes"] for t in tally.values()) + deaths
+    print(f"\n{args.minutes:g} min: {total} examples, {crashes} crashes ({deaths} killed the interpreter)")
+    for name, t in sorted(tally.items()):
+        print(f"  {name:<28} {t['examples']:>8} examples  {t['crashes']} crashes")
+    return 1 if crashes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
