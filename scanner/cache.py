@@ -83,5 +83,5 @@ class Cache:
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, entry)
-        except (OSError, pickle.PicklingError, RecursionError):
+        except (OSError, pickle.PicklingError, TypeError, RecursionError):   # TypeError: an unpicklable value
             pass   # a cache that cannot be written only costs time

@@ -10,7 +10,7 @@ import os
 
 from ..findings import InputError
 from ..model import Graph
-from . import cfn, pem, terraform, tfplan
+from . import cfn, pem
 from .files import CFN_EXTS, PEM_EXTS, ReadError, as_utf8, is_binary, read_bytes
 from .loader import LoadError, load, load_all
 
@@ -76,6 +76,8 @@ def _material(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
 
 def _read_plan(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
     """A Terraform plan in JSON (terraform show -json), recognized by its content."""
+    from . import tfplan   # imports the Terraform evaluator (Lark): only for plans
+
     try:
         doc = load(data)
     except LoadError as exc:
@@ -92,9 +94,15 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
         -> tuple[list[Graph], list[InputError], list[str]]:
     """Read one Terraform module directory: graphs, errors, notices (remote modules).
     roots: the scanned directories, the only places file() may read from."""
+    from . import terraform   # python-hcl2 and Lark cost a fifth of startup: only when there is HCL
+
     return terraform.read_module(directory, files, var_files, roots)
 
 
 def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:
     """Module directories read through a caller in the same scan, not as roots of their own."""
+    if not tf_dirs:
+        return set()
+    from . import terraform
+
     return terraform.called_modules(tf_dirs)

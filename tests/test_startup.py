@@ -1,0 +1,31 @@
+"""The pre-commit case (one small template) pays only for what it uses: heavy modules are
+imported when their input or option appears. Speed itself is measured by tests/perf/bench.py."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import FIXTURES, ROOT
+
+HEAVY = ("jsonschema", "hcl2", "lark", "concurrent.futures")
+PROBE = ("import sys; from scanner.cli import main; main(sys.argv[1:]); "
+         "print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,))
+
+
+def imported_after(*argv) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", PROBE, *map(str, argv)], capture_output=True, text=True, cwd=ROOT)
+    return set(out.stdout.splitlines()[-1].split()) if out.stdout.strip() else set()
+
+
+def test_a_cloudformation_scan_imports_no_validator_no_hcl_parser_no_pool():
+    assert imported_after("scan", FIXTURES / "CW101" / "cfn_pass.yaml", "-q", "--no-config") == set()
+
+
+def test_the_hcl_parser_comes_with_terraform_input(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {}\n')
+    assert imported_after("scan", tmp_path, "-q", "--no-config") == {"hcl2", "lark"}
+
+
+def test_the_validator_comes_with_a_user_rules_dir(tmp_path):
+    assert "jsonschema" in imported_after("scan", FIXTURES / "CW101" / "cfn_pass.yaml", "-q", "--no-config",
+                                          "--rules-dir", tmp_path)
