@@ -18,7 +18,8 @@ from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
 from .files import ReadError, as_utf8, is_binary, read_bytes
 from .loader import PosDict, PosList
 from .tf_eval import Context, Evaluator, FileText, Ref, unknown
-from .tf_hcl import Block, HclError, parse
+from .tf_hcl import Block, HclError
+from .tf_parsed import parse_kept
 from .tf_resources import Builder, Record
 
 MAX_MODULE_DEPTH = 5
@@ -42,7 +43,7 @@ def _read_hcl(path: str, report: Report) -> Block | None:
         data = read_bytes(path)
         if is_binary(data):
             raise ReadError("binary file, not Terraform")
-        return parse(as_utf8(data).decode("utf-8"), path)
+        return parse_kept(as_utf8(data).decode("utf-8"), path)
     except ReadError as exc:
         report.errors.append(InputError(path, str(exc)))
     except HclError as exc:

@@ -4,7 +4,8 @@
     python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
-included), wall time and peak memory of the whole process tree (workers included). The machine
+included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
+pages a forked worker shares with its parent count once. The machine
 is shared, so absolute figures drift: compare the ratios, which come from the same run.
 
 The parse floor loads the same files as the scan with the fastest parser there is (json, the
@@ -32,14 +33,30 @@ PARSE_MODES = ("floor", "loader", "cfnlint")
 
 
 # -- measuring a process tree --------------------------------------------------------------------
-def _tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+def _memory(pid: int) -> int:
+    """Proportional memory (PSS) of one process, in bytes: pages shared with forked workers or
+    other processes count once in total, not once per process."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _tree_memory(pid: int) -> int:
+    """Memory of a process and all its descendants (Linux /proc)."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
+        total += _memory(p)
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo.extend(int(c) for c in fh.read().split())
@@ -49,29 +66,22 @@ def _tree_rss(pid: int) -> int:
 
 
 def measure(cmd: list[str], cwd=None, env=None) -> tuple[float, int]:
-    """(wall seconds, peak tree RSS bytes) of one run; the tree is sampled every 10 ms, and
-    /usr/bin/time's maxrss covers a single process's peak between samples."""
-    with tempfile.NamedTemporaryFile("r") as rss:
-        timed = ["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd] if os.path.exists("/usr/bin/time") else cmd
-        start = time.perf_counter()
-        proc = subprocess.Popen(timed, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        peak = 0
-        done = threading.Event()
+    """(wall seconds, peak memory of the process tree in bytes, sampled every 10 ms)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    done = threading.Event()
 
-        def sample():
-            nonlocal peak
-            while not done.wait(0.01):
-                peak = max(peak, _tree_rss(proc.pid))
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        proc.wait()
-        wall = time.perf_counter() - start
-        done.set()
-        sampler.join()
-        try:
-            peak = max(peak, int(rss.read().strip().splitlines()[-1]) * 1024)
-        except (ValueError, IndexError):
-            pass
+    def sample():
+        nonlocal peak
+        while not done.wait(0.01):
+            peak = max(peak, _tree_memory(proc.pid))
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    proc.wait()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     return wall, peak
 
 
@@ -180,7 +190,7 @@ def main() -> int:
     bin_dir = peers_venv(args.peers_venv) if args.peers else None
     me = str(Path(__file__).resolve())
     print(f"repeat={args.repeat}, cores={os.cpu_count()}, python {sys.version.split()[0]}\n")
-    print("| run | wall | peak memory | vs parse floor | note |\n|---|---|---|---|---|")
+    print("| run | wall | peak memory (PSS) | vs parse floor | note |\n|---|---|---|---|---|")
     for part in args.parts.split(","):
         files, roots = part_files(args.corpus, part)
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,46 @@
+"""A module called from several roots is parsed once per process, within a memory budget."""
+from __future__ import annotations
+
+import pytest
+
+import scanner.sources.tf_parsed as kept
+from conftest import FIXED_NOW
+from scanner.rulepack import load_rules, select
+from scanner.scan import Options, scan
+
+MODULE = 'resource "aws_kms_key" "k" {\n  description = var.d\n}\nvariable "d" {}\n'
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    monkeypatch.setattr(kept, "_kept", type(kept._kept)())
+    monkeypatch.setattr(kept, "_size", 0)
+    calls = []
+    real = kept.parse
+    monkeypatch.setattr(kept, "parse", lambda text, file: calls.append(file) or real(text, file))
+    return calls
+
+
+def test_a_shared_module_is_parsed_once_and_reported_for_every_caller(tmp_path, parses):
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text(MODULE)
+    (tmp_path / "mod" / "broken.tf").write_text("resource {\n")
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(f'module "m" {{\n  source = "../mod"\n  d = "{name}"\n}}\n')
+    result = scan([str(tmp_path)], select(load_rules(), ["CW101"], None), Options(now=FIXED_NOW, jobs=1))
+    assert sorted(f.resource for f in result.findings) == ["module.m.aws_kms_key.k"] * 3
+    assert [e.file for e in result.errors] == [str(tmp_path / "mod" / "broken.tf")] * 3
+    assert sorted(parses) == sorted([str(tmp_path / n / "main.tf") for n in "abc"]
+                                    + [str(tmp_path / "mod" / "broken.tf"), str(tmp_path / "mod" / "main.tf")])
+
+
+def test_kept_results_stay_within_the_budget(monkeypatch, parses):
+    monkeypatch.setattr(kept, "BUDGET", 1000)
+    text = 'locals {\n  a = "' + "x" * 300 + '"\n}\n'
+    for i in range(10):
+        kept.parse_kept(text, f"f{i}.tf")
+    assert kept._size <= 1000
+    assert len(kept._kept) == 3
+    kept.parse_kept(text, "f9.tf")          # the newest is still kept
+    assert len(parses) == 10
