@@ -55,9 +55,10 @@ def test_warm_cache_reads_only_changed_files(tree, rules, tmp_path, monkeypatch)
     changed.write_text(GOOD.replace("SYMMETRIC_DEFAULT", "HMAC_256"))
     read = []
     real = scanner.cache.read_unit
-    monkeypatch.setattr(scanner.cache, "read_unit", lambda unit: read.append(unit.path) or real(unit))
+    monkeypatch.setattr(scanner.cache, "read_unit", lambda unit: read.append(unit) or real(unit))
     cached = run(tree, rules, jobs=1, cache_dir=cache)
-    assert read == [str(changed)]
+    # Besides the changed file, only modules that read files outside themselves (never cached).
+    assert [u.path for u in read if u.members() is not None] == [str(changed)]
     monkeypatch.undo()
     assert cached == run(tree, rules, jobs=1)
 
@@ -99,3 +100,20 @@ def test_negative_jobs_is_a_usage_error(run_cli):
     code, out, err = run_cli("scan", FIXTURES, "--jobs", "-1")
     assert code == 2
     assert err == "certwarden: error: --jobs must be 0 (automatic) or more\n"
+
+
+def test_modules_reading_files_outside_themselves_are_not_cached(tmp_path):
+    from scanner.cache import Cache
+    from scanner.units import Unit
+
+    cache = Cache(str(tmp_path / "cache"))
+    main = tmp_path / "main.tf"
+    (tmp_path / "terraform.tfvars").write_text('d = "x"\n')
+    main.write_text('resource "aws_kms_key" "k" {\n  description = var.d\n}\n')
+    unit = Unit("module", str(tmp_path), files=(str(main),))
+    assert unit.members() == (str(main), str(tmp_path / "terraform.tfvars"))
+    assert cache.key(unit) is not None
+    for body in ('module "m" {\n  source = "../m"\n}\n', 'locals {\n  p = file("${path.module}/p.json")\n}\n',
+                 'locals {\n  t = templatefile("t.tpl", {})\n}\n'):
+        main.write_text(body)
+        assert cache.key(unit) is None, body
