@@ -47,4 +47,6 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
+    # A module called from several roots says the same thing once per caller: say it once.
+    result.notices = list(dict.fromkeys(result.notices))
     return result

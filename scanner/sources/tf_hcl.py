@@ -110,3 +110,8 @@ def parse(text: str, file: str) -> Block:
         except RecursionError:
             raise HclError("nesting too deep") from None
     return root
+
+
+def warm_up() -> None:
+    """Build python-hcl2's Lark parser now (it is built on first use), e.g. before forking."""
+    hcl2.parses_to_tree("a = 1\n")
