@@ -47,6 +47,10 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
+    # Two roots calling one local module under the same name report its resource twice, word
+    # for word and at the same place: keep one (SARIF consumers merge equal fingerprints anyway).
+    result.findings = list({(f.fingerprint, f.where.line, f.where.column, f.message): f
+                            for f in result.findings}.values())
     # A module called from several roots says the same thing once per caller: say it once.
     result.notices = list(dict.fromkeys(result.notices))
     return result

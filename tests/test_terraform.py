@@ -399,3 +399,16 @@ resource "aws_load_balancer_listener_policy" "by_name" {
 """})
     result = run([tmp_path], ["CW601"], strict=True)
     assert [(f.where.line, f.review) for f in result.findings] == [(17, True), (22, True), (34, False)]
+
+
+def test_one_module_called_by_two_roots_under_the_same_name_is_reported_once(tmp_path):
+    (tmp_path / "modules" / "key").mkdir(parents=True)
+    (tmp_path / "modules" / "key" / "main.tf").write_text(
+        'resource "aws_kms_key" "this" {\n  enable_key_rotation = false\n}\n')
+    for example in ("one", "two"):
+        (tmp_path / "examples" / example).mkdir(parents=True)
+        (tmp_path / "examples" / example / "main.tf").write_text(
+            'module "key" {\n  source = "../../modules/key"\n}\n')
+    result = scan([str(tmp_path)], select(load_rules(), ["CW101"], None), Options(now=FIXED_NOW))
+    assert [(f.resource, Path(f.where.file).name, f.where.line) for f in result.findings] == [
+        ("module.key.aws_kms_key.this", "main.tf", 2)]
