@@ -53,4 +53,5 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
                             for f in result.findings}.values())
     # A module called from several roots says the same thing once per caller: say it once.
     result.notices = list(dict.fromkeys(result.notices))
+    result.errors = list({(e.file, e.line, e.message): e for e in result.errors}.values())
     return result
