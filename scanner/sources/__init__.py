@@ -63,7 +63,8 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
         return [], ([InputError(path, str(exc), exc.line)] if reportable else [])
     # A YAML stream may hold several templates (`---`); each is a unit of its own.
     try:
-        graphs = [cfn.build(path, doc) for doc in docs if cfn.looks_like_template(doc)]
+        keys = b"PRIVATE KEY-----" in data    # cheap: most templates hold none, and finding one walks every string
+        graphs = [cfn.build(path, doc, keys) for doc in docs if cfn.looks_like_template(doc)]
     except RecursionError:
         return [], [InputError(path, "nesting too deep")]
     return (graphs, []) if graphs else _material(path, data)

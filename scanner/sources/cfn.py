@@ -50,6 +50,7 @@ class Template:
         self.resolver = Resolver(doc)
         self.graph = Graph(unit=file, source="cfn")
         self.by_name: dict[str, Resource] = {}
+        self.may_hold_keys = True
 
     def build(self) -> Graph:
         for name, body in self.resources.items():
@@ -74,7 +75,8 @@ class Template:
             folder = FOLDERS.get(res.node.type)
             if folder:
                 folder(self, res)
-        cfn_services.private_keys(self)
+        if self.may_hold_keys:
+            cfn_services.private_keys(self)
         return self.graph
 
     def target(self, value) -> Node | None:
@@ -194,12 +196,15 @@ FOLDERS: dict[str, Callable[[Template, Resource], None]] = {
 }
 
 
-def build(file: str, doc: dict) -> Graph:
-    return Template(file, doc).build()
+def build(file: str, doc: dict, may_hold_keys: bool = True) -> Graph:
+    """may_hold_keys=False (the text has no "PRIVATE KEY-----") skips walking every string."""
+    tpl = Template(file, doc)
+    tpl.may_hold_keys = may_hold_keys
+    return tpl.build()
 
 
-# Handlers for the services around keys and certificates; imported last because they use the
-# converters above.
+# Handlers for the services around keys and certificates; imported last because they build on
+# Resource and Template above.
 from . import cfn_services  # noqa: E402
 
 NODE_TYPES.update(cfn_services.SERVICE_TYPES)

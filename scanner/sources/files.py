@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,13 +37,20 @@ class Found:
     roots: list[str] = field(default_factory=list)
 
 
-def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+@functools.lru_cache(maxsize=64)
+def _exclusion(patterns: tuple[str, ...]) -> re.Pattern:
+    """One regex for all patterns: a pattern matches a name, a path, or a path component."""
+    parts = []
     for pat in patterns:
         pat = pat.rstrip("/")
-        if fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*") \
-                or fnmatch.fnmatch(rel, "*/" + pat) or fnmatch.fnmatch(rel, "*/" + pat + "/*"):
-            return True
-    return False
+        for form in (pat, pat + "/*", "*/" + pat, "*/" + pat + "/*"):
+            parts.append(fnmatch.translate(form))
+    return re.compile("|".join(parts))
+
+
+def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+    rx = _exclusion(patterns)
+    return bool(rx.match(name) or rx.match(rel))
 
 
 def _inside(path: str, root: str) -> bool:
