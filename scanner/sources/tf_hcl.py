@@ -111,7 +111,3 @@ def parse(text: str, file: str) -> Block:
             raise HclError("nesting too deep") from None
     return root
 
-
-def warm_up() -> None:
-    """Build python-hcl2's Lark parser now (it is built on first use), e.g. before forking."""
-    hcl2.parses_to_tree("a = 1\n")
