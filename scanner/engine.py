@@ -5,7 +5,7 @@ import string
 from datetime import datetime
 from typing import Iterable
 
-from . import catalog_checks, checks  # noqa: F401  (registers the Python checks)
+from . import checks  # noqa: F401  (registers the Python checks)
 from .conditions import Evaluation, evaluate
 from .config import Config
 from .findings import Finding
