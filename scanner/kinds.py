@@ -112,8 +112,3 @@ def attr(node: Node, name: str) -> Any:
     if name in node.attrs:
         return node.attrs[name]
     return KINDS.get(node.kind, {}).get(name)
-
-
-def is_set(node: Node, name: str) -> bool:
-    """Whether the attribute was written (resolved or not), as opposed to defaulted."""
-    return name in node.attrs

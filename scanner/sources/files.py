@@ -7,7 +7,6 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..findings import InputError
 
@@ -159,7 +158,3 @@ def as_utf8(data: bytes) -> bytes:
     except UnicodeDecodeError as exc:
         raise ReadError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
     return data[3:] if data.startswith(codecs.BOM_UTF8) else data
-
-
-def display_path(path: str) -> str:
-    return Path(path).as_posix()
