@@ -10,9 +10,10 @@ from typing import Any, Callable
 
 from .. import policy as policies
 from ..model import Graph, Node, Where
+from . import normalize
 from .cfn_resolve import ResRef, Resolver, referenced
 from .loader import PosDict
-from .resource_view import (ResourceView, canned_acl, template_name, to_bool, to_int,  # noqa: F401
+from .resource_view import (ResourceView, canned_acl, to_bool, to_int,  # noqa: F401
                             to_str, to_tags)
 
 
@@ -118,12 +119,7 @@ def _pca_authority(r: Resource) -> None:
 
 
 def _pca_certificate(r: Resource) -> None:
-    template = r.get("TemplateArn")
-    if template is not None:
-        r.node.set("template", template_name(template), r.spot("TemplateArn"))
-    vtype, value = r.get("Validity", "Type"), r.get("Validity", "Value")
-    if vtype is not None and value is not None:
-        r.node.set("validity", (vtype, value), r.spot("Validity"))
+    normalize.set_pca_certificate(r, "TemplateArn", "Validity", "Type", "Value")
 
 
 def _s3_bucket(r: Resource) -> None:

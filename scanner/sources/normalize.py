@@ -11,7 +11,17 @@ from typing import Any, Callable
 
 from .. import certs
 from ..model import Node, Unresolved, Where
-from .resource_view import to_int, to_str
+from .resource_view import ResourceView, template_name, to_int, to_str
+
+
+def set_pca_certificate(r: ResourceView, template: str, validity: str, vtype: str, value: str) -> None:
+    """An ACM PCA certificate's template name and (type, value) validity, whatever the keys are called."""
+    arn = r.get(template)
+    if arn is not None:
+        r.node.set("template", template_name(arn), r.spot(template))
+    kind, amount = r.get(validity, vtype), r.get(validity, value)
+    if kind is not None and amount is not None:
+        r.node.set("validity", (kind, amount), r.spot(validity))
 
 
 def upper(v):

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .. import policy as policies
 from ..model import Graph, Node, Unresolved, Where
 from . import normalize
-from .resource_view import ResourceView, template_name, to_bool, to_int, to_str, to_tags
+from .resource_view import ResourceView, to_bool, to_int, to_str, to_tags
 from .loader import LoadError, PosDict, PosList, load
 from .normalize import upper
 from .tf_eval import HOLE, FileText, PartialText, Ref
@@ -158,12 +158,7 @@ def _pca_authority(r: TfResource) -> None:
 
 
 def _pca_certificate(r: TfResource) -> None:
-    template = r.get("template_arn")
-    if template is not None:
-        r.node.set("template", template_name(template), r.spot("template_arn"))
-    vtype, value = r.get("validity", "type"), r.get("validity", "value")
-    if vtype is not None and value is not None:
-        r.node.set("validity", (vtype, value), r.spot("validity"))
+    normalize.set_pca_certificate(r, "template_arn", "validity", "type", "value")
 
 
 def _s3_bucket(r: TfResource) -> None:
