@@ -90,6 +90,7 @@ KINDS: dict[str, dict[str, Any]] = {
     },
     "secret": {
         "kms_key_id": None, "rotation_enabled": False, "rotation_interval_days": None, "tags": {},
+        "managed_elsewhere": False,           # only a rotation schedule for a secret outside the unit
     },
     # An HTTPS/TLS listener created without a policy gets ELBSecurityPolicy-2016-08 (API default,
     # ELBv2 and classic alike); it still allows TLS 1.0. A classic listener with custom

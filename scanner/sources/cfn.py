@@ -90,6 +90,16 @@ class Template:
                     return node
         return None
 
+    def target_or_own(self, value, kind: str, r: "Resource") -> Node:
+        """The node of `kind` a helper configures; for one outside the template (a policy for a
+        bucket made elsewhere, a schedule for a secret given by ARN), a node of the helper's own,
+        which rules about the resource itself skip."""
+        node = self.target(value)
+        if node is not None and node.kind == kind:
+            return node
+        return self.graph.add(Node(id=r.name, kind=kind, name=r.name, source="cfn", where=r.where,
+                                   type=r.node.type, attrs={"managed_elsewhere": True}))
+
 
 # -- node handlers -----------------------------------------------------------------------------
 def _kms_key(r: Resource) -> None:
@@ -145,16 +155,12 @@ NODE_TYPES: dict[str, tuple[str, Callable[[Resource], None]]] = {
 
 # -- folders: helper resources onto the resource they configure ------------------------------
 def _bucket_policy(tpl: Template, r: Resource) -> None:
-    bucket = tpl.target(r.get("Bucket"))
     where = r.spot("PolicyDocument")
     where = Where(where.file, where.line, where.column, where.path, resource=r.name)
     doc = r.get("PolicyDocument")
     if doc is None:
         return
-    if bucket is None or bucket.kind != "s3_bucket":
-        # A policy for a bucket outside this template: still checked, on a node of its own.
-        bucket = tpl.graph.add(Node(id=r.name, kind="s3_bucket", name=r.name, source="cfn",
-                                    where=r.where, type=r.node.type, attrs={"managed_elsewhere": True}))
+    bucket = tpl.target_or_own(r.get("Bucket"), "s3_bucket", r)
     bucket.set("policy", policies.parse(doc, where), where)
 
 

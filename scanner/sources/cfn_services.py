@@ -120,9 +120,7 @@ def _tagged(r: Resource) -> None:
 # -- folders ------------------------------------------------------------------------------------
 
 def _rotation_schedule(tpl: Template, r: Resource) -> None:
-    secret = tpl.target(r.get("SecretId"))
-    if secret is None or secret.kind != "secret":
-        return
+    secret = tpl.target_or_own(r.get("SecretId"), "secret", r)
     def spot(*path) -> Where:   # folded: the secret's attribute, written on the schedule's lines
         return replace(r.spot(*path), resource=r.name)
 

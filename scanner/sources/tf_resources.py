@@ -301,7 +301,8 @@ class Builder:
         return node if node is not None and node.kind == kind else None
 
     def own_node(self, r: TfResource, kind: str) -> Node:
-        """A helper for a resource outside the unit: checked on a node of its own."""
+        """A helper for a resource outside the unit (a bucket's policy, a secret's rotation):
+        checked on a node of its own, which rules about the resource itself skip."""
         node = self.graph.nodes.get(r.rec.address)
         if node is None:
             node = self.graph.add(Node(id=r.rec.address, kind=kind, name=r.rec.display, source="tf",
@@ -381,9 +382,8 @@ def _key_policy(b: Builder, r: TfResource) -> None:
 
 
 def _secret_rotation(b: Builder, r: TfResource) -> None:
-    secret = b.target(r.get("secret_id"), "secret")
-    if secret is not None:
-        _rotation(r, secret, helper=True)
+    secret = b.target(r.get("secret_id"), "secret") or b.own_node(r, "secret")
+    _rotation(r, secret, helper=True)
 
 
 def _secret_key_edge(b: Builder, r: TfResource) -> None:
