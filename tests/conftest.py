@@ -1,4 +1,3 @@
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path

@@ -7,7 +7,7 @@ import sys
 
 from conftest import FIXTURES, ROOT
 
-HEAVY = ("jsonschema", "hcl2", "lark", "concurrent.futures")
+HEAVY = ("jsonschema", "hcl2", "lark", "concurrent.futures", "cryptography")
 PROBE = ("import sys; from scanner.cli import main; main(sys.argv[1:]); "
          "print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,))
 
@@ -17,7 +17,7 @@ def imported_after(*argv) -> set[str]:
     return set(out.stdout.splitlines()[-1].split()) if out.stdout.strip() else set()
 
 
-def test_a_cloudformation_scan_imports_no_validator_no_hcl_parser_no_pool():
+def test_a_cloudformation_scan_imports_no_validator_no_hcl_parser_no_pool_no_cryptography():
     assert imported_after("scan", FIXTURES / "CW101" / "cfn_pass.yaml", "-q", "--no-config") == set()
 
 
@@ -29,3 +29,7 @@ def test_the_hcl_parser_comes_with_terraform_input(tmp_path):
 def test_the_validator_comes_with_a_user_rules_dir(tmp_path):
     assert "jsonschema" in imported_after("scan", FIXTURES / "CW101" / "cfn_pass.yaml", "-q", "--no-config",
                                           "--rules-dir", tmp_path)
+
+
+def test_cryptography_comes_with_certificate_material():
+    assert "cryptography" in imported_after("scan", FIXTURES / "CW201", "-q", "--no-config")
