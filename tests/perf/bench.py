@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: certwarden against the parse floor (and, with --peers, Checkov and cfn-lint).
 
-    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all]
+    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
 included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
@@ -11,12 +11,16 @@ is shared, so absolute figures drift: compare the ratios, which come from the sa
 The parse floor loads the same files as the scan with the fastest parser there is (json, the
 PyYAML C loader, python-hcl2) and does nothing else. Peers are installed on request into their
 own venv (--peers-venv), never as project dependencies.
+
+The `flat` part scans 1, 2 and 4 copies of the whole corpus: peak memory should not grow with
+the number of files (units are streamed; only findings are kept).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -175,6 +179,22 @@ def peer_commands(bin_dir: Path, part: str, roots: list[str], files: list[Path])
     return out
 
 
+# -- memory against the number of files -----------------------------------------------------------
+def flatness(corpus: Path, repeat: int, cw: list[str], env: dict) -> None:
+    """Scan the corpus copied 1, 2 and 4 times: wall time should grow with the files, memory not."""
+    first = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for copies in (1, 2, 4):
+            for i in range(len(list(Path(tmp).iterdir())), copies):
+                for part in ("cfn", "tf"):
+                    shutil.copytree(corpus / part, Path(tmp) / f"copy{i}" / part, symlinks=True)
+            for label, extra in (("", []), (" -j1", ["-j", "1"])):
+                wall, rss = median_of(repeat, [*cw, "scan", tmp, "-o", "json=/dev/null", *extra], env=env)
+                base = first.setdefault(label, (wall, rss))
+                print(fmt_row(f"flat: certwarden scan{label}, corpus x{copies}", wall, rss, None,
+                              f"{wall / base[0]:.2f}x the time, {rss / base[1]:.2f}x the memory of x1"))
+
+
 # -- the table -------------------------------------------------------------------------------------
 def fmt_row(name: str, wall: float, rss: int, base: float | None, note: str = "") -> str:
     ratio = f"{wall / base:.2f}x" if base else ""
@@ -185,7 +205,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown")
-    ap.add_argument("--parts", default="cfn,tf,all")
+    ap.add_argument("--parts", default="cfn,tf,all,flat")
     ap.add_argument("--peers", action="store_true", help="also time Checkov and cfn-lint (installs them)")
     ap.add_argument("--peer-repeat", type=int, default=1, help="runs per peer figure (they are slow)")
     ap.add_argument("--peers-venv", type=Path, default=Path(tempfile.gettempdir()) / "cw-peers")
@@ -203,6 +223,9 @@ def main() -> int:
     print("| run | wall | peak memory (PSS) | vs parse floor | note |\n|---|---|---|---|---|")
     ratios: list[str] = []
     for part in args.parts.split(","):
+        if part == "flat":
+            flatness(args.corpus, args.repeat, cw, env)
+            continue
         files, roots = part_files(args.corpus, part)
         with tempfile.TemporaryDirectory() as tmp:
             listing = Path(tmp) / "files"

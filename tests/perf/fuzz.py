@@ -108,7 +108,48 @@ def targets():
             for graph in graphs:
                 list(engine.run(graph))
 
+    # Certificate and key material: real blocks from the fixtures, their DER bytes mutated and
+    # wrapped again (so the decoders, not only base64, see the damage), and PEM-shaped noise.
+    import base64
+
+    from scanner.certs import PEM_BLOCK
+
+    blocks = []
+    for f in sorted((ROOT / "fixtures").glob("CW*/pem_*")) + sorted((ROOT / "fixtures").glob("CW*/pem_*/*")):
+        if f.is_file() and not f.name.endswith(".yaml"):
+            text = f.read_bytes().decode("latin-1")
+            blocks += [(m.group(1), base64.b64decode("".join(m.group(2).split()) + "==", validate=False))
+                       for m in PEM_BLOCK.finditer(text)] or [("DER", f.read_bytes())]
+
+    @st.composite
+    def damaged_material(draw):
+        label, der = draw(st.sampled_from(blocks))
+        der = draw(mutated(st.just(der)))
+        label = draw(st.sampled_from([label, "CERTIFICATE", "PKCS7", "OPENSSH PRIVATE KEY", "EC PRIVATE KEY"]))
+        if label == "DER":
+            return der
+        body = base64.encodebytes(der).decode()
+        return f"-----BEGIN {label}-----\n{body}-----END {label}-----\n".encode()
+
+    pem_tokens = st.sampled_from(["-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", "-----BEGIN PKCS7-----",
+                                  "-----END PKCS7-----", "-----BEGIN OPENSSH PRIVATE KEY-----",
+                                  "-----END OPENSSH PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----",
+                                  "-----END RSA PRIVATE KEY-----", "Proc-Type: 4,ENCRYPTED", "MII", "b3BlbnNzaC1rZXktdjEA",
+                                  "AAAA", "==", "\n", "\\n", " ", "\x00"])
+    pem_noise = st.lists(pem_tokens, max_size=200).map(lambda t: "".join(t).encode())
+
+    def material(data: bytes) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("m.pem", "m.der"):
+                path = Path(tmp) / name
+                path.write_bytes(data)
+                graphs, _, _ = read_unit(Unit("file", str(path), explicit=True))
+                for graph in graphs:
+                    list(engine.run(graph))
+
     out.update({
+        "pem/damaged-material": (damaged_material(), material),
+        "pem/noise": (pem_noise, material),
         "hcl/noise": (hcl_noise, hcl),
         "hcl/mutated-module": (mutate(modules), hcl),
         "tf-reader/module": (modules, tf_reader),
