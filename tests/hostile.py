@@ -20,6 +20,9 @@ DEPTH = 100_000
 CASES = {
     # name: (content, expected one-line message)
     "bomb.yaml": (billion_laughs(), "alias expansion exceeds 2000000 nodes (YAML alias bomb?)"),
+    # An alias inside its own anchor: a cycle (found by tests/perf/fuzz.py, it used to hang).
+    "recursive-merge.yaml": ("Resources: &a\n  <<: *a\n", "recursive alias (a YAML alias inside its own anchor)"),
+    "recursive-twice.yaml": (HEAD + "&b [*b, *b]\n", "recursive alias (a YAML alias inside its own anchor)"),
     "deep.json": ('{"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": '
                   + "[" * DEPTH + "]" * DEPTH + "}}}", "nesting deeper than 200 levels"),
     "deep-flow.yaml": (HEAD + "{a: " * DEPTH + "}" * DEPTH + "\n", "nesting deeper than 200 levels"),

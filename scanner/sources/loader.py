@@ -91,8 +91,10 @@ _SEQ = "tag:yaml.org,2002:seq"
 
 
 def _measure(root: yaml.Node) -> None:
-    """Count nodes as if aliases were expanded, without expanding them (memoized per node)."""
+    """Count nodes as if aliases were expanded, without expanding them (memoized per node).
+    An alias inside its own anchor makes a cycle, which no expansion ends: refused too."""
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()   # expanded, children not yet counted: the current path
     stack = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -104,9 +106,13 @@ def _measure(root: yaml.Node) -> None:
             continue
         children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else node.value
         if not done:
+            if key in open_nodes:   # reached again below itself
+                raise LoadError("recursive alias (a YAML alias inside its own anchor)", node.start_mark.line + 1)
+            open_nodes.add(key)
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in sizes)
             continue
+        open_nodes.discard(key)
         total = 1 + sum(sizes[id(c)] for c in children)
         if total > MAX_EXPANSION:
             raise LoadError(f"alias expansion exceeds {MAX_EXPANSION} nodes (YAML alias bomb?)",
