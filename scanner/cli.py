@@ -1,4 +1,4 @@
-"""Command line: `certwarden scan`, `certwarden rules`, `certwarden --version`.
+"""Command line: `certwarden scan`, `certwarden live`, `certwarden rules`, `certwarden --version`.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, or no input could
 be read at all. Suppressed findings and findings in the --baseline never fail a run.
@@ -90,6 +90,45 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
 def cmd_scan(args) -> int:
     outputs = _outputs(args.output)
     result, fail_on = _scan(args, outputs)
+    return _report(result, fail_on, args, outputs)
+
+
+def cmd_live(args) -> int:
+    """Read live accounts (reads only) and report as `scan` does."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .live_scan import scan_live
+    from .sources.live import SERVICES
+    from .sources.live.aws import all_regions, problem, readers
+
+    outputs = _outputs(args.output)
+    all_rules = load_rules(args.rules_dir)
+    config = Config() if args.no_config else load_config(args.config, ["."], all_rules)
+    rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
+    services = _csv(args.service) or list(SERVICES)
+    unknown = [s for s in services if s not in SERVICES]
+    if unknown:
+        raise UsageError(f"unknown service {', '.join(unknown)} (choose from {', '.join(SERVICES)})")
+    try:
+        if args.max_attempts < 1:
+            raise UsageError("--max-attempts must be 1 or more")
+        accounts = readers(args.profile, _csv(args.role_arn), args.endpoint_url, args.max_attempts)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"certwarden: AWS credentials: {problem(exc)}", file=sys.stderr)
+        return 2
+    regions = _csv(args.region) or [accounts[0].session.region_name or "us-east-1"]
+    if regions == ["all"]:
+        regions = all_regions(accounts[0])
+    options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
+    result = scan_live(accounts, regions, services, rules, options)
+    if not any(fmt == "text" and path is None for fmt, path in outputs):
+        for err in result.errors:
+            print(f"certwarden: {err}", file=sys.stderr)
+    return _report(result, args.fail_on or config.fail_on or "low", args, outputs)
+
+
+def _report(result, fail_on: str, args, outputs) -> int:
+    """Write every output; the exit code from what is left after suppressions and baseline."""
     try:
         if args.baseline:
             baseline.apply(result, args.baseline)
@@ -147,17 +186,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help="scan CloudFormation templates, Terraform modules and plans (files or directories)")
     _input_options(p)
-    p.add_argument("-o", "--output", action="append", metavar="FORMAT[=PATH]",
-                   help=f"output format, repeatable: {', '.join(FORMATS)} (default text to stdout)")
-    p.add_argument("--fail-on", choices=(*reversed(SEVERITIES), "none"),
-                   help="lowest severity that makes the exit code 1 (default: the config's fail_on, else low)")
-    p.add_argument("-q", "--quiet", action="store_true", help="text output: one line per finding, no summary when clean")
-    p.add_argument("--show-suppressed", action="store_true", help="text output: list suppressed findings too")
-    p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
+    _report_options(p)
     p.add_argument("--diff-base", metavar="REV", help="report only findings on lines changed since this git revision")
-    p.add_argument("--sarif-category", default="certwarden", metavar="NAME",
-                   help="SARIF automationDetails.id: one per analysis uploaded for the same commit")
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("live", help="scan live AWS accounts (reads only): KMS, ...")
+    p.add_argument("--profile", metavar="NAME", help="AWS profile (default: the usual credential chain)")
+    p.add_argument("--role-arn", action="append", metavar="ARN,...",
+                   help="scan the account of each role, assumed from the current credentials (repeatable)")
+    p.add_argument("--region", action="append", metavar="REGION,...",
+                   help="regions to read (default: the profile's region; 'all' for every region)")
+    p.add_argument("--service", action="append", metavar="NAME,...", help="services to read (default: all)")
+    p.add_argument("--endpoint-url", metavar="URL", help="send every call to this endpoint (a local stand-in such as moto)")
+    p.add_argument("--max-attempts", type=int, default=8, metavar="N",
+                   help="attempts per AWS call, with adaptive backoff on throttling (default 8)")
+    _rule_options(p)
+    _report_options(p)
+    p.set_defaults(func=cmd_live, diff_base=None)
 
     p = sub.add_parser("baseline", help="accept today's findings: later scans report only new ones")
     bsub = p.add_subparsers(dest="baseline_command", required=True)
@@ -173,6 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_options(p: argparse.ArgumentParser) -> None:
+    """How results are written and when they fail the run: shared by `scan` and `live`."""
+    p.add_argument("-o", "--output", action="append", metavar="FORMAT[=PATH]",
+                   help=f"output format, repeatable: {', '.join(FORMATS)} (default text to stdout)")
+    p.add_argument("--fail-on", choices=(*reversed(SEVERITIES), "none"),
+                   help="lowest severity that makes the exit code 1 (default: the config's fail_on, else low)")
+    p.add_argument("-q", "--quiet", action="store_true", help="text output: one line per finding, no summary when clean")
+    p.add_argument("--show-suppressed", action="store_true", help="text output: list suppressed findings too")
+    p.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline")
+    p.add_argument("--sarif-category", default="certwarden", metavar="NAME",
+                   help="SARIF automationDetails.id: one per analysis uploaded for the same commit")
+
+
 def _input_options(p: argparse.ArgumentParser) -> None:
     """What to scan and with which rules: shared by `scan` and `baseline create`."""
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
@@ -181,13 +239,18 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", metavar="DIR",
                    help="reuse what was read from unchanged files (content hash); DIR must be trusted")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
+    p.add_argument("--var-file", action="append", metavar="FILE",
+                   help="Terraform variables file (.tfvars or .tfvars.json) for every module scanned, repeatable")
+    _rule_options(p)
+
+
+def _rule_options(p: argparse.ArgumentParser) -> None:
+    """Which rules, under which policy: shared by every command that scans."""
     p.add_argument("--select", action="append", metavar="CODE,...", help="only these rules (codes or names)")
     p.add_argument("--ignore", action="append", metavar="CODE,...", help="skip these rules (codes or names)")
     p.add_argument("--strict", action="store_true", help="report values that could not be resolved")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="add your own rule files")
     p.add_argument("--now", metavar="DATE", help="evaluate time-dependent rules (and suppression dates) as of this date")
-    p.add_argument("--var-file", action="append", metavar="FILE",
-                   help="Terraform variables file (.tfvars or .tfvars.json) for every module scanned, repeatable")
     cfg = p.add_mutually_exclusive_group()
     cfg.add_argument("--config", metavar="FILE", help="policy file (default: .certwarden.yaml, .certwarden.yml "
                      "or [tool.certwarden] in pyproject.toml, found upward from the first PATH)")

@@ -82,3 +82,45 @@ def no_network(request, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+# -- live: a real moto server on 127.0.0.1, started once per session ----------------------------
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def moto_api(endpoint: str, path: str, body: bytes = b"") -> None:
+    import urllib.request
+
+    # text/plain: a form content type would leave the body to Flask's form parser, not request.data
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/{path}", data=body, method="POST",
+                                                  headers={"Content-Type": "text/plain"})).read()
+
+
+@pytest.fixture
+def aws(moto_endpoint, monkeypatch):
+    """An empty moto account (eu-west-1) with test credentials in the environment; the test is
+    marked live, so it may reach 127.0.0.1."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    moto_api(moto_endpoint, "reset")
+    yield moto_endpoint
+    moto_api(moto_endpoint, "reset-auth", b"inf")   # a test may have turned IAM checks on
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "aws" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)

@@ -10,7 +10,8 @@ it returns or raises its own documented error (LoadError); anything else is a cr
 
 Fuzzing runs in a child process that writes each input to disk before trying it, so a crash
 that kills the interpreter (libyaml segfaults on deep nesting) is caught by the parent, which
-saves the input and starts a new child. Every crash input lands in --out; turn each into a
+saves the input and starts a new child; so does a child that stops making progress (a hang).
+Every crash input lands in --out; turn each into a
 regression test (tests/test_robustness.py).
 """
 from __future__ import annotations
@@ -187,6 +188,9 @@ def child(names: list[str], deadline: float, last: Path, counts: Path) -> None:
                 break
 
 
+HANG_SECONDS = 20   # one example taking this long is a hang (examples take milliseconds)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10)
@@ -198,21 +202,34 @@ def main() -> int:
     counts.unlink(missing_ok=True)
     names = args.only.split(",") if args.only else None
     deadline = time.time() + args.minutes * 60
-    deaths = 0
+    deaths = hangs = 0
     while time.time() < deadline:
         code = ("import sys; sys.path[:0] = %r; import fuzz; fuzz.child(%r or list(fuzz.targets()), %r, "
                 "fuzz.Path(%r), fuzz.Path(%r))" % ([str(Path(__file__).parent)], names, deadline, str(last), str(counts)))
-        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT)
-        if proc.returncode != 0:
-            deaths += 1
-            save = args.out / f"killed-{deaths}-signal{-proc.returncode}.bin"
-            if last.exists():
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+        started = time.time()
+        while proc.poll() is None:   # every example rewrites `last`: a stale one means a hang
+            time.sleep(1)
+            if time.time() - max(started, last.stat().st_mtime if last.exists() else 0) > HANG_SECONDS:
+                proc.kill()
+                proc.wait()
+                hangs += 1
+                save = args.out / f"hang-{hangs}.bin"
                 save.write_bytes(last.read_bytes())
-            print(f"child died (exit {proc.returncode}); input saved to {save}", flush=True)
+                print(f"no progress for {HANG_SECONDS} s; input saved to {save}", flush=True)
+                break
+        else:
+            if proc.returncode != 0:
+                deaths += 1
+                save = args.out / f"killed-{deaths}-signal{-proc.returncode}.bin"
+                if last.exists():
+                    save.write_bytes(last.read_bytes())
+                print(f"child died (exit {proc.returncode}); input saved to {save}", flush=True)
     tally = json.loads(counts.read_text()) if counts.exists() else {}
     total = sum(t["examples"] for t in tally.values())
-    crashes = sum(t["crashes"] for t in tally.values()) + deaths
-    print(f"\n{args.minutes:g} min: {total} examples, {crashes} crashes ({deaths} killed the interpreter)")
+    crashes = sum(t["crashes"] for t in tally.values()) + deaths + hangs
+    print(f"\n{args.minutes:g} min: {total} examples, {crashes} crashes "
+          f"({deaths} killed the interpreter, {hangs} hung)")
     for name, t in sorted(tally.items()):
         print(f"  {name:<28} {t['examples']:>8} examples  {t['crashes']} crashes")
     return 1 if crashes else 0

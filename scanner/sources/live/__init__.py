@@ -1,0 +1,67 @@
+"""Live AWS state, read with boto3 (reads only), as one graph per account.
+
+A collector is a module per service with `collect(ctx)`, which adds the nodes of one region
+(global services, such as IAM and CloudFront, are read once per account). Regions and services
+are read in threads, since the work is waiting on the network. A failure stops only that service
+in that region: it becomes one InputError named `aws://ACCOUNT/REGION/SERVICE` and the rest of
+the account is still read. Linkers then join nodes across services (a CA and its CRL bucket).
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ...findings import InputError
+from ...model import Graph
+from . import kms
+from .aws import Ctx, Reader, problem
+
+GLOBAL_REGION = "us-east-1"   # where the global services (IAM, CloudFront, S3 listing) answer
+
+# name -> (read once per account, collector)
+SERVICES: dict[str, tuple[bool, Callable[[Ctx], None]]] = {
+    "kms": (False, kms.collect),
+}
+LINKERS: list[Callable[[Graph], None]] = []
+
+
+@dataclass
+class LiveRead:
+    graphs: list[Graph] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    read: int = 0   # service-region pairs read without an error
+
+
+def _collect(reader: Reader, region: str, service: str) -> tuple[Ctx, BaseException | None]:
+    ctx = Ctx(reader, region)
+    try:
+        SERVICES[service][1](ctx)
+    except Exception as exc:  # noqa: BLE001  one service in one region never stops the scan
+        return ctx, exc
+    return ctx, None
+
+
+def read(readers: list[Reader], regions: list[str], services: list[str], threads: int = 8) -> LiveRead:
+    out = LiveRead()
+    for reader in readers:
+        jobs = [(GLOBAL_REGION, s) if SERVICES[s][0] else (r, s)
+                for s in services for r in (regions if not SERVICES[s][0] else regions[:1])]
+        graph = Graph(unit=f"aws://{reader.account}", source="live")
+        with ThreadPoolExecutor(max(1, min(threads, len(jobs)))) as pool:
+            done = list(pool.map(lambda job: _collect(reader, *job), jobs))
+        for (region, service), (ctx, exc) in zip(jobs, done):
+            place = f"aws://{reader.account}/{region}/{service}"
+            if exc is not None:
+                out.errors.append(InputError(place, problem(exc)))
+                continue
+            out.read += 1
+            for node in ctx.nodes:
+                graph.add(node)
+            if ctx.partial:
+                more = f" (and {len(ctx.partial) - 1} more)" if len(ctx.partial) > 1 else ""
+                out.errors.append(InputError(place, f"{ctx.partial[0]}{more}"))
+        for link in LINKERS:
+            link(graph)
+        out.graphs.append(graph)
+    return out

@@ -1,0 +1,165 @@
+"""boto3 plumbing for live reads: clients that can only read, retries, and errors in one line.
+
+Every client comes from `Reader.client`, which registers a guard on botocore's `before-call`
+event: an operation whose name does not start with Describe, Get, List or Head is refused
+before it is sent, so a collector cannot change an account even by mistake.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from ...model import Node, Unresolved, Where
+
+READ_ONLY = re.compile(r"^(Describe|Get|List|Head)[A-Z]")
+# Identity calls the reader itself makes: they read nothing and change nothing in the account.
+IDENTITY = {"sts": {"AssumeRole", "GetCallerIdentity"}}
+
+MAX_ATTEMPTS = 8
+
+
+def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
+    """Adaptive retries back off on throttling; timeouts keep one slow endpoint from holding the
+    whole scan."""
+    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=30,
+                  user_agent_extra="certwarden")
+
+DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+          "UnauthorizedAccess", "AuthorizationErrorException"}
+THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
+             "SlowDown", "ProvisionedThroughputExceededException"}
+NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId", "OptInRequired", "AuthFailure",
+               "SubscriptionRequiredException"}
+
+
+class WriteRefused(RuntimeError):
+    """A collector asked for an operation that is not a read."""
+
+
+def _refuse_writes(model, **_) -> None:
+    service = model.service_model.endpoint_prefix
+    if not READ_ONLY.match(model.name) and model.name not in IDENTITY.get(service, ()):
+        raise WriteRefused(f"{service}:{model.name} is not a read; certwarden only reads")
+
+
+def problem(exc: BaseException) -> str:
+    """What went wrong with an AWS call, in a few words (never a stack trace)."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "") or "error"
+        op = getattr(exc, "operation_name", "") or "call"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in DENIED or (status == 403 and code not in NOT_ENABLED):
+            return f"access denied ({op})"
+        if code in THROTTLED:
+            return f"throttled, still after retries ({op})"
+        if code in NOT_ENABLED:
+            return f"credentials not accepted here, region not enabled? ({code})"
+        message = exc.response.get("Error", {}).get("Message", "")
+        return f"{code} ({op}){': ' + message[:120] if message else ''}"
+    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+        return "timed out"
+    if isinstance(exc, EndpointConnectionError):
+        return "endpoint not reachable (service not offered in this region?)"
+    if isinstance(exc, WriteRefused):
+        return str(exc)
+    if isinstance(exc, BotoCoreError):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"[:160]
+
+
+@dataclass
+class Reader:
+    """The credentials of one account, and how clients are made from them."""
+
+    session: Any                      # boto3.Session
+    account: str
+    endpoint_url: str | None = None   # a local stand-in (moto) in tests and demos
+    config: Config = field(default_factory=client_config)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, region: str):
+        # Sessions are not thread-safe; clients are. Collectors run in threads.
+        with self._lock:
+            client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                         config=self.config)
+        client.meta.events.register("before-call.*.*", _refuse_writes)
+        return client
+
+
+@dataclass
+class Ctx:
+    """What a collector gets for one service in one region: clients, and a place for its nodes."""
+
+    reader: Reader
+    region: str
+    nodes: list[Node] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)   # reads that failed for one resource
+
+    @property
+    def account(self) -> str:
+        return self.reader.account
+
+    def client(self, service: str):
+        return self.reader.client(service, self.region)
+
+    def where(self, arn: str) -> Where:
+        return Where(arn=arn, region=self.region, account=self.account)
+
+    def node(self, kind: str, arn: str, name: str, type_: str) -> Node:
+        node = Node(id=arn, kind=kind, name=name, source="live", where=self.where(arn), type=type_)
+        node.set("arn", arn)
+        self.nodes.append(node)
+        return node
+
+    def pages(self, client, operation: str, key: str, **kwargs) -> Iterator[Any]:
+        """Every item under `key` in every page of a listing."""
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            yield from page.get(key, [])
+
+    def detail(self, call: Callable[..., dict], what: str, **kwargs) -> dict | Unresolved:
+        """One read about one resource; when it fails, the answer is Unresolved (so no rule
+        fires on it) and the failure is reported once for the service and region."""
+        try:
+            return call(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            return self.failed(what, exc)
+
+    def failed(self, what: str, exc: BaseException) -> Unresolved:
+        self.partial.append(f"{what}: {problem(exc)}")
+        return Unresolved(f"{what} not readable: {problem(exc)}")
+
+
+def readers(profile: str | None, role_arns: list[str], endpoint_url: str | None = None,
+            max_attempts: int = MAX_ATTEMPTS) -> list[Reader]:
+    """The account of the current credentials, or each account whose role is given (assumed from
+    them). Raises ClientError/BotoCoreError when the credentials themselves do not work."""
+    import boto3
+
+    base = boto3.Session(profile_name=profile)
+    region = base.region_name or "us-east-1"
+    config = client_config(max_attempts)
+
+    def identity(session) -> str:
+        return session.client("sts", region_name=region, endpoint_url=endpoint_url,
+                              config=config).get_caller_identity()["Account"]
+    if not role_arns:
+        return [Reader(base, identity(base), endpoint_url, config)]
+    out = []
+    sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, config=config)
+    for arn in role_arns:
+        creds = sts.assume_role(RoleArn=arn, RoleSessionName="certwarden")["Credentials"]
+        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                aws_session_token=creds["SessionToken"], region_name=region)
+        out.append(Reader(session, identity(session), endpoint_url, config))
+    return out
+
+
+def all_regions(reader: Reader) -> list[str]:
+    """The commercial regions KMS is offered in (a region not enabled for the account reports
+    itself as such, one line, and the scan goes on)."""
+    return reader.session.get_available_regions("kms")

@@ -1,0 +1,111 @@
+"""Live scans against a real moto server on 127.0.0.1: resources are created through boto3, then
+`certwarden live` reads them back (reads only) and the rules judge them like template nodes."""
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from conftest import moto_api
+
+REGION = "eu-west-1"
+
+
+def client(aws, service, region=REGION):
+    return boto3.client(service, region_name=region, endpoint_url=aws)
+
+
+def live(run_cli, aws, *extra):
+    """Run `certwarden live` with JSON on stdout; returns (exit code, findings, stderr)."""
+    code, out, err = run_cli("live", "--endpoint-url", aws, "--region", REGION, "--no-config", "-o", "json", *extra)
+    return code, json.loads(out)["findings"], err
+
+
+def hits(findings, code):
+    return sorted((f["resource"], f["region"], f["account"]) for f in findings if f["code"] == code)
+
+
+# -- KMS -------------------------------------------------------------------------------------------
+def test_kms_keys_are_judged_by_the_same_rules_as_templates(aws, run_cli):
+    kms = client(aws, "kms")
+    plain = kms.create_key(Description="no rotation")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/plain", TargetKeyId=plain["KeyId"])
+    rotated = kms.create_key(Description="rotated")["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=rotated["KeyId"])
+    signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    doomed = kms.create_key()["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=doomed["KeyId"])
+    kms.schedule_key_deletion(KeyId=doomed["KeyId"], PendingWindowInDays=7)
+    open_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]}
+    public = kms.create_key(Policy=json.dumps(open_policy))["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=public["KeyId"])
+
+    code, findings, err = live(run_cli, aws, "--select", "CW101,CW103,CW106")
+
+    assert code == 1, err
+    account = plain["Arn"].split(":")[4]
+    # the symmetric key without rotation, named by its alias; the RSA signing key cannot rotate
+    assert hits(findings, "CW101") == [("alias/plain", REGION, account)]
+    assert hits(findings, "CW106") == [(doomed["KeyId"], REGION, account)]
+    assert hits(findings, "CW103") == [(public["KeyId"], REGION, account)]
+    by_code = {f["code"]: f for f in findings}
+    assert by_code["CW101"]["arn"] == plain["Arn"]
+    assert by_code["CW101"]["file"] is None and by_code["CW101"]["source"] == "live"
+    assert signing["Arn"] not in {f["arn"] for f in findings}
+
+
+def test_sarif_of_a_live_scan_names_the_arn(aws, run_cli, tmp_path):
+    kms = client(aws, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    out = tmp_path / "live.sarif"
+    code, _, err = run_cli("live", "--endpoint-url", aws, "--region", REGION, "--no-config",
+                           "--select", "CW101", "-o", f"sarif={out}")
+    assert code == 1, err
+    result, = json.loads(out.read_text())["runs"][0]["results"]
+    assert result["ruleId"] == "CW101"
+    assert result["properties"]["arn"] == key["Arn"]
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == key["Arn"]
+
+
+# -- reads only, and failures that stop one service in one region -----------------------------------
+def test_the_reader_refuses_any_call_that_is_not_a_read(aws):
+    from scanner.sources.live.aws import WriteRefused, readers
+
+    reader, = readers(None, [], aws)
+    kms = reader.client("kms", REGION)
+    assert kms.list_keys()["Keys"] == []
+    with pytest.raises(WriteRefused, match="kms:CreateKey is not a read"):
+        kms.create_key()
+    assert client(aws, "kms").list_keys()["Keys"] == []   # nothing was created
+
+
+def test_access_denied_is_reported_per_service_and_region_and_the_rest_is_read(aws, run_cli, monkeypatch):
+    iam = client(aws, "iam")
+    kms = client(aws, "kms")
+    kms.create_key()
+    iam.create_user(UserName="auditor")
+    allowed = ["kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyRotationStatus",
+               "kms:ListResourceTags", "sts:GetCallerIdentity"]   # no kms:GetKeyPolicy
+    iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}))
+    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["SecretAccessKey"])
+    moto_api(aws, "reset-auth", b"0")   # from here on, moto checks IAM policies
+
+    code, findings, err = live(run_cli, aws, "--select", "CW101,CW103", "--region", "us-east-2")
+
+    # eu-west-1: the key is read, its policy is not (so CW103 stays silent); us-east-2 is read too
+    assert hits(findings, "CW101") != [] and hits(findings, "CW103") == []
+    assert f"aws://{findings[0]['account']}/{REGION}/kms: GetKeyPolicy: access denied (GetKeyPolicy)" in err
+    assert code == 1
+
+
+def test_an_unreachable_endpoint_is_one_line_and_exit_2(aws, run_cli):
+    code, out, err = run_cli("live", "--endpoint-url", "http://127.0.0.1:9", "--region", REGION, "--no-config",
+                             "--max-attempts", "1")
+    assert code == 2
+    assert err.strip().startswith("certwarden: AWS credentials: endpoint not reachable")
+    assert "Traceback" not in err
