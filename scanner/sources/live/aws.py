@@ -80,6 +80,7 @@ class Reader:
     account: str
     endpoint_url: str | None = None   # a local stand-in (moto) in tests and demos
     config: Config = field(default_factory=client_config)
+    calls: set[str] = field(default_factory=set)   # "signing-name:Operation" of every call sent
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str, region: str):
@@ -88,7 +89,11 @@ class Reader:
             client = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                          config=self.config)
         client.meta.events.register("before-call.*.*", _refuse_writes)
+        client.meta.events.register("before-call.*.*", self._record)
         return client
+
+    def _record(self, model, **_) -> None:
+        self.calls.add(f"{model.service_model.signing_name}:{model.name}")
 
 
 @dataclass
