@@ -14,7 +14,7 @@ from typing import Callable
 
 from ...findings import InputError
 from ...model import Graph
-from . import kms
+from . import kms, s3, secrets
 from .aws import Ctx, Reader, problem
 
 GLOBAL_REGION = "us-east-1"   # where the global services (IAM, CloudFront, S3 listing) answer
@@ -22,6 +22,8 @@ GLOBAL_REGION = "us-east-1"   # where the global services (IAM, CloudFront, S3 l
 # name -> (read once per account, collector)
 SERVICES: dict[str, tuple[bool, Callable[[Ctx], None]]] = {
     "kms": (False, kms.collect),
+    "s3": (True, s3.collect),
+    "secretsmanager": (False, secrets.collect),
 }
 LINKERS: list[Callable[[Graph], None]] = []
 

@@ -10,6 +10,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
@@ -90,10 +91,22 @@ class Reader:
                                          config=self.config)
         client.meta.events.register("before-call.*.*", _refuse_writes)
         client.meta.events.register("before-call.*.*", self._record)
+        if self.endpoint_url and service == "s3control":
+            client.meta.events.register("before-sign.s3-control.*", _on_endpoint(self.endpoint_url))
         return client
 
     def _record(self, model, **_) -> None:
         self.calls.add(f"{model.service_model.signing_name}:{model.name}")
+
+
+def _on_endpoint(endpoint_url: str) -> Callable[..., None]:
+    """S3 Control sends to ACCOUNT.<endpoint>; a local stand-in (moto) answers only on its own
+    host, so the account prefix is taken off again (before signing, so the signature matches)."""
+    netloc = urlsplit(endpoint_url).netloc
+
+    def back_to_endpoint(request, **_) -> None:
+        request.url = urlunsplit(urlsplit(request.url)._replace(netloc=netloc))
+    return back_to_endpoint
 
 
 @dataclass
@@ -132,6 +145,18 @@ class Ctx:
         try:
             return call(**kwargs)
         except (ClientError, BotoCoreError) as exc:
+            return self.failed(what, exc)
+
+    def optional(self, call: Callable[..., dict], what: str, absent: set[str], **kwargs) -> dict | Unresolved | None:
+        """Like `detail`, for a setting a resource may not have: None when AWS answers with one of
+        the `absent` error codes (no such configuration), which is not a failure."""
+        try:
+            return call(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in absent:
+                return None
+            return self.failed(what, exc)
+        except BotoCoreError as exc:
             return self.failed(what, exc)
 
     def failed(self, what: str, exc: BaseException) -> Unresolved:
