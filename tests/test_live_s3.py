@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from conftest import moto_api
@@ -173,3 +172,40 @@ def test_a_rate_schedule_is_an_interval_and_a_cron_schedule_is_not(aws, run_cli,
 
     assert code == 1, err
     assert [(f["code"], f["resource"], f["region"]) for f in findings] == [("CW502", "rate", REGION)]
+
+
+def test_a_key_used_by_secrets_of_two_environments(aws, run_cli):
+    kms = client(aws, "kms")
+    shared = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/shared", TargetKeyId=shared["KeyId"])
+    own = kms.create_key()["KeyMetadata"]
+    sm = client(aws, "secretsmanager")
+    # the shared key named three ways a secret may name it: ARN, key ID, alias
+    for name, key_id, env in (("prod-db", shared["Arn"], "prod"), ("dev-db", shared["KeyId"], "dev"),
+                              ("dev-api", "alias/shared", "dev"), ("test-db", own["Arn"], "test")):
+        sm.create_secret(Name=name, SecretString="x", KmsKeyId=key_id, Tags=[{"Key": "Environment", "Value": env}])
+
+    code, findings, err = live(run_cli, aws, "--service", "kms,secretsmanager", "--select", "CW108")
+
+    assert code == 1, err
+    assert hits(findings, "CW108") == [("alias/shared", REGION, account_of(aws))]
+    assert "dev (dev-" in findings[0]["message"] and "prod (prod-db)" in findings[0]["message"]
+
+
+def test_secrets_are_linked_to_the_key_they_name_however_named():
+    from scanner.model import Graph, Node, Where
+    from scanner.sources.live.secrets import link_keys
+
+    key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd"
+    graph = Graph(unit="aws://123456789012", source="live")
+    graph.add(Node(key_arn, "kms_key", "alias/app", "live", Where(arn=key_arn, region=REGION)))
+    named = {"by-arn": key_arn, "by-id": "1234abcd", "by-alias": "alias/app",
+             "by-alias-arn": "arn:aws:kms:eu-west-1:123456789012:alias/app",
+             "other-region": "alias/app", "aws-managed": "alias/aws/secretsmanager"}
+    for name, key_id in named.items():
+        region = "us-east-2" if name == "other-region" else REGION
+        node = graph.add(Node(name, "secret", name, "live", Where(arn=name, region=region)))
+        node.set("kms_key_id", key_id)
+    link_keys(graph)
+    assert sorted(e.src for e in graph.edges if e.dst == key_arn and e.kind == "encrypted_by") == \
+        ["by-alias", "by-alias-arn", "by-arn", "by-id"]

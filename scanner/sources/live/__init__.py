@@ -25,7 +25,7 @@ SERVICES: dict[str, tuple[bool, Callable[[Ctx], None]]] = {
     "s3": (True, s3.collect),
     "secretsmanager": (False, secrets.collect),
 }
-LINKERS: list[Callable[[Graph], None]] = []
+LINKERS: list[Callable[[Graph], None]] = [secrets.link_keys]
 
 
 @dataclass
