@@ -35,8 +35,10 @@ def _account_block(ctx: Ctx) -> bool | Unresolved:
     """The account-level Block Public Access counts (CW401) only with all four settings on."""
     got = ctx.optional(ctx.client("s3control").get_public_access_block, "s3control GetPublicAccessBlock",
                        _NO_BLOCK, AccountId=ctx.account)
-    if got is None or isinstance(got, Unresolved):
-        return False if got is None else got
+    if got is None:
+        return False   # no account-level block
+    if isinstance(got, Unresolved):
+        return got     # unknown: CW401 stays silent rather than guess
     config = got.get("PublicAccessBlockConfiguration", {})
     return all(config.get(field) is True for field, _ in _BLOCK)
 
@@ -45,7 +47,7 @@ def _public_access_block(ctx: Ctx, s3, node: Node) -> None:
     got = ctx.optional(s3.get_public_access_block, "GetPublicAccessBlock", _NO_BLOCK, Bucket=node.name)
     if got is None:
         return   # no block: the kind's defaults (all four off) are what AWS does
-    node.set("has_public_access_block", True if not isinstance(got, Unresolved) else got)
+    node.set("has_public_access_block", got if isinstance(got, Unresolved) else True)
     config = {} if isinstance(got, Unresolved) else got.get("PublicAccessBlockConfiguration", {})
     for field, attr in _BLOCK:
         node.set(attr, got if isinstance(got, Unresolved) else config.get(field) is True)
