@@ -1,8 +1,6 @@
 """KMS keys: metadata, rotation, key policy and tags, as kms_key nodes."""
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from ... import policy as policies
 from ...model import Unresolved
 from .aws import Ctx
@@ -12,12 +10,11 @@ _NO_ROTATION = {"UnsupportedOperationException"}
 
 
 def _rotation(ctx: Ctx, kms, key_id: str) -> tuple[object, object]:
-    try:
-        status = kms.get_key_rotation_status(KeyId=key_id)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in _NO_ROTATION:
-            return False, None
-        return ctx.failed("GetKeyRotationStatus", exc), None
+    status = ctx.optional(kms.get_key_rotation_status, "GetKeyRotationStatus", _NO_ROTATION, KeyId=key_id)
+    if status is None:   # asymmetric, HMAC, imported or custom-store keys: no automatic rotation
+        return False, None
+    if isinstance(status, Unresolved):
+        return status, None
     return status.get("KeyRotationEnabled", False), status.get("RotationPeriodInDays")
 
 
