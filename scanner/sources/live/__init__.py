@@ -14,7 +14,7 @@ from typing import Callable
 
 from ...findings import InputError
 from ...model import Graph
-from . import kms, s3, secrets
+from . import acm, cloudhsm, iam, kms, pca, s3, secrets
 from .aws import Ctx, Reader, problem
 
 GLOBAL_REGION = "us-east-1"   # where the global services (IAM, CloudFront, S3 listing) answer
@@ -24,8 +24,12 @@ SERVICES: dict[str, tuple[bool, Callable[[Ctx], None]]] = {
     "kms": (False, kms.collect),
     "s3": (True, s3.collect),
     "secretsmanager": (False, secrets.collect),
+    "acm": (False, acm.collect),
+    "acm-pca": (False, pca.collect),
+    "iam": (True, iam.collect),
+    "cloudhsmv2": (False, cloudhsm.collect),
 }
-LINKERS: list[Callable[[Graph], None]] = [secrets.link_keys]
+LINKERS: list[Callable[[Graph], None]] = [secrets.link_keys, pca.link_crl_buckets]
 
 
 @dataclass

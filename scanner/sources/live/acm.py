@@ -1,0 +1,73 @@
+"""ACM certificates (issued, imported and private), as acm_certificate nodes.
+
+The attributes are those the template adapters write, plus what only a live certificate has
+(status, users, renewal state, dates), so the same rules judge both.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from ...model import Unresolved
+from .. import normalize
+from .aws import Ctx
+
+# SHA256WITHRSA, SHA1WITHECDSA, MD5WITHRSA (and moto's ECDSA-WITH-SHA256): the hash as certs.py names it.
+_HASH = re.compile(r"(MD5|SHA-?\d+)", re.I)
+
+
+def signature_hash(algorithm) -> object:
+    m = _HASH.search(algorithm) if isinstance(algorithm, str) else None
+    return m.group(1).upper().replace("-", "") if m else None
+
+
+def when(value) -> object:
+    """A date from the API as an aware datetime (botocore gives naive ones for some services)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _validation_method(cert: dict) -> object:
+    methods = {o["ValidationMethod"] for o in cert.get("DomainValidationOptions", []) if o.get("ValidationMethod")}
+    # One certificate, one method: DNS if any domain is validated by DNS, since ACM renews those.
+    return "DNS" if "DNS" in methods else methods.pop() if methods else None
+
+
+def collect(ctx: Ctx) -> None:
+    acm = ctx.client("acm")
+    # ListCertificates returns only RSA_2048 certificates unless asked for every key type.
+    key_types = acm.meta.service_model.shape_for("KeyAlgorithm").enum
+    for listed in ctx.pages(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": key_types}):
+        arn = listed["CertificateArn"]
+        got = ctx.detail(acm.describe_certificate, "DescribeCertificate", CertificateArn=arn)
+        if isinstance(got, Unresolved):
+            continue   # reported once for the region; a node of nothing but an ARN would only mislead
+        cert = got["Certificate"]
+        node = ctx.node("acm_certificate", arn, cert.get("DomainName") or arn, "AWS::CertificateManager::Certificate")
+        node.set("domain_name", cert.get("DomainName"))
+        node.set("imported", cert.get("Type") == "IMPORTED")
+        node.set("in_use_by", list(cert.get("InUseBy", [])))
+        for attr, field in (("status", "Status"), ("renewal_eligibility", "RenewalEligibility"),
+                            ("private_ca_arn", "CertificateAuthorityArn")):
+            if cert.get(field) is not None:
+                node.set(attr, cert[field])
+        method = _validation_method(cert)
+        if method is not None:
+            node.set("validation_method", method)
+        renewal = cert.get("RenewalSummary", {}).get("RenewalStatus")
+        if renewal is not None:
+            node.set("renewal_status", renewal)
+        logging = cert.get("Options", {}).get("CertificateTransparencyLoggingPreference")
+        if logging is not None:
+            node.set("transparency_logging", logging)
+        if cert.get("KeyAlgorithm"):   # the API writes RSA-2048 where requests say RSA_2048
+            normalize.set_acm_key_algorithm(node, cert["KeyAlgorithm"].replace("-", "_"), node.where)
+        if cert.get("SignatureAlgorithm"):
+            node.set("signature_hash", signature_hash(cert["SignatureAlgorithm"]))
+        for attr, field in (("not_before", "NotBefore"), ("not_after", "NotAfter")):
+            if cert.get(field) is not None:
+                node.set(attr, when(cert[field]))
+        tags = ctx.detail(acm.list_tags_for_certificate, "ListTagsForCertificate", CertificateArn=arn)
+        node.set("tags", tags if isinstance(tags, Unresolved)
+                 else {t["Key"]: t.get("Value", "") for t in tags.get("Tags", [])})
