@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -23,7 +23,7 @@ def day(offset: int) -> str:
     return (NOW + timedelta(days=offset)).date().isoformat()
 
 
-def make_cert(cn: str, days: int = 90, key=None, start: int = -1, hash_=hashes.SHA256(), sha1=False,
+def make_cert(cn: str, days: int = 90, key=None, start: int = -1, sha1=False,
               public_key=None, ca=False) -> tuple[bytes, bytes]:
     """(certificate PEM, private key PEM), valid from `start` to `days` days from now (self-signed;
     `public_key` certifies another key, as a CA certificate for a CSR does)."""
@@ -33,7 +33,7 @@ def make_cert(cn: str, days: int = 90, key=None, start: int = -1, hash_=hashes.S
             .public_key(public_key or key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(NOW + timedelta(days=start)).not_valid_after(NOW + timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .sign(key, hash_))
+            .sign(key, hashes.SHA256()))
     if sha1:
         cert = sha1_signed(cert)
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -226,6 +226,7 @@ def test_private_cas_are_judged_on_keys_revocation_storage_and_lifetime(aws, run
     strong_root = create_ca(pca, "strong-root", algorithm="RSA_4096",
                             revocation={"OcspConfiguration": {"Enabled": True}})
     activate(pca, strong_root, days=100)
+    pca.delete_certificate_authority(CertificateAuthorityArn=create_ca(pca, "deleted-root"))
 
     code, findings, err = live(run_cli, aws, "--service", "acm-pca", "--select",
                                "CW301,CW302,CW303,CW304,CW306,CW307,CW308,CW801")
@@ -241,6 +242,7 @@ def test_private_cas_are_judged_on_keys_revocation_storage_and_lifetime(aws, run
     assert len(names(findings, "CW801")) == 1
     by_code = {f["code"]: f for f in findings}
     assert by_code["CW302"]["arn"] == weak_root
+    assert "deleted-root" not in {f["resource"] for f in findings}   # in its restore window, judged no more
 
 
 def test_a_ca_links_to_its_crl_bucket_only_when_that_bucket_was_read():
@@ -300,7 +302,8 @@ def hsm(az: str) -> dict:
 def test_cloudhsm_hsms_must_span_two_zones(aws, run_cli, monkeypatch, zones, failing):
     # moto has no CreateHsm: Stubber answers DescribeClusters with the cluster's HSMs.
     stub(monkeypatch, "cloudhsmv2", ("describe_clusters", {"Clusters": [
-        {"ClusterId": "cluster-x", "State": "ACTIVE", "Hsms": [hsm(az) for az in zones]}]}))
+        {"ClusterId": "cluster-x", "State": "ACTIVE", "Hsms": [hsm(az) for az in zones]},
+        {"ClusterId": "cluster-gone", "State": "DELETED", "Hsms": []}]}))
 
     code, findings, err = live(run_cli, aws, "--service", "cloudhsmv2", "--select", "CW701")
 

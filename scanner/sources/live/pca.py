@@ -13,6 +13,8 @@ from .aws import Ctx
 def collect(ctx: Ctx) -> None:
     pca = ctx.client("acm-pca")
     for ca in ctx.pages(pca, "list_certificate_authorities", "CertificateAuthorities"):
+        if ca.get("Status") == "DELETED":
+            continue   # waiting out its restore window: it signs nothing and no rule has a use for it
         arn = ca["Arn"]
         config = ca.get("CertificateAuthorityConfiguration", {})
         # A CA has no name of its own; its subject's common name is what people call it.
