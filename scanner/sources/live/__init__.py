@@ -14,7 +14,7 @@ from typing import Callable
 
 from ...findings import InputError
 from ...model import Graph
-from . import acm, cloudhsm, iam, kms, pca, s3, secrets
+from . import acm, apigateway, cloudfront, cloudhsm, elb, iam, kms, monitoring, pca, s3, secrets
 from .aws import Ctx, Reader, problem
 
 GLOBAL_REGION = "us-east-1"   # where the global services (IAM, CloudFront, S3 listing) answer
@@ -28,6 +28,12 @@ SERVICES: dict[str, tuple[bool, Callable[[Ctx], None]]] = {
     "acm-pca": (False, pca.collect),
     "iam": (True, iam.collect),
     "cloudhsmv2": (False, cloudhsm.collect),
+    "elbv2": (False, elb.collect_v2),
+    "elb": (False, elb.collect_classic),
+    "cloudfront": (True, cloudfront.collect),
+    "apigateway": (False, apigateway.collect),
+    "events": (False, monitoring.collect_events),
+    "config": (False, monitoring.collect_config),
 }
 LINKERS: list[Callable[[Graph], None]] = [secrets.link_keys, pca.link_crl_buckets]
 
