@@ -26,6 +26,18 @@ def hits(findings, code):
     return sorted((f["resource"], f["region"], f["account"]) for f in findings if f["code"] == code)
 
 
+def as_auditor(aws, monkeypatch, allowed: list[str]) -> None:
+    """From here on, calls are made as a user allowed only these actions, and moto checks them."""
+    iam = client(aws, "iam")
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}))
+    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["SecretAccessKey"])
+    moto_api(aws, "reset-auth", b"0")
+
+
 # -- KMS -------------------------------------------------------------------------------------------
 def test_kms_keys_are_judged_by_the_same_rules_as_templates(aws, run_cli):
     kms = client(aws, "kms")
@@ -82,18 +94,10 @@ def test_the_reader_refuses_any_call_that_is_not_a_read(aws):
 
 
 def test_access_denied_is_reported_per_service_and_region_and_the_rest_is_read(aws, run_cli, monkeypatch):
-    iam = client(aws, "iam")
     kms = client(aws, "kms")
     kms.create_key()
-    iam.create_user(UserName="auditor")
-    allowed = ["kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyRotationStatus",
-               "kms:ListResourceTags", "sts:GetCallerIdentity"]   # no kms:GetKeyPolicy
-    iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}))
-    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["SecretAccessKey"])
-    moto_api(aws, "reset-auth", b"0")   # from here on, moto checks IAM policies
+    as_auditor(aws, monkeypatch, ["kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyRotationStatus",
+                                  "kms:ListResourceTags", "sts:GetCallerIdentity"])   # no kms:GetKeyPolicy
 
     code, findings, err = live(run_cli, aws, "--select", "CW101,CW103", "--region", "us-east-2")
 
