@@ -11,6 +11,10 @@ from .aws import Ctx
 _REFERENCE = "Reference-Security-Policy"
 
 
+def _name(lb: str, port) -> str:
+    return f"{lb}:{port}" if port is not None else lb
+
+
 def collect_v2(ctx: Ctx) -> None:
     elbv2 = ctx.client("elbv2")
     for lb in ctx.pages(elbv2, "describe_load_balancers", "LoadBalancers"):
@@ -20,10 +24,11 @@ def collect_v2(ctx: Ctx) -> None:
             ctx.failed("DescribeListeners", exc)
             continue
         for listener in listeners:
-            node = ctx.node("lb_listener", listener["ListenerArn"], f"{lb['LoadBalancerName']}:{listener['Port']}",
+            port = listener.get("Port")   # a Gateway Load Balancer's listener has none
+            node = ctx.node("lb_listener", listener["ListenerArn"], _name(lb["LoadBalancerName"], port),
                             "AWS::ElasticLoadBalancingV2::Listener")
             node.set("protocol", normalize.upper(listener.get("Protocol")))
-            node.set("port", listener.get("Port"))
+            node.set("port", port)
             if listener.get("SslPolicy"):   # absent: the kinds default, as for a template without SslPolicy
                 node.set("ssl_policy", listener["SslPolicy"])
 
@@ -52,11 +57,13 @@ def collect_classic(ctx: Ctx) -> None:
     for lb in ctx.pages(elb, "describe_load_balancers", "LoadBalancerDescriptions"):
         name = lb["LoadBalancerName"]
         arn = f"arn:aws:elasticloadbalancing:{ctx.region}:{ctx.account}:loadbalancer/{name}"
-        policies = _classic_policies(ctx, elb, name)
-        for described in lb.get("ListenerDescriptions", []):
+        described_all = lb.get("ListenerDescriptions", [])
+        # Only a listener with policies attached can have a negotiation policy other than the default.
+        policies = _classic_policies(ctx, elb, name) if any(d.get("PolicyNames") for d in described_all) else {}
+        for described in described_all:
             listener = described.get("Listener", {})
             port = listener.get("LoadBalancerPort")
-            node = ctx.node("lb_listener", arn, f"{name}:{port}", "AWS::ElasticLoadBalancing::LoadBalancer")
+            node = ctx.node("lb_listener", arn, _name(name, port), "AWS::ElasticLoadBalancing::LoadBalancer")
             node.id = f"{arn}#{port}"   # a classic listener has no ARN: reported under its load balancer's
             node.set("classic", True)
             node.set("protocol", normalize.upper(listener.get("Protocol")))
