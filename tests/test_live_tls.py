@@ -286,3 +286,27 @@ def test_an_https_listener_without_a_policy_gets_the_default_and_fails(rules):
     found = list(Engine([r for r in rules if r.code == "CW601"], FIXED_NOW).run(graph))
     assert [(f.resource, f.where.arn) for f in found] == [("web:443", listener_arn)]
     assert "ELBSecurityPolicy-2016-08" in found[0].message
+
+
+def test_the_calls_these_collectors_send(aws):
+    """What a least-privilege role needs for them (IAM names API Gateway reads apigateway:GET)."""
+    from scanner.sources import live as live_source
+    from scanner.sources.live.aws import readers
+
+    elb = client(aws, "elb")
+    elb.create_load_balancer(LoadBalancerName="old", AvailabilityZones=[f"{REGION}a"], Listeners=[
+        {"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}])
+    elb.create_load_balancer_policy(LoadBalancerName="old", PolicyName="p", PolicyTypeName="SSLNegotiationPolicyType",
+                                    PolicyAttributes=[])
+    elb.set_load_balancer_policies_of_listener(LoadBalancerName="old", LoadBalancerPort=80, PolicyNames=["p"])
+    _, subnets = _subnets(aws)
+    client(aws, "elbv2").create_load_balancer(Name="web", Subnets=subnets)
+    reader, = readers(None, [], aws)
+
+    got = live_source.read([reader], [REGION], ["elbv2", "elb", "cloudfront", "apigateway", "events", "config"])
+
+    assert got.errors == []
+    assert reader.calls - {"sts:GetCallerIdentity"} == {
+        "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeLoadBalancerPolicies", "cloudfront:ListDistributions",
+        "apigateway:GetDomainNames", "events:ListRules", "config:DescribeConfigRules"}
