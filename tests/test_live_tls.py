@@ -310,3 +310,16 @@ def test_the_calls_these_collectors_send(aws):
         "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeLoadBalancerPolicies", "cloudfront:ListDistributions",
         "apigateway:GetDomainNames", "events:ListRules", "config:DescribeConfigRules"}
+
+
+def test_cw801_end_to_end_with_the_acm_collector(aws, run_cli):
+    client(aws, "acm").request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")
+    scan = ("--select", "CW801", "--service", "acm,events,config")
+    code, findings, err = live(run_cli, aws, *scan)
+    assert code == 1, err
+    assert [(f["resource"], f["region"]) for f in findings] == [("shop.example.com", REGION)]
+
+    pattern = {"source": ["aws.acm"]}   # no detail-type: every ACM event, expiry included
+    client(aws, "events").put_rule(Name="acm-all", EventPattern=json.dumps(pattern))
+    code, findings, err = live(run_cli, aws, *scan)
+    assert (code, findings) == (0, []), err
