@@ -101,6 +101,11 @@ def cmd_live(args) -> int:
     from .sources.live import SERVICES
     from .sources.live.aws import all_regions, problem, readers
 
+    if args.print_policy:
+        from .sources.live.permissions import policy_json
+
+        sys.stdout.write(policy_json())
+        return 0
     outputs = _outputs(args.output)
     all_rules = load_rules(args.rules_dir)
     config = Config() if args.no_config else load_config(args.config, ["."], all_rules)
@@ -190,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diff-base", metavar="REV", help="report only findings on lines changed since this git revision")
     p.set_defaults(func=cmd_scan)
 
-    p = sub.add_parser("live", help="scan live AWS accounts (reads only): KMS, ...")
+    p = sub.add_parser("live", help="scan live AWS accounts (reads only): KMS, S3, Secrets Manager, ACM, "
+                                    "ACM PCA, IAM, CloudHSM, ELB, CloudFront, API Gateway, EventBridge, Config")
     p.add_argument("--profile", metavar="NAME", help="AWS profile (default: the usual credential chain)")
     p.add_argument("--role-arn", action="append", metavar="ARN,...",
                    help="scan the account of each role, assumed from the current credentials (repeatable)")
@@ -198,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="regions to read (default: the profile's region; 'all' for every region)")
     p.add_argument("--service", action="append", metavar="NAME,...", help="services to read (default: all)")
     p.add_argument("--endpoint-url", metavar="URL", help="send every call to this endpoint (a local stand-in such as moto)")
+    p.add_argument("--print-policy", action="store_true",
+                   help="print the least-privilege IAM policy these reads need, and exit")
     p.add_argument("--max-attempts", type=int, default=8, metavar="N",
                    help="attempts per AWS call, with adaptive backoff on throttling (default 8)")
     _rule_options(p)

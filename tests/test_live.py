@@ -113,3 +113,59 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_2(aws, run_cli):
     assert code == 2
     assert err.strip().startswith("certwarden: AWS credentials: endpoint not reachable")
     assert "Traceback" not in err
+
+
+def test_kms_rotation_period_policy_grants_tags_and_origin(aws, run_cli):
+    kms = client(aws, "kms")
+    account = boto3.client("sts", region_name=REGION, endpoint_url=aws).get_caller_identity()["Account"]
+    root = f"arn:aws:iam::{account}:root"
+
+    def policy(*statements):
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+            *statements]})
+
+    def key(alias, **kw):
+        meta = kms.create_key(**kw)["KeyMetadata"]
+        kms.create_alias(AliasName=f"alias/{alias}", TargetKeyId=meta["KeyId"])
+        if kw.get("Origin") != "EXTERNAL":
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+        return meta
+
+    tags = [{"TagKey": "Environment", "TagValue": "prod"}]
+    key("admin", Tags=tags, Policy=policy({"Sid": "Dev", "Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                           "Principal": {"AWS": f"arn:aws:iam::{account}:user/dev"}}))
+    key("shared", Tags=tags, Policy=policy({"Sid": "Partner", "Effect": "Allow", "Action": "kms:Decrypt",
+                                            "Resource": "*", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}))
+    key("untagged", Policy=policy())
+    key("needs-hsm", Tags=[*tags, {"TagKey": "hsm-required", "TagValue": "true"}], Policy=policy())
+    key("imported", Tags=tags, Policy=policy(), Origin="EXTERNAL")
+    key("good", Tags=tags, Policy=policy())
+
+    code, findings, err = live(run_cli, aws, "--select", "CW104,CW107,CW702,CW703,CW802")
+
+    assert code == 1, err
+    named = sorted((f["code"], f["resource"]) for f in findings)
+    assert named == [("CW104", "alias/admin"), ("CW107", "alias/untagged"), ("CW702", "alias/needs-hsm"),
+                     ("CW703", "alias/imported"), ("CW802", "alias/shared")]
+
+
+def test_kms_rotation_period_over_a_year(aws, run_cli, monkeypatch):
+    from test_live_certs import stub
+
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key_id = arn.rsplit("/", 1)[1]
+    meta = {"KeyId": key_id, "Arn": arn, "KeyManager": "CUSTOMER", "KeySpec": "SYMMETRIC_DEFAULT",
+            "KeyUsage": "ENCRYPT_DECRYPT", "Origin": "AWS_KMS", "KeyState": "Enabled"}
+    # moto's GetKeyRotationStatus has no RotationPeriodInDays: the KMS reads of one key come from
+    # botocore's Stubber (checked against the real API model); STS still answers from moto.
+    stub(monkeypatch, "kms", ("list_aliases", {"Aliases": []}), ("list_keys", {"Keys": [{"KeyId": key_id}]}),
+         ("describe_key", {"KeyMetadata": meta}),
+         ("get_key_rotation_status", {"KeyRotationEnabled": True, "RotationPeriodInDays": 730}),
+         ("get_key_policy", {"Policy": "{}"}), ("list_resource_tags", {"Tags": []}))
+
+    code, findings, err = live(run_cli, aws, "--select", "CW102", "--service", "kms")
+
+    assert code == 1, err
+    assert [(f["code"], f["resource"], f["arn"]) for f in findings] == [("CW102", key_id, arn)]
+    assert "730" in findings[0]["message"]

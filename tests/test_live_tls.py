@@ -288,11 +288,8 @@ def test_an_https_listener_without_a_policy_gets_the_default_and_fails(rules):
     assert "ELBSecurityPolicy-2016-08" in found[0].message
 
 
-def test_the_calls_these_collectors_send(aws):
-    """What a least-privilege role needs for them (IAM names API Gateway reads apigateway:GET)."""
-    from scanner.sources import live as live_source
-    from scanner.sources.live.aws import readers
-
+def load_balancers(aws) -> list[str]:
+    """A classic load balancer with a policy on its listener, and an ELBv2 one; returns the subnets."""
     elb = client(aws, "elb")
     elb.create_load_balancer(LoadBalancerName="old", AvailabilityZones=[f"{REGION}a"], Listeners=[
         {"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}])
@@ -301,6 +298,15 @@ def test_the_calls_these_collectors_send(aws):
     elb.set_load_balancer_policies_of_listener(LoadBalancerName="old", LoadBalancerPort=80, PolicyNames=["p"])
     _, subnets = _subnets(aws)
     client(aws, "elbv2").create_load_balancer(Name="web", Subnets=subnets)
+    return subnets
+
+
+def test_the_calls_these_collectors_send(aws):
+    """What a least-privilege role needs for them (IAM names API Gateway reads apigateway:GET)."""
+    from scanner.sources import live as live_source
+    from scanner.sources.live.aws import readers
+
+    load_balancers(aws)
     reader, = readers(None, [], aws)
 
     got = live_source.read([reader], [REGION], ["elbv2", "elb", "cloudfront", "apigateway", "events", "config"])

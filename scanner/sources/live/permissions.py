@@ -1,0 +1,37 @@
+"""The least-privilege IAM policy for `certwarden live`: every action its collectors need.
+
+tests/test_live_policy.py reads a whole account with every collector and checks that the calls
+sent are exactly these actions (IAM names a few of them differently from the API operation),
+and that docs/live.md shows this policy.
+"""
+from __future__ import annotations
+
+import json
+
+ACTIONS = (
+    "acm-pca:ListCertificateAuthorities", "acm-pca:ListTags",
+    "acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
+    "apigateway:GET",
+    "cloudfront:ListDistributions",
+    "cloudhsm:DescribeClusters",
+    "config:DescribeConfigRules",
+    "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeLoadBalancerPolicies",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "events:ListRules",
+    "iam:GetServerCertificate", "iam:ListServerCertificates",
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListKeys",
+    "kms:ListResourceTags",
+    "s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:ListAllMyBuckets",
+    "secretsmanager:ListSecrets",
+    "sts:GetCallerIdentity",
+)
+
+
+def policy_document() -> dict:
+    return {"Version": "2012-10-17",
+            "Statement": [{"Sid": "CertwardenLiveRead", "Effect": "Allow", "Action": list(ACTIONS), "Resource": "*"}]}
+
+
+def policy_json() -> str:
+    return json.dumps(policy_document(), indent=2) + "\n"
