@@ -56,6 +56,7 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)   # informational, e.g. remote modules not scanned
-    scanned: int = 0              # units (files, modules, regions) read successfully
+    scanned: int = 0              # units (files, modules; live: service-region pairs) read successfully
+    live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out

@@ -9,7 +9,7 @@ from .sources import live
 
 
 def scan_live(readers, regions: list[str], services: list[str], rules, options: Options) -> ScanResult:
-    result = ScanResult(rules=rules)
+    result = ScanResult(rules=rules, live=True)
     got = live.read(readers, regions, services)
     result.errors.extend(got.errors)
     result.scanned = got.read

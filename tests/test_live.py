@@ -169,3 +169,24 @@ def test_kms_rotation_period_over_a_year(aws, run_cli, monkeypatch):
     assert code == 1, err
     assert [(f["code"], f["resource"], f["arn"]) for f in findings] == [("CW102", key_id, arn)]
     assert "730" in findings[0]["message"]
+
+
+def test_an_error_page_in_place_of_an_aws_answer_is_still_one_line():
+    from botocore.exceptions import ClientError
+
+    from scanner.sources.live.aws import problem
+
+    page = "<!doctype html>\n<html>\n<title>500 Internal Server Error</title>\n</html>"
+    exc = ClientError({"Error": {"Code": "500", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+                      "DescribeClusters")
+    assert problem(exc) == "500 (DescribeClusters)"
+    exc = ClientError({"Error": {"Code": "ValidationException", "Message": "bad\n  input"}}, "ListKeys")
+    assert problem(exc) == "ValidationException (ListKeys): bad input"
+
+
+def test_text_summary_of_a_live_scan_counts_resources_and_service_regions(aws, run_cli):
+    client(aws, "kms").create_key()
+    code, out, err = run_cli("live", "--endpoint-url", aws, "--region", f"{REGION},us-east-2", "--no-config",
+                             "--service", "kms,iam", "--select", "CW101")
+    assert code == 1, err
+    assert out.splitlines()[-1] == "1 finding (1 high) in 1 resource; 3 service-regions read"

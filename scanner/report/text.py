@@ -36,9 +36,10 @@ def render(result: ScanResult, color: bool = False, show_suppressed: bool = Fals
     active = [f for f in result.findings if not f.suppressed]
     counts = Counter(f.severity for f in active)
     parts = ", ".join(f"{counts[s]} {s}" for s in ORDER if counts[s])
-    files = len({key(f) for f in active})
+    places = len({key(f) for f in active})
+    noun, read = ("resource", "service-regions read") if result.live else ("file", "scanned")
     summary = (f"{len(active)} finding{'s' * (len(active) != 1)}" + (f" ({parts})" if parts else "")
-               + f" in {files} file{'s' * (files != 1)}; {result.scanned} scanned")
+               + f" in {places} {noun}{'s' * (places != 1)}; {result.scanned} {read}")
     suppressed = len(result.findings) - len(active)
     if suppressed:
         summary += f", {suppressed} suppressed"

@@ -60,7 +60,10 @@ def problem(exc: BaseException) -> str:
             return f"throttled, still after retries ({op})"
         if code in NOT_ENABLED:
             return f"credentials not accepted here, region not enabled? ({code})"
-        message = exc.response.get("Error", {}).get("Message", "")
+        # One line, and no markup: a proxy or stand-in may answer with an HTML or XML page.
+        message = " ".join(exc.response.get("Error", {}).get("Message", "").split())
+        if message.startswith("<"):
+            message = ""
         return f"{code} ({op}){': ' + message[:120] if message else ''}"
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
         return "timed out"
