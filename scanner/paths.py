@@ -17,7 +17,10 @@ def repo_root(start: str | None = None) -> Path:
 
 
 def relative_uri(file: str, root: Path) -> str:
-    """A path relative to the repository root, as a forward-slash URI reference."""
+    """A path relative to the repository root, as a forward-slash URI reference. A place that is
+    already a URI (a live service and region, aws://ACCOUNT/REGION/SERVICE) stays as it is."""
+    if "://" in file:
+        return file
     path = Path(file).resolve()
     try:
         return path.relative_to(root).as_posix()

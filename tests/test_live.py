@@ -190,3 +190,22 @@ def test_text_summary_of_a_live_scan_counts_resources_and_service_regions(aws, r
                              "--service", "kms,iam", "--select", "CW101")
     assert code == 1, err
     assert out.splitlines()[-1] == "1 finding (1 high) in 1 resource; 3 service-regions read"
+
+
+def test_a_service_region_that_failed_is_named_by_its_aws_uri_in_every_report(aws, run_cli, monkeypatch, tmp_path):
+    from jsonschema import validate
+
+    from conftest import ROOT
+
+    as_auditor(aws, monkeypatch, ["sts:GetCallerIdentity"])   # every KMS read is denied
+    sarif, report = tmp_path / "r.sarif", tmp_path / "r.json"
+    code, _, err = run_cli("live", "--endpoint-url", aws, "--region", REGION, "--no-config", "--service", "kms",
+                           "-o", f"sarif={sarif}", "-o", f"json={report}")
+
+    assert code == 2, err   # nothing could be read
+    error, = json.loads(report.read_text())["errors"]
+    assert error["file"] == f"aws://123456789012/{REGION}/kms" and error["message"] == "access denied (ListAliases)"
+    doc = json.loads(sarif.read_text())
+    validate(doc, json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0.json").read_text()))
+    note, = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": error["file"]}

@@ -50,7 +50,7 @@ def _rule(rule: Rule) -> dict:
 
 def _artifact(file: str, root) -> dict:
     uri = relative_uri(file, root)
-    return {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": "SRCROOT"}
+    return {"uri": uri} if ":" in uri.split("/", 1)[0] else {"uri": uri, "uriBaseId": "SRCROOT"}   # absolute: a scheme
 
 
 def _location(f: Finding, root) -> dict:
