@@ -1,4 +1,4 @@
-"""Command line: `certwarden scan`, `certwarden live`, `certwarden rules`, `certwarden --version`.
+"""Command line: `certwarden scan`, `certwarden fix`, `certwarden live`, `certwarden rules`, `certwarden --version`.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, or no input could
 be read at all. Suppressed findings and findings in the --baseline never fail a run.
@@ -90,7 +90,37 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
 def cmd_scan(args) -> int:
     outputs = _outputs(args.output)
     result, fail_on = _scan(args, outputs)
+    if any(fmt == "sarif" for fmt, _ in outputs):
+        from .fixes import attach_safe_edits
+
+        attach_safe_edits(result)
     return _report(result, fail_on, args, outputs)
+
+
+def cmd_fix(args) -> int:
+    """Show (or, with --write, make) the automatic fixes of the findings; exit 1 when a diff is
+    shown, so a CI step can ask that fixes be applied."""
+    from . import fixes
+    from .paths import relative_uri, repo_root
+
+    result, _ = _scan(args)
+    if result.scanned == 0 and result.errors:
+        return 2
+    plan = fixes.plan(result, unsafe=args.unsafe_fixes)
+    root = repo_root(args.paths[0] if args.paths else None)
+    if args.write:
+        changed = fixes.write(plan)
+        print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
+              f"in {len(changed)} file{'s' * (len(changed) != 1)}", file=sys.stderr)
+    else:
+        sys.stdout.write(fixes.diff(plan, lambda f: relative_uri(f, root)))
+    if plan.unsafe_skipped:
+        print(f"certwarden: {plan.unsafe_skipped} unsafe fix{'es' * (plan.unsafe_skipped != 1)} not made "
+              "(--unsafe-fixes to make them)", file=sys.stderr)
+    if plan.no_fix:
+        print(f"certwarden: {plan.no_fix} finding{'s' * (plan.no_fix != 1)} without an automatic fix "
+              "(see each rule's documentation)", file=sys.stderr)
+    return 1 if plan.fixed and not args.write else 0
 
 
 def cmd_live(args) -> int:
@@ -194,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     _report_options(p)
     p.add_argument("--diff-base", metavar="REV", help="report only findings on lines changed since this git revision")
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("fix", help="fix findings in the templates: a diff by default, --write to change the files")
+    _input_options(p)
+    p.add_argument("--write", action="store_true", help="change the files instead of showing a diff")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="also make fixes marked unsafe (they may replace a resource or change who can use it)")
+    p.set_defaults(func=cmd_fix, fail_on=None)
 
     p = sub.add_parser("live", help="scan live AWS accounts (reads only): KMS, S3, Secrets Manager, ACM, "
                                     "ACM PCA, IAM, CloudHSM, ELB, CloudFront, API Gateway, EventBridge, Config")

@@ -22,6 +22,7 @@ class Finding:
     wa: tuple[int, ...] = ()
     review: bool = False         # --strict: the rule could not be evaluated (unresolved value)
     fix: dict | None = None
+    edits: list = field(default_factory=list)   # text edits of a safe automatic fix (scanner.fixes)
     suppressions: list = field(default_factory=list)   # [{"kind": "inSource"|"external", "justification": ...}]
     path_key: str = ""           # the file relative to the repository root (set by the scan), or the ARN
 

@@ -86,7 +86,17 @@ def _result(f: Finding, index: int, root, baselined: bool = False) -> dict:
                                for s in f.suppressions]
     if f.where.arn:
         res["properties"].update({"arn": f.where.arn, "region": f.where.region, "account": f.where.account})
+    if f.edits:   # never an empty artifactChanges: GitHub rejects the whole upload
+        res["fixes"] = [{"description": {"text": f.fix["description"]},
+                         "artifactChanges": [{"artifactLocation": _artifact(f.where.file, root),
+                                              "replacements": [_replacement(e) for e in f.edits]}]}]
     return res
+
+
+def _replacement(e) -> dict:
+    return {"deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                              "endLine": e.end_line, "endColumn": e.end_column},
+            "insertedContent": {"text": e.text}}
 
 
 def render(result: ScanResult, root=None, category: str = "certwarden") -> str:

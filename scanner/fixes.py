@@ -1,0 +1,90 @@
+"""Fixes: a rule's normalized fix (`fix.set`) made into edits of the templates by their adapters.
+
+Only the adapter of a format knows where an attribute is written, so this module asks
+sources/cfn_fix.py or sources/tf_fix.py for the edits and never edits text itself. An adapter
+may decline (an expression in the way, an attribute in another file): that finding keeps its
+documented fix and no edit is guessed. Unsafe fixes (they replace a resource or change who may
+use it) are made only when asked, as in ruff.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding, ScanResult
+from .sources import cfn_fix, tf_fix
+from .sources.edits import Edit, apply
+
+ADAPTERS = {"cfn": cfn_fix.edits_for, "tf": tf_fix.edits_for}
+
+
+@dataclass
+class Plan:
+    texts: dict[str, str] = field(default_factory=dict)      # file -> text with every fix made
+    originals: dict[str, str] = field(default_factory=dict)  # file -> text as read
+    fixed: list[Finding] = field(default_factory=list)
+    unsafe_skipped: int = 0
+    no_fix: int = 0   # findings whose rule has no automatic fix, or whose adapter declined
+
+
+def fixable(f: Finding) -> bool:
+    return (not f.suppressed and not f.review and f.source in ADAPTERS and bool(f.where.file)
+            and bool((f.fix or {}).get("set")))
+
+
+def edits_for(f: Finding, text: str) -> list[Edit] | None:
+    """The edits that fix one finding in a file's current text, or None."""
+    return ADAPTERS[f.source](f.where.file, text, f.resource, f.fix["set"])
+
+
+def plan(result: ScanResult, unsafe: bool = False) -> Plan:
+    """Every fix, made one after another on each file's text (so two fixes of one resource see
+    each other's edits)."""
+    out = Plan()
+    for f in result.findings:
+        if not fixable(f):
+            out.no_fix += not f.suppressed
+            continue
+        if f.fix.get("safety") != "safe" and not unsafe:
+            out.unsafe_skipped += 1
+            continue
+        file = f.where.file
+        if file not in out.texts:
+            out.originals[file] = out.texts[file] = Path(file).read_text(encoding="utf-8")
+        edits = edits_for(f, out.texts[file])
+        if not edits:
+            out.no_fix += 1
+            continue
+        out.texts[file] = apply(out.texts[file], edits)
+        out.fixed.append(f)
+    return out
+
+
+def diff(p: Plan, relative) -> str:
+    """A unified diff of every changed file; `relative` names a file as the report does."""
+    chunks = []
+    for file, new in p.texts.items():
+        old = p.originals[file]
+        if new != old:
+            name = relative(file)
+            chunks.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                               f"a/{name}", f"b/{name}"))
+    return "".join(chunks)
+
+
+def write(p: Plan) -> list[str]:
+    changed = [file for file, new in p.texts.items() if new != p.originals[file]]
+    for file in changed:
+        Path(file).write_text(p.texts[file], encoding="utf-8")
+    return changed
+
+
+def attach_safe_edits(result: ScanResult) -> None:
+    """Each finding a safe fix can solve gets its edits against the file as read (SARIF `fixes`)."""
+    texts: dict[str, str] = {}
+    for f in result.findings:
+        if fixable(f) and f.fix.get("safety") == "safe":
+            if f.where.file not in texts:
+                texts[f.where.file] = Path(f.where.file).read_text(encoding="utf-8")
+            f.edits = edits_for(f, texts[f.where.file]) or []

@@ -1,0 +1,96 @@
+"""`certwarden fix`, and the SARIF `fixes` of `certwarden scan`: the adapters' edits reach the
+files (or the diff, or SARIF), the findings they fix are gone on a re-scan, and nothing else moves."""
+from __future__ import annotations
+
+import json
+import shutil
+
+from jsonschema import validate
+
+from conftest import FIXTURES, ROOT
+from scanner.sources.edits import Edit, apply
+
+TEMPLATE = FIXTURES / "CW101" / "cfn_fail.yaml"
+MODULE = FIXTURES / "CW101" / "tf_fail"
+
+
+def copy(tmp_path, source):
+    target = tmp_path / source.name
+    (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    return target
+
+
+def codes(run_cli, path, *select):
+    code, out, _ = run_cli("scan", path, "--no-config", "-o", "json", "--now", "2026-01-01", *select)
+    return sorted((f["code"], f["resource"]) for f in json.loads(out)["findings"])
+
+
+def test_fix_shows_a_diff_and_changes_nothing(tmp_path, run_cli):
+    template = copy(tmp_path, TEMPLATE)
+    before = template.read_text()
+    code, out, err = run_cli("fix", template, "--no-config", "--select", "CW101")
+    assert code == 1, err   # there is something to fix
+    assert out.startswith(f"--- a/{template.name}\n+++ b/{template.name}\n") or "--- a/" in out
+    assert "+" in out and "EnableKeyRotation" in out
+    assert template.read_text() == before
+
+
+def test_fix_write_fixes_what_it_can_and_a_rescan_agrees(tmp_path, run_cli):
+    template, module = copy(tmp_path, TEMPLATE), copy(tmp_path, MODULE)
+    assert codes(run_cli, template, "--select", "CW101") != []
+    comments = [ln for ln in template.read_text().splitlines() if ln.strip().startswith("#")]
+
+    code, out, err = run_cli("fix", template, module, "--no-config", "--select", "CW101", "--write")
+
+    assert code == 0, err
+    assert "certwarden: fixed" in err
+    assert codes(run_cli, template, "--select", "CW101") == []
+    assert codes(run_cli, module, "--select", "CW101") == []
+    assert all(c in template.read_text().splitlines() for c in comments)   # layout and comments kept
+    code, out, _ = run_cli("fix", template, module, "--no-config", "--select", "CW101")
+    assert (code, out) == (0, "")   # nothing left to fix
+
+
+def test_unsafe_fixes_are_made_only_when_asked(tmp_path, run_cli):
+    template = copy(tmp_path, FIXTURES / "CW401" / "cfn_fail.yaml")
+    before = template.read_text()
+    code, out, err = run_cli("fix", template, "--no-config", "--select", "CW401")
+    assert (code, out) == (0, "") and template.read_text() == before
+    assert "unsafe fix" in err and "--unsafe-fixes" in err
+
+    code, _, err = run_cli("fix", template, "--no-config", "--select", "CW401", "--unsafe-fixes", "--write")
+    assert code == 0, err
+    assert codes(run_cli, template, "--select", "CW401") == []
+
+
+def test_sarif_fixes_are_the_same_edits_as_fix_write(tmp_path, run_cli):
+    template = copy(tmp_path, TEMPLATE)
+    sarif = tmp_path / "r.sarif"
+    code, _, err = run_cli("scan", template, "--no-config", "--select", "CW101", "-o", f"sarif={sarif}")
+    assert code == 1, err
+    doc = json.loads(sarif.read_text())
+    validate(doc, json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0.json").read_text()))
+    results = doc["runs"][0]["results"]
+    assert results and all(r.get("fixes") for r in results)
+    for r in results:
+        change, = r["fixes"][0]["artifactChanges"]
+        assert change["replacements"], "an empty artifactChanges makes GitHub reject the upload"
+
+    # each result's fix, applied on its own to the original, gives what `fix --write` gives for it
+    original = template.read_text()
+    for r in results:
+        edits = [Edit(str(template), x["deletedRegion"]["startLine"], x["deletedRegion"]["startColumn"],
+                      x["deletedRegion"]["endLine"], x["deletedRegion"]["endColumn"], x["insertedContent"]["text"])
+                 for x in r["fixes"][0]["artifactChanges"][0]["replacements"]]
+        one = tmp_path / "one" / template.name
+        one.parent.mkdir(exist_ok=True)
+        one.write_text(apply(original, edits))
+        resource = r["locations"][0]["logicalLocations"][0]["name"]
+        assert ("CW101", resource) not in codes(run_cli, one, "--select", "CW101")
+
+
+def test_findings_without_an_automatic_fix_are_counted(tmp_path, run_cli):
+    template = copy(tmp_path, FIXTURES / "CW103" / "cfn_fail.yaml")   # a policy: no `set` to write
+    code, out, err = run_cli("fix", template, "--no-config", "--select", "CW103")
+    assert (code, out) == (0, "")
+    assert "without an automatic fix" in err
