@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
@@ -101,7 +102,7 @@ def cmd_fix(args) -> int:
     """Show (or, with --write, make) the automatic fixes of the findings; exit 1 when a diff is
     shown, so a CI step can ask that fixes be applied."""
     from . import fixes
-    from .paths import relative_uri, repo_root
+    from .paths import repo_root
 
     result, _ = _scan(args)
     if result.scanned == 0 and result.errors:
@@ -113,7 +114,10 @@ def cmd_fix(args) -> int:
         print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
               f"in {len(changed)} file{'s' * (len(changed) != 1)}", file=sys.stderr)
     else:
-        sys.stdout.write(fixes.diff(plan, lambda f: relative_uri(f, root)))
+        def name(file: str) -> str:   # a path, as `git diff` writes it, not a URI
+            path = Path(file).resolve()
+            return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        sys.stdout.write(fixes.diff(plan, name))
     if plan.unsafe_skipped:
         print(f"certwarden: {plan.unsafe_skipped} unsafe fix{'es' * (plan.unsafe_skipped != 1)} not made "
               "(--unsafe-fixes to make them)", file=sys.stderr)
