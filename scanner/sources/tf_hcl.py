@@ -34,6 +34,8 @@ class Attr:
     file: str
     line: int
     column: int
+    end_line: int = 0      # where the value ends (exclusive): what a fix replaces, with expr's start
+    end_column: int = 0
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Block:
     line: int
     column: int
     end_line: int = 0
+    end_column: int = 0    # just after the closing brace: a fix inserts before it
     attrs: dict[str, Attr] = field(default_factory=dict)
     blocks: list["Block"] = field(default_factory=list)
 
@@ -71,12 +74,13 @@ def _body(tree: Tree, file: str, into: Block) -> None:
         if child.data == "attribute":
             parts = [c for c in child.children if isinstance(c, Tree) or c.type != "EQ"]
             name, expr = _name(parts[0]), parts[-1]
-            into.attrs[name] = Attr(name, expr, file, child.meta.line, child.meta.column)
+            into.attrs[name] = Attr(name, expr, file, child.meta.line, child.meta.column,
+                                   child.meta.end_line, child.meta.end_column)
         elif child.data == "block":
             heads = [c for c in child.children if isinstance(c, Tree) and c.data != "body"
                      and c.data != "new_line_or_comment"]
             block = Block(_name(heads[0]), [_name(h) for h in heads[1:]], file, child.meta.line, child.meta.column,
-                          child.meta.end_line)
+                          child.meta.end_line, child.meta.end_column)
             body = next((c for c in child.children if isinstance(c, Tree) and c.data == "body"), None)
             if body is not None:
                 _body(body, file, block)

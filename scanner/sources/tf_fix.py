@@ -1,0 +1,299 @@
+"""A rule's fix (`fix.set`, normalized attributes) as edits of one Terraform file.
+
+The table below is tf_resources.py's mapping read backwards: for each normalized attribute, the
+HCL path that sets it. Edits are as small as the change: a literal value is replaced in place, a
+missing attribute or nested block is inserted before its block's closing brace with the
+indentation of its siblings, and nothing else (comments, alignment, layout) is touched. Positions
+come from tf_hcl's tree; whatever this module cannot change for certain gives None.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from lark import Token, Tree
+
+from .edits import Edit
+from .tf_hcl import Attr, Block, HclError, parse
+
+_KMS_KEY = {
+    "rotation_enabled": ("enable_key_rotation",),
+    "rotation_period_days": ("rotation_period_in_days",),
+    "pending_window_days": ("deletion_window_in_days",),
+}
+
+# Normalized attribute -> path (nested block names, then the attribute) in the resource's block.
+PATHS: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws_kms_key": _KMS_KEY,
+    # The provider's external key has no rotation arguments (imported material does not rotate).
+    "aws_kms_external_key": {"pending_window_days": _KMS_KEY["pending_window_days"]},
+    "aws_acmpca_certificate_authority": {
+        "key_algorithm": ("certificate_authority_configuration", "key_algorithm"),
+        "key_storage_security_standard": ("key_storage_security_standard",),
+        "crl_enabled": ("revocation_configuration", "crl_configuration", "enabled"),
+        "crl_object_acl": ("revocation_configuration", "crl_configuration", "s3_object_acl"),
+        "ocsp_enabled": ("revocation_configuration", "ocsp_configuration", "enabled"),
+    },
+}
+
+# A bucket's Block Public Access lives in a resource of its own that names it in `bucket`.
+PUBLIC_ACCESS_BLOCK = "aws_s3_bucket_public_access_block"
+BPA_SETTINGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+BUCKET_ACL = "aws_s3_bucket_acl"
+
+_ADDRESS = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*([\w-]+)\.([\w-]+)(?:\[[^\]]*\])?$")
+
+
+def edits_for(file: str, text: str, address: str, values: dict) -> list[Edit] | None:
+    """Edits of one .tf file that give the resource block `address` (type.name, optionally behind
+    module.NAME. prefixes and followed by [*] or ["key"]: count and for_each instances share their
+    block) the normalized attribute `values`. An empty list when the block already has them; None
+    when the change cannot be made safely here: the block is not in this file, an attribute has
+    no known HCL path for the type, a value in the way is an expression, a block on the path is
+    dynamic or repeated, or a bucket setting lives in a helper resource this file does not hold."""
+    match = _ADDRESS.match(address)
+    if not match:
+        return None
+    type_, name = match.groups()
+    try:
+        root = parse(text, file)
+    except HclError:
+        return None
+    block = _resource(root, type_, name)
+    if block is None or not values:
+        return None if block is None else []
+    lines = text.splitlines()
+    if type_ == "aws_s3_bucket":
+        return _bucket_edits(root, block, text, values)
+    paths = PATHS.get(type_, {})
+    if any(k not in paths for k in values):
+        return None
+    return _block_edits(block, lines, _tree({paths[k]: v for k, v in values.items()}))
+
+
+# -- finding blocks ----------------------------------------------------------------------------
+def _resource(root: Block, type_: str, name: str) -> Block | None:
+    return next((b for b in root.children("resource") if b.labels == [type_, name]), None)
+
+
+def _refers_to(block: Block, attr: str, lines: list[str], type_: str, name: str) -> bool:
+    """Whether the block's attribute is an expression naming the resource type.name (its .id,
+    .bucket, an instance of it)."""
+    a = block.attr(attr)
+    if a is None:
+        return False
+    return re.search(rf"(?<![\w.-]){re.escape(type_)}\.{re.escape(name)}(?![\w-])", _value_text(a, lines)) is not None
+
+
+def _helpers(root: Block, helper_type: str, bucket: Block, lines: list[str]) -> list[Block]:
+    return [b for b in root.children("resource") if len(b.labels) == 2 and b.labels[0] == helper_type
+            and _refers_to(b, "bucket", lines, *bucket.labels)]
+
+
+# -- values ------------------------------------------------------------------------------------
+def _tree(flat: dict[tuple[str, ...], object]) -> dict:
+    """{("a", "b"): 1, ("a", "c"): 2} -> {"a": {"b": 1, "c": 2}}: settings of one nested block
+    are written into one block, even when that block is created."""
+    out: dict = {}
+    for path, value in flat.items():
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return out
+
+
+def literal(value) -> str:
+    """A value as HCL writes it: true/false, numbers bare, strings quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(str(value)).replace("${", "$${").replace("%{", "%%{")
+
+
+def _is_literal(expr) -> bool:
+    """A bool, null, number or string without interpolation: safe to replace. Anything else
+    (var., local., a conditional, a function call, a template) is left to its author."""
+    if not isinstance(expr, Tree) or expr.data != "expr_term" or len(expr.children) != 1:
+        return False
+    inner = expr.children[0]
+    if isinstance(inner, Token):
+        return False
+    if inner.data in ("literal_value", "int_lit", "float_lit"):
+        return True
+    return inner.data == "string" and all(
+        isinstance(p, Token) or (p.data == "string_part" and all(isinstance(c, Token) for c in p.children))
+        for p in inner.children)
+
+
+def _value_text(a: Attr, lines: list[str]) -> str:
+    m = a.expr.meta
+    if m.line == a.end_line:
+        return lines[m.line - 1][m.column - 1:a.end_column - 1]
+    rows = lines[m.line - 1:a.end_line]
+    return "\n".join([rows[0][m.column - 1:], *rows[1:-1], rows[-1][:a.end_column - 1]])
+
+
+# -- edits of one block ------------------------------------------------------------------------
+def _block_edits(block: Block, lines: list[str], wanted: dict) -> list[Edit] | None:
+    """Edits that give the block the (nested) settings; None if one of them cannot be made."""
+    edits: list[Edit] = []
+    missing: dict = {}
+    for key, value in wanted.items():
+        if isinstance(value, dict):
+            if any(d.labels[:1] == [key] for d in block.children("dynamic")):
+                return None   # its content is generated: which instance to edit is not ours to pick
+            found = block.children(key)
+            if len(found) > 1:
+                return None
+            if not found:
+                missing[key] = value
+                continue
+            inner = _block_edits(found[0], lines, value)
+        elif key in block.attrs:
+            inner = _replace(block.attrs[key], lines, value)
+        else:
+            missing[key] = value
+            continue
+        if inner is None:
+            return None
+        edits += inner
+    if missing:
+        insert = _insert(block, lines, missing)
+        if insert is None:
+            return None
+        edits.append(insert)
+    return edits
+
+
+def _replace(a: Attr, lines: list[str], value) -> list[Edit] | None:
+    if not _is_literal(a.expr):
+        return None
+    new = literal(value)
+    if _value_text(a, lines) == new:
+        return []
+    m = a.expr.meta
+    return [Edit(a.file, m.line, m.column, a.end_line, a.end_column, new)]
+
+
+def _indent_of(line: str) -> str:
+    return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def _child_indent(block: Block, lines: list[str]) -> str:
+    """The indentation of the block's first attribute or nested block, else two spaces deeper
+    than the block (terraform fmt's step)."""
+    firsts = [a.line for a in block.attrs.values()] + [b.line for b in block.blocks]
+    if firsts:
+        return _indent_of(lines[min(firsts) - 1])
+    return _indent_of(lines[block.line - 1]) + "  "
+
+
+def _align(block: Block, lines: list[str]) -> int:
+    """The width of the name of the attribute on the line just above the closing brace, padding
+    included: a new line below it joins its alignment group as terraform fmt would write it."""
+    prev = next((a for a in block.attrs.values() if a.line == block.end_line - 1), None)
+    if prev is None:
+        return 0
+    line = lines[prev.line - 1]
+    return line.index("=", prev.column - 1) - prev.column
+
+
+def _render(wanted: dict, indent: str, step: str, width: int = 0) -> list[str]:
+    """Lines of attributes and nested blocks, settings first (as a person would write them)."""
+    out = []
+    flat = [k for k, v in wanted.items() if not isinstance(v, dict)]
+    width = max([width] + [len(k) for k in flat]) if len(flat) > 1 or width else 0
+    for k in flat:
+        out.append(f"{indent}{k.ljust(width)} = {literal(wanted[k])}")
+    for k, v in wanted.items():
+        if isinstance(v, dict):
+            out += [f"{indent}{k} {{", *_render(v, indent + step, step), f"{indent}}}"]
+    return out
+
+
+def _insert(block: Block, lines: list[str], missing: dict) -> Edit | None:
+    """An insertion of the missing settings just before the block's closing brace."""
+    brace = lines[block.end_line - 1]
+    before = brace[:block.end_column - 2]
+    indent = _child_indent(block, lines)
+    step = indent[len(_indent_of(lines[block.line - 1])):] or "  "
+    if before.strip() == "":   # the brace on a line of its own: new lines go above it
+        width = _align(block, lines)
+        body = _render(missing, indent, step, width if width >= max(len(k) for k in missing) else 0)
+        return Edit(block.file, block.end_line, 1, block.end_line, 1, "\n".join(body) + "\n")
+    if block.attrs or block.blocks or not before.rstrip().endswith("{"):
+        return None   # a one-line block with content: growing it means rewriting its layout
+    own = _indent_of(lines[block.line - 1])
+    body = _render(missing, own + step, step)
+    start = len(before.rstrip()) + 1
+    return Edit(block.file, block.end_line, start, block.end_line, block.end_column - 1,
+                "\n" + "\n".join(body) + "\n" + own)
+
+
+# -- buckets: settings in helper resources ------------------------------------------------------
+def _bucket_edits(root: Block, bucket: Block, text: str, values: dict) -> list[Edit] | None:
+    lines = text.splitlines()
+    bpa = {k: v for k, v in values.items() if k in BPA_SETTINGS}
+    rest = {k: v for k, v in values.items() if k not in BPA_SETTINGS}
+    if any(k != "acl" for k in rest):
+        return None
+    edits: list[Edit] = []
+    for part in (_public_access_edits(root, bucket, text, bpa) if bpa else [],
+                 _acl_edits(root, bucket, lines, rest["acl"]) if rest else []):
+        if part is None:
+            return None
+        edits += part
+    return edits
+
+
+def _public_access_edits(root: Block, bucket: Block, text: str, values: dict) -> list[Edit] | None:
+    lines = text.splitlines()
+    helpers = _helpers(root, PUBLIC_ACCESS_BLOCK, bucket, lines)
+    if len(helpers) > 1:
+        return None
+    if helpers:
+        return _block_edits(helpers[0], lines, values)
+    if _resource(root, PUBLIC_ACCESS_BLOCK, bucket.labels[1]) is not None:
+        return None   # the name a new block would take is used (for another bucket)
+    return [_new_public_access_block(bucket, text, values)]
+
+
+def _new_public_access_block(bucket: Block, text: str, values: dict) -> Edit:
+    """A public access block for the bucket at the end of the file; for a bucket with count or
+    for_each, one per instance."""
+    type_, name = bucket.labels
+    lines = text.splitlines()
+    head: dict = {}
+    if bucket.attr("count") is not None:
+        head["count"] = _value_text(bucket.attrs["count"], lines)
+        head["bucket"] = f"{type_}.{name}[count.index].id"
+    elif bucket.attr("for_each") is not None:
+        head["for_each"] = f"{type_}.{name}"
+        # Not each.value.id: the scan cannot tell which bucket each.value is, and would still warn.
+        head["bucket"] = f"{type_}.{name}[each.key].id"
+    else:
+        head["bucket"] = f"{type_}.{name}.id"
+    width = max(len(k) for k in [*head, *values])
+    body = [f"  {k.ljust(width)} = {v}" for k, v in head.items()]
+    body += [f"  {k.ljust(width)} = {literal(v)}" for k, v in values.items()]
+    block = "\n".join([f'resource "{PUBLIC_ACCESS_BLOCK}" "{name}" {{', *body, "}"]) + "\n"
+    # One blank line between the last block and the new one, however the file ends.
+    trailing = len(text) - len(text.rstrip("\n"))
+    lead = "\n" * max(0, 2 - trailing) if text.strip() else ""
+    end = len(lines) + 1
+    return Edit(bucket.file, end, 1, end, 1, lead + block)
+
+
+def _acl_edits(root: Block, bucket: Block, lines: list[str], acl) -> list[Edit] | None:
+    """The canned ACL where it is written: on the bucket (provider < 4) or its aws_s3_bucket_acl.
+    Grants (which a canned ACL cannot replace in place) and an ACL this file does not hold: None."""
+    if bucket.children("grant") or bucket.children("dynamic"):
+        return None
+    if bucket.attr("acl") is not None:
+        return _replace(bucket.attrs["acl"], lines, acl)
+    helpers = _helpers(root, BUCKET_ACL, bucket, lines)
+    if len(helpers) != 1 or helpers[0].attr("acl") is None or helpers[0].blocks:
+        return None
+    return _replace(helpers[0].attrs["acl"], lines, acl)
