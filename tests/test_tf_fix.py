@@ -219,3 +219,19 @@ def test_public_access_block_name_taken_by_another_bucket():
 
 def test_bucket_acl_in_another_file_is_not_guessed():
     assert edits_for("main.tf", 'resource "aws_s3_bucket" "a" {}\n', "aws_s3_bucket.a", {"acl": "private"}) is None
+
+
+def test_public_access_block_in_another_file_of_the_module(tmp_path):
+    (tmp_path / "access.tf").write_text(
+        'resource "aws_s3_bucket_public_access_block" "pab" {\n  bucket = aws_s3_bucket.a.id\n}\n')
+    main = tmp_path / "main.tf"
+    main.write_text('resource "aws_s3_bucket" "a" {}\n')
+    assert edits_for(str(main), main.read_text(), "aws_s3_bucket.a", BPA) is None
+    assert edits_for(str(tmp_path / "access.tf"), (tmp_path / "access.tf").read_text(), "aws_s3_bucket.a", BPA) is None
+
+
+def test_block_written_as_an_object_attribute_is_left_alone():
+    text = ('resource "aws_acmpca_certificate_authority" "ca" {\n'
+            '  revocation_configuration = {}\n'
+            '}\n')
+    assert edits_for("main.tf", text, "aws_acmpca_certificate_authority.ca", {"ocsp_enabled": True}) is None

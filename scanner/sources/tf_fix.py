@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from lark import Token, Tree
 
@@ -142,8 +143,9 @@ def _block_edits(block: Block, lines: list[str], wanted: dict) -> list[Edit] | N
     missing: dict = {}
     for key, value in wanted.items():
         if isinstance(value, dict):
-            if any(d.labels[:1] == [key] for d in block.children("dynamic")):
-                return None   # its content is generated: which instance to edit is not ours to pick
+            if key in block.attrs or any(d.labels[:1] == [key] for d in block.children("dynamic")):
+                # Written as an object value, or generated: not a block we can add a line to.
+                return None
             found = block.children(key)
             if len(found) > 1:
                 return None
@@ -257,7 +259,28 @@ def _public_access_edits(root: Block, bucket: Block, text: str, values: dict) ->
         return _block_edits(helpers[0], lines, values)
     if _resource(root, PUBLIC_ACCESS_BLOCK, bucket.labels[1]) is not None:
         return None   # the name a new block would take is used (for another bucket)
+    if _in_sibling_file(bucket, PUBLIC_ACCESS_BLOCK):
+        return None   # a second block for the bucket would fight the first; that file is the one to edit
     return [_new_public_access_block(bucket, text, values)]
+
+
+def _in_sibling_file(bucket: Block, helper_type: str) -> bool:
+    """Whether another .tf file of the bucket's module (on disk, when the file is) holds a helper
+    of that type for it, or a resource with the name a new one would take."""
+    here = Path(bucket.file)
+    try:
+        siblings = [p for p in here.parent.glob("*.tf") if p.name != here.name]
+    except OSError:
+        return False
+    for path in siblings:
+        try:
+            text = path.read_text(encoding="utf-8")
+            root = parse(text, str(path))
+        except (OSError, UnicodeDecodeError, HclError):
+            continue
+        if _helpers(root, helper_type, bucket, text.splitlines()) or _resource(root, helper_type, bucket.labels[1]):
+            return True
+    return False
 
 
 def _new_public_access_block(bucket: Block, text: str, values: dict) -> Edit:
