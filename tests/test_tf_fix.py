@@ -219,6 +219,7 @@ def test_public_access_block_name_taken_by_another_bucket():
 
 def test_bucket_acl_in_another_file_is_not_guessed():
     assert edits_for("main.tf", 'resource "aws_s3_bucket" "a" {}\n', "aws_s3_bucket.a", {"acl": "private"}) is None
+    assert edits_for("main.tf", 'resource "aws_s3_bucket" "a" {}\n', "aws_s3_bucket.b", BPA) is None
 
 
 def test_public_access_block_in_another_file_of_the_module(tmp_path):
@@ -227,7 +228,14 @@ def test_public_access_block_in_another_file_of_the_module(tmp_path):
     main = tmp_path / "main.tf"
     main.write_text('resource "aws_s3_bucket" "a" {}\n')
     assert edits_for(str(main), main.read_text(), "aws_s3_bucket.a", BPA) is None
-    assert edits_for(str(tmp_path / "access.tf"), (tmp_path / "access.tf").read_text(), "aws_s3_bucket.a", BPA) is None
+    # The finding points at the helper's file: it is edited there, without the bucket's block.
+    access = tmp_path / "access.tf"
+    access.write_text(apply(access.read_text(), edits_for(str(access), access.read_text(), "aws_s3_bucket.a", BPA)))
+    assert access.read_text() == (
+        'resource "aws_s3_bucket_public_access_block" "pab" {\n  bucket = aws_s3_bucket.a.id\n'
+        '  block_public_acls       = true\n  ignore_public_acls      = true\n'
+        '  block_public_policy     = true\n  restrict_public_buckets = true\n}\n')
+    assert findings(tmp_path, "CW401", FIXED_NOW) == set()
 
 
 def test_block_written_as_an_object_attribute_is_left_alone():

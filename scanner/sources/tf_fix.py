@@ -61,11 +61,11 @@ def edits_for(file: str, text: str, address: str, values: dict) -> list[Edit] | 
     except HclError:
         return None
     block = _resource(root, type_, name)
+    if type_ == "aws_s3_bucket":   # its settings may live in helpers, which this file may hold alone
+        return _bucket_edits(root, name, block, text, values)
     if block is None or not values:
         return None if block is None else []
     lines = text.splitlines()
-    if type_ == "aws_s3_bucket":
-        return _bucket_edits(root, block, text, values)
     paths = PATHS.get(type_, {})
     if any(k not in paths for k in values):
         return None
@@ -86,9 +86,10 @@ def _refers_to(block: Block, attr: str, lines: list[str], type_: str, name: str)
     return re.search(rf"(?<![\w.-]){re.escape(type_)}\.{re.escape(name)}(?![\w-])", _value_text(a, lines)) is not None
 
 
-def _helpers(root: Block, helper_type: str, bucket: Block, lines: list[str]) -> list[Block]:
+def _helpers(root: Block, helper_type: str, bucket_name: str, lines: list[str]) -> list[Block]:
+    """The file's resources of the helper type whose `bucket` names aws_s3_bucket.bucket_name."""
     return [b for b in root.children("resource") if len(b.labels) == 2 and b.labels[0] == helper_type
-            and _refers_to(b, "bucket", lines, *bucket.labels)]
+            and _refers_to(b, "bucket", lines, "aws_s3_bucket", bucket_name)]
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -235,29 +236,34 @@ def _insert(block: Block, lines: list[str], missing: dict) -> Edit | None:
 
 
 # -- buckets: settings in helper resources ------------------------------------------------------
-def _bucket_edits(root: Block, bucket: Block, text: str, values: dict) -> list[Edit] | None:
+def _bucket_edits(root: Block, name: str, bucket: Block | None, text: str, values: dict) -> list[Edit] | None:
+    """A bucket's settings, where they are written. `bucket` is None when its block is in another
+    file: the finding then points at a helper of this file, which is edited if it is here."""
     lines = text.splitlines()
     bpa = {k: v for k, v in values.items() if k in BPA_SETTINGS}
     rest = {k: v for k, v in values.items() if k not in BPA_SETTINGS}
     if any(k != "acl" for k in rest):
         return None
     edits: list[Edit] = []
-    for part in (_public_access_edits(root, bucket, text, bpa) if bpa else [],
-                 _acl_edits(root, bucket, lines, rest["acl"]) if rest else []):
+    for part in (_public_access_edits(root, name, bucket, text, bpa) if bpa else [],
+                 _acl_edits(root, name, bucket, lines, rest["acl"]) if rest else []):
         if part is None:
             return None
         edits += part
     return edits
 
 
-def _public_access_edits(root: Block, bucket: Block, text: str, values: dict) -> list[Edit] | None:
+def _public_access_edits(root: Block, name: str, bucket: Block | None, text: str,
+                         values: dict) -> list[Edit] | None:
     lines = text.splitlines()
-    helpers = _helpers(root, PUBLIC_ACCESS_BLOCK, bucket, lines)
+    helpers = _helpers(root, PUBLIC_ACCESS_BLOCK, name, lines)
     if len(helpers) > 1:
         return None
     if helpers:
         return _block_edits(helpers[0], lines, values)
-    if _resource(root, PUBLIC_ACCESS_BLOCK, bucket.labels[1]) is not None:
+    if bucket is None:
+        return None
+    if _resource(root, PUBLIC_ACCESS_BLOCK, name) is not None:
         return None   # the name a new block would take is used (for another bucket)
     if _in_sibling_file(bucket, PUBLIC_ACCESS_BLOCK):
         return None   # a second block for the bucket would fight the first; that file is the one to edit
@@ -278,7 +284,8 @@ def _in_sibling_file(bucket: Block, helper_type: str) -> bool:
             root = parse(text, str(path))
         except (OSError, UnicodeDecodeError, HclError):
             continue
-        if _helpers(root, helper_type, bucket, text.splitlines()) or _resource(root, helper_type, bucket.labels[1]):
+        name = bucket.labels[1]
+        if _helpers(root, helper_type, name, text.splitlines()) or _resource(root, helper_type, name):
             return True
     return False
 
@@ -309,14 +316,14 @@ def _new_public_access_block(bucket: Block, text: str, values: dict) -> Edit:
     return Edit(bucket.file, end, 1, end, 1, lead + block)
 
 
-def _acl_edits(root: Block, bucket: Block, lines: list[str], acl) -> list[Edit] | None:
+def _acl_edits(root: Block, name: str, bucket: Block | None, lines: list[str], acl) -> list[Edit] | None:
     """The canned ACL where it is written: on the bucket (provider < 4) or its aws_s3_bucket_acl.
     Grants (which a canned ACL cannot replace in place) and an ACL this file does not hold: None."""
-    if bucket.children("grant") or bucket.children("dynamic"):
+    if bucket is not None and (bucket.children("grant") or bucket.children("dynamic")):
         return None
-    if bucket.attr("acl") is not None:
+    if bucket is not None and bucket.attr("acl") is not None:
         return _replace(bucket.attrs["acl"], lines, acl)
-    helpers = _helpers(root, BUCKET_ACL, bucket, lines)
+    helpers = _helpers(root, BUCKET_ACL, name, lines)
     if len(helpers) != 1 or helpers[0].attr("acl") is None or helpers[0].blocks:
         return None
     return _replace(helpers[0].attrs["acl"], lines, acl)
