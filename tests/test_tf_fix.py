@@ -83,7 +83,8 @@ def test_fix_removes_the_finding(tmp_path, code, entry):
 
 
 def test_every_rule_with_a_set_has_a_terraform_fixture():
-    assert {code for code, _ in ((p.values[0], p) for p in _fail_fixtures())} == set(FIX_RULES)
+    assert len(FIX_RULES) == 10
+    assert {p.values[0] for p in _fail_fixtures()} == set(FIX_RULES)
 
 
 # -- details ----------------------------------------------------------------------------------
