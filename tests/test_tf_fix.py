@@ -158,6 +158,11 @@ def test_dynamic_or_repeated_block_in_the_way():
                '  }\n'
                '}\n')
     assert edits_for("main.tf", dynamic, "aws_acmpca_certificate_authority.ca", {"ocsp_enabled": True}) is None
+    repeated = ('resource "aws_acmpca_certificate_authority" "ca" {\n'
+                '  revocation_configuration {\n  }\n'
+                '  revocation_configuration {\n  }\n'
+                '}\n')
+    assert edits_for("main.tf", repeated, "aws_acmpca_certificate_authority.ca", {"ocsp_enabled": True}) is None
 
 
 @pytest.mark.parametrize("address, values", [
