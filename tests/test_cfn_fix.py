@@ -209,6 +209,14 @@ def test_insertions_into_nested_mappings_ending_on_one_line():
                                         "      KeyAlgorithm: RSA_4096", "  # next"]
 
 
+def test_nested_insertions_at_the_end_of_a_file_without_newline():
+    text = "Resources:\n  CA:\n    Type: AWS::ACMPCA::CertificateAuthority\n    Properties:\n" \
+           "      RevocationConfiguration:\n        CrlConfiguration:\n          Enabled: true"
+    edits = edits_for("t", text, "CA", {"crl_object_acl": "BUCKET_OWNER_FULL_CONTROL", "key_algorithm": "RSA_4096"})
+    assert len(edits) == 1   # one insertion: inner mapping's line, then the outer one's
+    assert apply(text, edits) == text + "\n          S3ObjectAcl: BUCKET_OWNER_FULL_CONTROL\n      KeyAlgorithm: RSA_4096"
+
+
 def test_last_line_without_newline_and_crlf():
     text = "Resources:\n  Key:\n    Type: AWS::KMS::Key"
     assert fixed(text, "Key", {"rotation_enabled": True}) == text + "\n    Properties:\n      EnableKeyRotation: true"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import yaml
@@ -275,10 +275,7 @@ class _Planner:
             edits += sub
         if missing:
             insert = self.flow_insert if flow else self.block_insert
-            edit = insert(mapping, missing, holder_line)
-            if edit is None:
-                return None
-            edits.append(edit)
+            edits = _joined(edits, insert(mapping, missing, holder_line))
         return edits
 
     def replace(self, mapping: PosDict, key: str, want: Want, flow: bool) -> list[Edit] | None:
@@ -324,6 +321,16 @@ class _Planner:
             sep = "," + self.t.newline + before
             text = "".join(self.t.flow_member(k, w, before, unit) + sep for k, w in missing.items())
         return Edit(self.t.file, line, col, line, col, text)
+
+
+def _joined(edits: list[Edit], new: Edit) -> list[Edit]:
+    """A block mapping whose last value is a mapping that also grows ends on the same line:
+    both insertions go there, one text with the inner mapping's lines first, so that their
+    order does not hang on how apply() sorts equal positions."""
+    for i, e in enumerate(edits):
+        if (e.line, e.column, e.end_line, e.end_column) == (new.line, new.column, new.line, new.column):
+            return edits[:i] + [replace(e, text=e.text + new.text)] + edits[i + 1:]
+    return edits + [new]
 
 
 # -- checking the result --------------------------------------------------------------------------
