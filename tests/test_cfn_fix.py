@@ -274,6 +274,12 @@ def test_json_value_replaced_in_place():
     assert after == text.replace('"RSA_2048"', '"RSA_4096"')
 
 
+def test_json_with_a_byte_order_mark():
+    text = '\ufeff{"Resources": {"R": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": false}}}}'
+    assert fixed(text, "R", {"rotation_enabled": True, "pending_window_days": 30}) == text.replace(
+        '{"EnableKeyRotation": false}', '{"PendingWindowInDays": 30, "EnableKeyRotation": true}')
+
+
 def test_json_empty_properties():
     text = '{"Resources": {"R": {"Type": "AWS::KMS::Key", "Properties": {}}}}'
     assert fixed(text, "R", {"pending_window_days": 30}) == \

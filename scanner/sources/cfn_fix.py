@@ -378,6 +378,10 @@ def edits_for(file: str, text: str, resource: str, values: dict) -> list[Edit] |
     make that change safely (unknown attribute for the type, an intrinsic function in the way,
     a resource from a nested/included file, text it cannot edit without guessing).
     An empty list: the template already has those values."""
+    if text.startswith("\ufeff"):   # libyaml's columns on line 1 do not count the byte order mark
+        edits = edits_for(file, text[1:], resource, values)
+        return None if edits is None else [
+            replace(e, column=e.column + (e.line == 1), end_column=e.end_column + (e.end_line == 1)) for e in edits]
     try:
         docs = load_all(text.encode("utf-8"))
     except LoadError:
