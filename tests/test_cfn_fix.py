@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import difflib
 import json
-from pathlib import Path
 
 import pytest
-
 from conftest import FIXED_NOW, FIXTURES
 from fixture_support import expectations, findings
+
 from scanner.rulepack import load_rules
 from scanner.sources import cfn
 from scanner.sources.cfn_fix import PROPERTIES, edits_for
@@ -99,7 +98,7 @@ def test_fix_of_one_resource_leaves_the_others(code, entry):
 
 
 # -- the table agrees with what cfn.py reads -------------------------------------------------------
-SAMPLES = {bool: True, int: 30}
+# A value of each attribute's kind; booleans as false, which the fixture tests never write.
 STRING_SAMPLES = {"acl": "public-read", "key_algorithm": "RSA_4096",
                   "key_storage_security_standard": "FIPS_140_2_LEVEL_3_OR_HIGHER",
                   "crl_object_acl": "BUCKET_OWNER_FULL_CONTROL"}

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -28,19 +29,19 @@ from .resource_view import canned_acl, to_bool, to_int, to_str
 # -- the table: normalized attribute -> property path, the inverse of cfn.py's handlers --------
 def _bool(v):
     if not isinstance(v, bool):
-        raise ValueError(v)
+        raise TypeError(v)
     return v
 
 
 def _int(v):
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(v)
+        raise TypeError(v)
     return v
 
 
 def _str(v):
     if not isinstance(v, str):
-        raise ValueError(v)
+        raise TypeError(v)
     return v
 
 
@@ -52,7 +53,7 @@ def _acl(v):
 @dataclass(frozen=True)
 class Prop:
     path: tuple[str, ...]            # under Properties
-    write: Callable[[Any], Any]      # normalized value -> value in the template (ValueError: cannot)
+    write: Callable[[Any], Any]      # normalized value -> value in the template (TypeError: cannot)
     read: Callable[[Any], Any]       # the converter cfn.py reads it with
 
 
@@ -107,7 +108,7 @@ def _wanted(rtype: Any, values: dict) -> dict | None:
             return None
         try:
             leaf = Want(prop.write(normalized), normalized, prop.read)
-        except ValueError:
+        except TypeError:
             return None
         node = tree
         for key in prop.path[:-1]:
