@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .findings import Finding, ScanResult
 from .sources import cfn_fix, tf_fix
@@ -26,6 +25,11 @@ class Plan:
     fixed: list[Finding] = field(default_factory=list)
     unsafe_skipped: int = 0
     no_fix: int = 0   # findings whose rule has no automatic fix, or whose adapter declined
+
+
+def _read(file: str) -> str:
+    with open(file, encoding="utf-8", newline="") as fh:   # line endings as written: edits keep them
+        return fh.read()
 
 
 def fixable(f: Finding) -> bool:
@@ -51,7 +55,7 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
             continue
         file = f.where.file
         if file not in out.texts:
-            out.originals[file] = out.texts[file] = Path(file).read_text(encoding="utf-8")
+            out.originals[file] = out.texts[file] = _read(file)
         edits = edits_for(f, out.texts[file])
         if not edits:
             out.no_fix += 1
@@ -76,7 +80,8 @@ def diff(p: Plan, relative) -> str:
 def write(p: Plan) -> list[str]:
     changed = [file for file, new in p.texts.items() if new != p.originals[file]]
     for file in changed:
-        Path(file).write_text(p.texts[file], encoding="utf-8")
+        with open(file, "w", encoding="utf-8", newline="") as fh:   # CRLF files stay CRLF
+            fh.write(p.texts[file])
     return changed
 
 
@@ -86,5 +91,5 @@ def attach_safe_edits(result: ScanResult) -> None:
     for f in result.findings:
         if fixable(f) and f.fix.get("safety") == "safe":
             if f.where.file not in texts:
-                texts[f.where.file] = Path(f.where.file).read_text(encoding="utf-8")
+                texts[f.where.file] = _read(f.where.file)
             f.edits = edits_for(f, texts[f.where.file]) or []

@@ -97,3 +97,22 @@ def test_findings_without_an_automatic_fix_are_counted(tmp_path, run_cli):
     code, out, err = run_cli("fix", template, "--no-config", "--select", "CW103")
     assert (code, out) == (0, "")
     assert "without an automatic fix" in err
+
+
+def test_fix_write_keeps_crlf_line_endings(tmp_path, run_cli):
+    template = tmp_path / "crlf.yaml"
+    template.write_bytes(TEMPLATE.read_bytes().replace(b"\n", b"\r\n"))
+    code, _, err = run_cli("fix", template, "--no-config", "--select", "CW101", "--write")
+    assert code == 0, err
+    data = template.read_bytes()
+    assert b"EnableKeyRotation: true\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert codes(run_cli, template, "--select", "CW101") == []
+
+
+def test_the_docs_list_every_rule_that_fixes_itself():
+    from scanner.rulepack import load_rules
+
+    docs = (ROOT / "docs" / "fixing.md").read_text()
+    for rule in load_rules():
+        if (rule.fix or {}).get("set"):
+            assert f"[{rule.code}](rules/{rule.code}.md) {rule.name} | {rule.fix['safety']} |" in docs
