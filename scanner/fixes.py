@@ -57,11 +57,13 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
         if file not in out.texts:
             out.originals[file] = out.texts[file] = _read(file)
         edits = edits_for(f, out.texts[file])
-        if not edits:
+        if edits:
+            out.texts[file] = apply(out.texts[file], edits)
+            out.fixed.append(f)
+        elif edits == [] and edits_for(f, out.originals[file]):
+            out.fixed.append(f)   # an earlier fix of this run wrote the same values (CW301 and CW302)
+        else:
             out.no_fix += 1
-            continue
-        out.texts[file] = apply(out.texts[file], edits)
-        out.fixed.append(f)
     return out
 
 

@@ -116,3 +116,11 @@ def test_the_docs_list_every_rule_that_fixes_itself():
     for rule in load_rules():
         if (rule.fix or {}).get("set"):
             assert f"[{rule.code}](rules/{rule.code}.md) {rule.name} | {rule.fix['safety']} |" in docs
+
+
+def test_two_rules_asking_for_the_same_value_are_both_fixed(tmp_path, run_cli):
+    template = copy(tmp_path, ROOT / "fixtures" / "examples" / "certificate-infrastructure.yaml")
+    code, _, err = run_cli("fix", template, "--no-config", "--select", "CW301,CW302", "--unsafe-fixes", "--write")
+    assert code == 0, err
+    assert "certwarden: fixed 2 findings in 1 file" in err and "without an automatic fix" not in err
+    assert codes(run_cli, template, "--select", "CW301,CW302") == []
