@@ -60,13 +60,40 @@ def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
     assert git(repo, "log", "--format=%s").stdout.split() == ["good", "config"]
 
 
+def test_fix_hook_fixes_in_place_and_the_second_commit_passes(hook_repo, tmp_path):
+    source, rev, home = hook_repo
+    env = {**ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
+    repo = init(tmp_path / "project")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: certwarden-fix\n    args: [--select, CW101]\n")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True,
+                   capture_output=True)
+    commit_all(repo, "config")
+
+    (repo / "stack.yaml").write_text(BAD)
+    git(repo, "add", "stack.yaml")
+    first = subprocess.run(["git", "commit", "-m", "bad"], cwd=repo, env=env, capture_output=True, text=True)
+    output = first.stdout + first.stderr
+    assert first.returncode != 0, output   # pre-commit stops a commit whose files a hook changed
+    assert "files were modified by this hook" in output
+    fixed = (repo / "stack.yaml").read_text()
+    assert fixed.count("EnableKeyRotation: true") == 3 and "rotation absent means disabled" in fixed
+
+    git(repo, "add", "stack.yaml")
+    second = subprocess.run(["git", "commit", "-m", "fixed"], cwd=repo, env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert git(repo, "log", "--format=%s").stdout.split() == ["fixed", "config"]
+
+
 def test_hook_manifest_covers_every_source():
     import re
 
     import yaml
-    hook, = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook, fixer = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert (hook["id"], hook["entry"], hook["pass_filenames"], hook["require_serial"]) == (
         "certwarden", "certwarden scan", True, True)
+    assert (fixer["id"], fixer["entry"], fixer["pass_filenames"], fixer["require_serial"]) == (
+        "certwarden-fix", "certwarden fix --write", True, True)
     pattern = re.compile(hook["files"])
     for name in ("a.yaml", "b.yml", "c.json", "d.template", "e.cfn", "mod/main.tf", "ca.pem", "x.crt"):
         assert pattern.search(name), name
