@@ -29,16 +29,22 @@ def hook_repo(tmp_path_factory):
     return repo, commit_all(repo, "snapshot"), tmp_path_factory.mktemp("pre-commit-home")
 
 
-def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
+def project(hook_repo, tmp_path, hook_id: str):
+    """A repository whose pre-commit config uses this checkout's hook `hook_id` (CW101 only)."""
     source, rev, home = hook_repo
     env = {**ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     repo = init(tmp_path / "project")
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: certwarden\n    args: [--select, CW101]\n")
+        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: {hook_id}\n    args: [--select, CW101]\n")
     (repo / "README.md").write_text("not scanned\n")
     subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True,
                    capture_output=True)
     commit_all(repo, "config")
+    return repo, env
+
+
+def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
+    repo, env = project(hook_repo, tmp_path, "certwarden")
 
     (repo / "stack.template").write_text(BAD)
     git(repo, "add", "stack.template")
@@ -61,14 +67,7 @@ def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
 
 
 def test_fix_hook_fixes_in_place_and_the_second_commit_passes(hook_repo, tmp_path):
-    source, rev, home = hook_repo
-    env = {**ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
-    repo = init(tmp_path / "project")
-    (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: certwarden-fix\n    args: [--select, CW101]\n")
-    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True,
-                   capture_output=True)
-    commit_all(repo, "config")
+    repo, env = project(hook_repo, tmp_path, "certwarden-fix")
 
     (repo / "stack.yaml").write_text(BAD)
     git(repo, "add", "stack.yaml")
