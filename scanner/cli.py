@@ -1,4 +1,4 @@
-"""Command line: `certwarden scan`, `certwarden fix`, `certwarden live`, `certwarden rules`, `certwarden --version`.
+"""Command line: `certwarden scan`, `certwarden fix`, `certwarden live`, `certwarden remediate`, `certwarden rules`, `certwarden --version`.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, or no input could
 be read at all. Suppressed findings and findings in the --baseline never fail a run.
@@ -218,6 +218,48 @@ def cmd_rules(args) -> int:
     return 0
 
 
+def _read_findings(path: str) -> list[dict]:
+    """The findings of a JSON report (docs/output.md); UsageError, naming the file, if it is not one."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the report ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path}: not a JSON report ({exc})") from None
+    findings = doc.get("findings") if isinstance(doc, dict) else None
+    if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+        raise UsageError(f"{path}: not a certwarden JSON report (no findings list; use -o json=FILE)")
+    return findings
+
+
+def cmd_remediate(args) -> int:
+    """Write CloudFormation stacks for the findings of a report, and say how to launch each.
+    certwarden never uploads them nor calls AWS."""
+    import yaml
+
+    from . import remediate
+
+    findings = _read_findings(args.report)
+    templates = remediate.stacks(findings, remediate.Params(region=args.region))
+    if not templates:
+        print(f"certwarden: no finding in {args.report} calls for a remediation stack")
+        return 0
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    region = args.region or "REGION"
+    for name, template in templates.items():
+        path = out / name
+        path.write_text(yaml.safe_dump(template, sort_keys=False, width=100), encoding="utf-8")
+        stack = Path(name).stem
+        print(f"{path}: {template['Description']}")
+        print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
+              f"--capabilities CAPABILITY_IAM --region {region}")
+        print(f"  https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
+              f"?stackName={stack}&templateURL=<where you upload {name}>")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="certwarden", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"certwarden {__version__}")
@@ -259,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     _input_options(p)
     p.set_defaults(func=cmd_baseline_create, fail_on=None)
+
+    p = sub.add_parser("remediate", help="CloudFormation stacks that remediate an account, from a JSON report "
+                                         "(written to a directory, never deployed by certwarden)")
+    p.add_argument("--from", dest="report", required=True, metavar="REPORT.json",
+                   help="a report written by `scan` or `live` with -o json=FILE")
+    p.add_argument("-o", "--output-dir", default="certwarden-remediation", metavar="DIR",
+                   help="where the stacks are written (default certwarden-remediation/)")
+    p.add_argument("--region", metavar="REGION", help="region in the printed deploy commands and links")
+    p.set_defaults(func=cmd_remediate)
 
     p = sub.add_parser("rules", help="list the rule catalog")
     p.add_argument("-o", "--output", choices=("text", "json"), default="text")

@@ -1,0 +1,266 @@
+"""`certwarden remediate`: CloudFormation stacks that remediate an account, from a JSON report.
+
+Data flows one way: the findings of a report (docs/output.md) come in, CloudFormation templates
+(plain dicts) go out. Nothing here reads templates, calls AWS or imports the scanners, so a
+report from `certwarden live` on one machine can be turned into stacks on another.
+
+Every Config rule identifier and SSM Automation document below was checked against the AWS
+documentation (AWS Config developer guide, Systems Manager Automation runbook reference); see
+docs/remediation.md for the table and what was left out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MONITORING_FILE = "certwarden-expiry-monitoring.yaml"
+CONFIG_RULES_FILE = "certwarden-config-rules.yaml"
+
+# Findings that mean "nobody is told before a certificate expires".
+EXPIRY_CODES = frozenset({"CW801", "CW203", "CW204", "CW213"})
+
+# Permissions every SSM Automation runbook needs on its assume role (runbook reference,
+# "Required IAM permissions").
+AUTOMATION_BASE_ACTIONS = ("ssm:StartAutomationExecution", "ssm:GetAutomationExecution")
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """An AWS-owned SSM Automation document Config can run on a non-compliant resource."""
+    document: str
+    resource_parameter: str          # the runbook parameter that receives the resource ID
+    actions: tuple[str, ...]         # what the runbook calls, beyond AUTOMATION_BASE_ACTIONS
+
+
+@dataclass(frozen=True)
+class ConfigRule:
+    """An AWS Config managed rule, with its runbook when AWS publishes one."""
+    logical_id: str
+    identifier: str
+    resource_type: str
+    runbook: Runbook | None = None
+
+
+ENABLE_KEY_ROTATION = Runbook("AWSConfigRemediation-EnableKeyRotation", "KeyId",
+                              ("kms:EnableKeyRotation", "kms:GetKeyRotationStatus"))
+CANCEL_KEY_DELETION = Runbook("AWSConfigRemediation-CancelKeyDeletion", "KeyId",
+                              ("kms:CancelKeyDeletion", "kms:DescribeKey"))
+# Turns on the bucket's Block Public Access settings (s3:PutBucketPublicAccessBlock).
+DISABLE_BUCKET_PUBLIC_READ_WRITE = Runbook("AWS-DisableS3BucketPublicReadWrite", "S3BucketName",
+                                           ("s3:PutBucketPublicAccessBlock",))
+
+# Rule code -> the Config rules that watch for it. Codes absent here (or whose family is
+# already covered by the expiry monitoring stack) get no Config rule.
+CONFIG_RULES: dict[str, tuple[ConfigRule, ...]] = {
+    "CW101": (ConfigRule("CmkBackingKeyRotationEnabled", "CMK_BACKING_KEY_ROTATION_ENABLED",
+                         "AWS::KMS::Key", ENABLE_KEY_ROTATION),),
+    "CW106": (ConfigRule("KmsCmkNotScheduledForDeletion", "KMS_CMK_NOT_SCHEDULED_FOR_DELETION",
+                         "AWS::KMS::Key", CANCEL_KEY_DELETION),),
+    "CW401": (ConfigRule("S3BucketLevelPublicAccessProhibited", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
+                         "AWS::S3::Bucket", DISABLE_BUCKET_PUBLIC_READ_WRITE),),
+    "CW402": (ConfigRule("S3BucketPublicReadProhibited", "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+                         "AWS::S3::Bucket", DISABLE_BUCKET_PUBLIC_READ_WRITE),
+              ConfigRule("S3BucketPublicWriteProhibited", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED",
+                         "AWS::S3::Bucket", DISABLE_BUCKET_PUBLIC_READ_WRITE)),
+    "CW501": (ConfigRule("SecretsManagerRotationEnabledCheck", "SECRETSMANAGER_ROTATION_ENABLED_CHECK",
+                         "AWS::SecretsManager::Secret"),),
+}
+
+
+@dataclass
+class Params:
+    """Choices that shape the templates (the CLI's options)."""
+    region: str | None = None           # only used in the printed commands; templates are region-free
+    days_to_expiration: int = 45        # default of the DaysToExpiration parameter
+
+
+def stacks(findings: list[dict], params: Params | None = None) -> dict[str, dict]:
+    """File name -> CloudFormation template for the findings; empty when none needs a stack.
+    Suppressed findings were accepted by someone, so they call for nothing."""
+    params = params or Params()
+    codes = {f.get("code") for f in findings if not f.get("suppressions")}
+    out: dict[str, dict] = {}
+    if codes & EXPIRY_CODES:
+        out[MONITORING_FILE] = monitoring_stack(params)
+    rules = config_rules_for(codes)
+    if rules:
+        out[CONFIG_RULES_FILE] = config_rules_stack(rules)
+    return out
+
+
+def config_rules_for(codes: set) -> list[ConfigRule]:
+    """The distinct Config rules the codes call for, in a stable order (by rule code)."""
+    seen: dict[str, ConfigRule] = {}
+    for code in sorted(c for c in codes if c in CONFIG_RULES):
+        for rule in CONFIG_RULES[code]:
+            seen.setdefault(rule.identifier, rule)
+    return list(seen.values())
+
+
+# -- expiry monitoring -----------------------------------------------------------------------------
+
+def monitoring_stack(params: Params) -> dict:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": ("certwarden: notify before ACM certificates expire (EventBridge rule on ACM "
+                        "expiry events to an encrypted SNS topic, and the Config rule "
+                        "acm-certificate-expiration-check)"),
+        "Parameters": {
+            "NotificationEmail": {"Type": "String", "Default": "",
+                                  "Description": "Address to subscribe to the topic; empty for none"},
+            "DaysToExpiration": {"Type": "Number", "Default": params.days_to_expiration,
+                                 "MinValue": 1, "MaxValue": 365,
+                                 "Description": "Config marks a certificate non-compliant this many days before it expires"},
+            "Environment": {"Type": "String", "Default": "security",
+                            "Description": "Environment tag of the topic's KMS key"},
+        },
+        "Conditions": {"HasEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "NotificationEmail"}, ""]}]}},
+        "Resources": {
+            "ExpiryTopicKey": _topic_key(),
+            "ExpiryTopic": {"Type": "AWS::SNS::Topic",
+                            "Properties": {"KmsMasterKeyId": {"Ref": "ExpiryTopicKey"},
+                                           "DisplayName": "Certificate expiry"}},
+            "ExpiryTopicPolicy": _topic_policy(),
+            "ExpiryEmail": {"Type": "AWS::SNS::Subscription", "Condition": "HasEmail",
+                            "Properties": {"Protocol": "email", "TopicArn": {"Ref": "ExpiryTopic"},
+                                           "Endpoint": {"Ref": "NotificationEmail"}}},
+            "CertificateExpiryEvents": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "Description": "ACM certificates approaching expiration",
+                    "EventPattern": {"source": ["aws.acm"],
+                                     "detail-type": ["ACM Certificate Approaching Expiration"]},
+                    "Targets": [{"Arn": {"Ref": "ExpiryTopic"}, "Id": "expiry-topic"}],
+                },
+            },
+            "AcmCertificateExpirationCheck": {
+                "Type": "AWS::Config::ConfigRule",
+                "Properties": {
+                    "Source": {"Owner": "AWS", "SourceIdentifier": "ACM_CERTIFICATE_EXPIRATION_CHECK"},
+                    "Scope": {"ComplianceResourceTypes": ["AWS::ACM::Certificate"]},
+                    "InputParameters": {"daysToExpiration": {"Ref": "DaysToExpiration"}},
+                },
+            },
+        },
+        "Outputs": {"TopicArn": {"Value": {"Ref": "ExpiryTopic"},
+                                 "Description": "Subscribe more endpoints here"}},
+    }
+
+
+def _topic_key() -> dict:
+    """A customer managed key for the topic. EventBridge cannot publish to a topic encrypted with
+    the AWS managed alias/aws/sns (its key policy cannot be changed to let EventBridge use it),
+    so the topic gets its own key, rotated yearly, that EventBridge may use."""
+    account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    return {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "Description": "certwarden: encrypts the certificate expiry topic",
+            "EnableKeyRotation": True,
+            "PendingWindowInDays": 30,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": account_root},
+                     "Action": "kms:*", "Resource": "*"},
+                    {"Sid": "EventBridgePublishes", "Effect": "Allow",
+                     "Principal": {"Service": "events.amazonaws.com"},
+                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"},
+                ],
+            },
+            "Tags": [{"Key": "Environment", "Value": {"Ref": "Environment"}},
+                     {"Key": "Purpose", "Value": "certificate-expiry-notifications"}],
+        },
+    }
+
+
+def _topic_policy() -> dict:
+    """Only EventBridge rules of this account may publish to the topic."""
+    return {
+        "Type": "AWS::SNS::TopicPolicy",
+        "Properties": {
+            "Topics": [{"Ref": "ExpiryTopic"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "EventBridgePublishes", "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish", "Resource": {"Ref": "ExpiryTopic"},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                }],
+            },
+        },
+    }
+
+
+# -- Config rules with remediations ----------------------------------------------------------------
+
+def config_rules_stack(rules: list[ConfigRule]) -> dict:
+    resources: dict[str, dict] = {}
+    for rule in rules:
+        resources[rule.logical_id] = {
+            "Type": "AWS::Config::ConfigRule",
+            "Properties": {"Source": {"Owner": "AWS", "SourceIdentifier": rule.identifier},
+                           "Scope": {"ComplianceResourceTypes": [rule.resource_type]}},
+        }
+        if rule.runbook:
+            resources[f"{rule.logical_id}Remediation"] = _remediation(rule)
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": ("certwarden: AWS Config managed rules for "
+                        + ", ".join(r.identifier for r in rules)
+                        + (", with SSM Automation remediations" if _runbooks(rules) else "")),
+        "Resources": resources,
+    }
+    if _runbooks(rules):
+        template["Parameters"] = {"AutomaticRemediation": {
+            "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+            "Description": "true: Config runs the remediation on every non-compliant resource by itself"}}
+        template["Conditions"] = {"Automatic": {"Fn::Equals": [{"Ref": "AutomaticRemediation"}, "true"]}}
+        resources["RemediationRole"] = _remediation_role(_runbooks(rules))
+    return template
+
+
+def _runbooks(rules: list[ConfigRule]) -> list[Runbook]:
+    return list(dict.fromkeys(r.runbook for r in rules if r.runbook))
+
+
+def _remediation(rule: ConfigRule) -> dict:
+    book = rule.runbook
+    return {
+        "Type": "AWS::Config::RemediationConfiguration",
+        "Properties": {
+            "ConfigRuleName": {"Ref": rule.logical_id},
+            "TargetType": "SSM_DOCUMENT",
+            "TargetId": book.document,
+            "ResourceType": rule.resource_type,
+            "Parameters": {
+                "AutomationAssumeRole": {"StaticValue": {"Values": [{"Fn::GetAtt": ["RemediationRole", "Arn"]}]}},
+                book.resource_parameter: {"ResourceValue": {"Value": "RESOURCE_ID"}},
+            },
+            # Off by default: a person reviews each remediation in the Config console first.
+            "Automatic": {"Fn::If": ["Automatic", True, False]},
+            "MaximumAutomaticAttempts": 3,
+            "RetryAttemptSeconds": 60,
+        },
+    }
+
+
+def _remediation_role(runbooks: list[Runbook]) -> dict:
+    """One role SSM Automation assumes, allowed only what these runbooks call."""
+    actions = sorted(set(AUTOMATION_BASE_ACTIONS).union(*(b.actions for b in runbooks)))
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Description": "certwarden: assumed by SSM Automation for the Config remediations",
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}],
+            },
+            "Policies": [{
+                "PolicyName": "certwarden-remediation",
+                "PolicyDocument": {"Version": "2012-10-17",
+                                   "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]},
+            }],
+        },
+    }
