@@ -1,0 +1,167 @@
+"""`certwarden remediate`: which stacks a report calls for, what they hold, and that every one is
+valid under cfn-lint and clean under certwarden itself."""
+import json
+
+import pytest
+import yaml
+
+from conftest import FIXTURES
+
+from scanner import remediate
+
+cfnlint_api = pytest.importorskip("cfnlint.api")
+
+# Every rule family the mapping knows, and the expiry codes: all stacks at their largest.
+ALL_CODES = ["CW801", "CW203", "CW204", "CW213", *remediate.CONFIG_RULES]
+
+
+def _findings(*codes):
+    return [{"code": c, "suppressions": []} for c in codes]
+
+
+def _scan_report(run_cli, tmp_path, *fixtures):
+    report = tmp_path / "report.json"
+    paths = [FIXTURES / f for f in fixtures]
+    code, _, _ = run_cli("scan", *paths, "--no-config", "--now", "2026-01-01", "-o", f"json={report}")
+    assert code == 1, "the fixtures were chosen for their findings"
+    return report
+
+
+def _remediate(run_cli, report, out):
+    return run_cli("remediate", "--from", report, "-o", out, "--region", "eu-west-1")
+
+
+def _types(template):
+    return sorted(r["Type"] for r in template["Resources"].values())
+
+
+def _lint_errors(text):
+    """cfn-lint matches at error level. Warnings and informational matches are listed too, so a
+    new one shows in the failure message; none is accepted today (the list must stay empty)."""
+    matches = cfnlint_api.lint(text, config=cfnlint_api.ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    return [f"{m.rule.id} {m.message} {m.path}" for m in matches]
+
+
+def test_scan_report_to_stacks(run_cli, tmp_path):
+    report = _scan_report(run_cli, tmp_path, "CW801/cfn_fail.yaml", "CW101/cfn_fail.yaml",
+                          "CW402/cfn_fail.yaml", "CW501/cfn_fail.yaml")
+    out = tmp_path / "stacks"
+    code, stdout, _ = _remediate(run_cli, report, out)
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == [remediate.CONFIG_RULES_FILE, remediate.MONITORING_FILE]
+    for name in (remediate.CONFIG_RULES_FILE, remediate.MONITORING_FILE):
+        stack = name.removesuffix(".yaml")
+        assert (f"aws cloudformation deploy --template-file {out / name} --stack-name {stack} "
+                "--capabilities CAPABILITY_IAM --region eu-west-1") in stdout
+        assert (f"https://console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/quickcreate"
+                f"?stackName={stack}&templateURL=") in stdout
+    rules = yaml.safe_load((out / remediate.CONFIG_RULES_FILE).read_text())
+    identifiers = sorted(r["Properties"]["Source"]["SourceIdentifier"] for r in rules["Resources"].values()
+                         if r["Type"] == "AWS::Config::ConfigRule")
+    # the public-ACL bucket of the CW402 fixture lacks Block Public Access too (CW401)
+    assert identifiers == ["CMK_BACKING_KEY_ROTATION_ENABLED", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
+                           "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+                           "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "SECRETSMANAGER_ROTATION_ENABLED_CHECK"]
+
+
+def test_monitoring_stack_contents():
+    template = remediate.stacks(_findings("CW204"))[remediate.MONITORING_FILE]
+    res = template["Resources"]
+    assert _types(template) == ["AWS::Config::ConfigRule", "AWS::Events::Rule", "AWS::KMS::Key",
+                                "AWS::SNS::Subscription", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy"]
+    assert res["CertificateExpiryEvents"]["Properties"]["EventPattern"] == {
+        "source": ["aws.acm"], "detail-type": ["ACM Certificate Approaching Expiration"]}
+    assert res["ExpiryTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "ExpiryTopicKey"}
+    assert res["ExpiryTopicKey"]["Properties"]["EnableKeyRotation"] is True
+    statement = res["ExpiryTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sns:Publish"
+    assert res["ExpiryEmail"]["Condition"] == "HasEmail"
+    assert template["Parameters"]["NotificationEmail"]["Default"] == ""
+    check = res["AcmCertificateExpirationCheck"]["Properties"]
+    assert check["Source"]["SourceIdentifier"] == "ACM_CERTIFICATE_EXPIRATION_CHECK"
+    assert check["InputParameters"] == {"daysToExpiration": {"Ref": "DaysToExpiration"}}
+    assert template["Parameters"]["DaysToExpiration"]["Default"] == 45
+
+
+def test_expiry_codes_need_no_config_rules_stack():
+    """CW203/CW204 map to ACM_CERTIFICATE_EXPIRATION_CHECK, already in the monitoring stack."""
+    assert list(remediate.stacks(_findings("CW203", "CW204", "CW213", "CW801"))) == [remediate.MONITORING_FILE]
+
+
+def test_config_rules_stack_contents():
+    template = remediate.stacks(_findings("CW101", "CW106", "CW401", "CW402", "CW402"))[remediate.CONFIG_RULES_FILE]
+    res = template["Resources"]
+    remediations = {r["Properties"]["TargetId"] for r in res.values()
+                    if r["Type"] == "AWS::Config::RemediationConfiguration"}
+    assert remediations == {"AWSConfigRemediation-EnableKeyRotation", "AWSConfigRemediation-CancelKeyDeletion",
+                            "AWS-DisableS3BucketPublicReadWrite"}
+    # one per family: CW402 is two (public read, public write), found twice but written once
+    assert sum(r["Type"] == "AWS::Config::ConfigRule" for r in res.values()) == 5
+    assert sum(r["Type"] == "AWS::Config::RemediationConfiguration" for r in res.values()) == 5
+    assert [r for r in res.values() if r["Type"] == "AWS::IAM::Role"] == [res["RemediationRole"]]
+    for r in res.values():
+        if r["Type"] == "AWS::Config::RemediationConfiguration":
+            assert r["Properties"]["Automatic"] == {"Fn::If": ["Automatic", True, False]}
+    assert template["Parameters"]["AutomaticRemediation"]["Default"] == "false"
+    policy = res["RemediationRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert policy == [{"Effect": "Allow", "Resource": "*", "Action": [
+        "kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus",
+        "s3:PutBucketPublicAccessBlock", "ssm:GetAutomationExecution", "ssm:StartAutomationExecution"]}]
+
+
+def test_rule_without_runbook_gets_no_role():
+    template = remediate.stacks(_findings("CW501"))[remediate.CONFIG_RULES_FILE]
+    assert _types(template) == ["AWS::Config::ConfigRule"]
+    assert "Parameters" not in template
+
+
+def test_suppressed_findings_call_for_nothing():
+    suppressed = [{"code": "CW101", "suppressions": [{"kind": "inSource", "justification": "x"}]}]
+    assert remediate.stacks(suppressed) == {}
+
+
+@pytest.mark.parametrize("codes", [ALL_CODES, ["CW801"], ["CW501"], ["CW101"]], ids="-".join)
+def test_every_stack_passes_cfn_lint(codes):
+    for name, template in remediate.stacks(_findings(*codes)).items():
+        text = yaml.safe_dump(template, sort_keys=False)
+        assert _lint_errors(text) == [], name
+
+
+def test_stacks_are_clean_under_certwarden(run_cli, tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"findings": _findings(*ALL_CODES)}))
+    out = tmp_path / "stacks"
+    assert _remediate(run_cli, report, out)[0] == 0
+    assert len(list(out.iterdir())) == 2
+    code, stdout, _ = run_cli("scan", out, "--no-config", "--strict", "-o", "json")
+    assert code == 0
+    result = json.loads(stdout)
+    assert result["findings"] == [] and result["summary"]["scanned"] == 2 and result["errors"] == []
+
+
+def test_report_without_relevant_findings_writes_nothing(run_cli, tmp_path):
+    report = _scan_report(run_cli, tmp_path, "CW102/cfn_fail.yaml")
+    out = tmp_path / "stacks"
+    code, stdout, _ = _remediate(run_cli, report, out)
+    assert code == 0 and "no finding" in stdout
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("{", "not a JSON report"),
+    ('{"summary": {}}', "not a certwarden JSON report"),
+    ("[1, 2]", "not a certwarden JSON report"),
+    ('{"findings": [1]}', "not a certwarden JSON report"),
+    (b"\xff\xfe{", "not a JSON report"),
+])
+def test_bad_report_exits_2_with_one_line(run_cli, tmp_path, body, problem):
+    report = tmp_path / "bad.json"
+    report.write_bytes(body if isinstance(body, bytes) else body.encode())
+    code, stdout, stderr = _remediate(run_cli, report, tmp_path / "stacks")
+    assert code == 2 and stdout == ""
+    assert stderr.count("\n") == 1 and str(report) in stderr and problem in stderr
+
+
+def test_missing_report_exits_2(run_cli, tmp_path):
+    code, _, stderr = _remediate(run_cli, tmp_path / "absent.json", tmp_path / "stacks")
+    assert code == 2 and stderr.count("\n") == 1 and "absent.json: cannot read the report" in stderr
