@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from .findings import Finding, ScanResult
+from .jsonfile import JSONFileError, read_json
 
 FORMAT = "certwarden-baseline"
 VERSION = 1
@@ -28,12 +29,9 @@ def render(result: ScanResult) -> str:
 
 def load(path: str) -> set[str]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise BaselineError(f"baseline {path} is not JSON: {exc}") from None
+        doc = read_json(path, "baseline")
+    except JSONFileError as exc:
+        raise BaselineError(str(exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("findings"), list):
         raise BaselineError(f"{path} is not a certwarden baseline (create one with `certwarden baseline create`)")
     return {row["fingerprint"] for row in doc["findings"] if isinstance(row, dict) and "fingerprint" in row}

@@ -220,13 +220,12 @@ def cmd_rules(args) -> int:
 
 def _read_findings(path: str) -> list[dict]:
     """The findings of a JSON report (docs/output.md); UsageError, naming the file, if it is not one."""
+    from .jsonfile import JSONFileError, read_json
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the report ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: not a JSON report ({exc})") from None
+        doc = read_json(path, "report")
+    except JSONFileError as exc:
+        raise UsageError(str(exc)) from None
     findings = doc.get("findings") if isinstance(doc, dict) else None
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         raise UsageError(f"{path}: not a certwarden JSON report (no findings list; use -o json=FILE)")
