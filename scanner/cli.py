@@ -58,12 +58,22 @@ def _color(stream) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
+def _policy(args, paths: list[str]):
+    """(every rule loaded, the config, the rules to run): --select/--ignore win over the config."""
+    all_rules = load_rules(args.rules_dir)
+    config = Config() if args.no_config else load_config(args.config, paths, all_rules)
+    return all_rules, config, config.choose(all_rules, _csv(args.select), _csv(args.ignore))
+
+
+def _print_errors(result, outputs) -> None:
+    if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
+        for err in result.errors:
+            print(f"certwarden: {err}", file=sys.stderr)
+
+
 def _scan(args, outputs=()):
     paths = args.paths or ["."]
-    all_rules = load_rules(args.rules_dir)
-    # Command-line flags win over the config file's settings of the same name.
-    config = Config() if args.no_config else load_config(args.config, paths, all_rules)
-    rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
+    all_rules, config, rules = _policy(args, paths)
     excludes = args.exclude if args.exclude is not None else config.exclude
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (automatic) or more")
@@ -71,9 +81,7 @@ def _scan(args, outputs=()):
                       catalog=tuple(all_rules), var_files=tuple(args.var_file or ()),
                       jobs=args.jobs, cache_dir=args.cache)
     result = scan(paths, rules, options)
-    if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
-        for err in result.errors:
-            print(f"certwarden: {err}", file=sys.stderr)
+    _print_errors(result, outputs)
     for notice in result.notices:
         print(f"certwarden: note: {notice}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low"
@@ -141,16 +149,14 @@ def cmd_live(args) -> int:
         sys.stdout.write(policy_json())
         return 0
     outputs = _outputs(args.output)
-    all_rules = load_rules(args.rules_dir)
-    config = Config() if args.no_config else load_config(args.config, ["."], all_rules)
-    rules = config.choose(all_rules, _csv(args.select), _csv(args.ignore))
+    all_rules, config, rules = _policy(args, ["."])
     services = _csv(args.service) or list(SERVICES)
     unknown = [s for s in services if s not in SERVICES]
     if unknown:
         raise UsageError(f"unknown service {', '.join(unknown)} (choose from {', '.join(SERVICES)})")
+    if args.max_attempts < 1:
+        raise UsageError("--max-attempts must be 1 or more")
     try:
-        if args.max_attempts < 1:
-            raise UsageError("--max-attempts must be 1 or more")
         accounts = readers(args.profile, _csv(args.role_arn), args.endpoint_url, args.max_attempts)
     except (ClientError, BotoCoreError) as exc:
         print(f"certwarden: AWS credentials: {problem(exc)}", file=sys.stderr)
@@ -160,9 +166,7 @@ def cmd_live(args) -> int:
         regions = all_regions(accounts[0])
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
     result = scan_live(accounts, regions, services, rules, options)
-    if not any(fmt == "text" and path is None for fmt, path in outputs):
-        for err in result.errors:
-            print(f"certwarden: {err}", file=sys.stderr)
+    _print_errors(result, outputs)
     return _report(result, args.fail_on or config.fail_on or "low", args, outputs)
 
 

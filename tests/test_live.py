@@ -26,12 +26,14 @@ def hits(findings, code):
     return sorted((f["resource"], f["region"], f["account"]) for f in findings if f["code"] == code)
 
 
-def as_auditor(aws, monkeypatch, allowed: list[str]) -> None:
-    """From here on, calls are made as a user allowed only these actions, and moto checks them."""
+def as_auditor(aws, monkeypatch, allowed: list[str], *more_statements: dict) -> None:
+    """From here on, calls are made as a user allowed only these actions (and whatever the extra
+    policy statements say), and moto checks them."""
     iam = client(aws, "iam")
     iam.create_user(UserName="auditor")
     iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}))
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}, *more_statements]}))
     keys = iam.create_access_key(UserName="auditor")["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["SecretAccessKey"])

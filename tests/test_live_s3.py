@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from conftest import moto_api
-from test_live import REGION, client, hits, live
+from test_live import REGION, as_auditor, client, hits, live
 
 BLOCK_ALL = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
              "RestrictPublicBuckets": True}
@@ -88,16 +87,8 @@ def test_the_account_level_block_stands_in_for_the_buckets(aws, run_cli):
 def test_a_bucket_whose_policy_is_denied_is_reported_and_the_others_are_read(aws, run_cli, monkeypatch):
     for name in ("readable", "guarded"):
         bucket(aws, name).put_bucket_policy(Bucket=name, Policy=public_policy(name))
-    iam = client(aws, "iam")
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="read", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["s3:List*", "s3:Get*", "sts:GetCallerIdentity"], "Resource": "*"},
-            {"Effect": "Deny", "Action": "s3:GetBucketPolicy", "Resource": "arn:aws:s3:::guarded"}]}))
-    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys["AccessKeyId"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys["SecretAccessKey"])
-    moto_api(aws, "reset-auth", b"0")   # from here on, moto checks IAM policies
+    as_auditor(aws, monkeypatch, ["s3:List*", "s3:Get*", "sts:GetCallerIdentity"],
+               {"Effect": "Deny", "Action": "s3:GetBucketPolicy", "Resource": "arn:aws:s3:::guarded"})
 
     code, findings, err = live(run_cli, aws, "--service", "s3", "--select", "CW401,CW403")
 

@@ -43,25 +43,27 @@ def project(hook_repo, tmp_path, hook_id: str):
     return repo, env
 
 
+def commit(repo, env, name: str, text: str, message: str) -> tuple[int, str]:
+    """Write `name`, add it and try to commit: (exit code, what git and the hooks printed)."""
+    (repo / name).write_text(text)
+    git(repo, "add", name)
+    done = subprocess.run(["git", "commit", "-m", message], cwd=repo, env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
 def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
     repo, env = project(hook_repo, tmp_path, "certwarden")
 
-    (repo / "stack.template").write_text(BAD)
-    git(repo, "add", "stack.template")
-    blocked = subprocess.run(["git", "commit", "-m", "bad"], cwd=repo, env=env, capture_output=True, text=True)
-    output = blocked.stdout + blocked.stderr
-    assert blocked.returncode != 0, output
+    code, output = commit(repo, env, "stack.template", BAD, "bad")
+    assert code != 0, output
     assert "certwarden (AWS key and certificate management)" in output and "Failed" in output
     assert "stack.template" in output
     assert "4:3      high     CW101 kms-rotation-disabled  NoRotation" in output
     assert "3 findings (3 high) in 1 file; 1 scanned" in output
     assert git(repo, "log", "--format=%s").stdout.split() == ["config"], "the commit was blocked"
 
-    (repo / "stack.template").write_text(GOOD)
-    git(repo, "add", "stack.template")
-    passed = subprocess.run(["git", "commit", "-m", "good"], cwd=repo, env=env, capture_output=True, text=True)
-    assert passed.returncode == 0, passed.stdout + passed.stderr
-    output = passed.stdout + passed.stderr
+    code, output = commit(repo, env, "stack.template", GOOD, "good")
+    assert code == 0, output
     assert "certwarden (AWS key and certificate management)" in output and "Passed" in output
     assert git(repo, "log", "--format=%s").stdout.split() == ["good", "config"]
 
@@ -69,18 +71,14 @@ def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
 def test_fix_hook_fixes_in_place_and_the_second_commit_passes(hook_repo, tmp_path):
     repo, env = project(hook_repo, tmp_path, "certwarden-fix")
 
-    (repo / "stack.yaml").write_text(BAD)
-    git(repo, "add", "stack.yaml")
-    first = subprocess.run(["git", "commit", "-m", "bad"], cwd=repo, env=env, capture_output=True, text=True)
-    output = first.stdout + first.stderr
-    assert first.returncode != 0, output   # pre-commit stops a commit whose files a hook changed
+    code, output = commit(repo, env, "stack.yaml", BAD, "bad")
+    assert code != 0, output   # pre-commit stops a commit whose files a hook changed
     assert "files were modified by this hook" in output
     fixed = (repo / "stack.yaml").read_text()
     assert fixed.count("EnableKeyRotation: true") == 3 and "rotation absent means disabled" in fixed
 
-    git(repo, "add", "stack.yaml")
-    second = subprocess.run(["git", "commit", "-m", "fixed"], cwd=repo, env=env, capture_output=True, text=True)
-    assert second.returncode == 0, second.stdout + second.stderr
+    code, output = commit(repo, env, "stack.yaml", fixed, "fixed")   # the fixed file, added as it is
+    assert code == 0, output
     assert git(repo, "log", "--format=%s").stdout.split() == ["fixed", "config"]
 
 

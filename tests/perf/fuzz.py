@@ -70,14 +70,19 @@ def targets():
         except LoadError:
             pass
 
-    def reader(data: bytes) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            for name in ("t.yaml", "t.json"):
-                path = Path(tmp) / name
-                path.write_bytes(data)
-                graphs, _, _ = read_unit(Unit("file", str(path), explicit=True))
-                for graph in graphs:
-                    list(engine.run(graph))
+    def read_as(*names: str):
+        """A target: the bytes written as each of these file names, read and checked."""
+        def target(data: bytes) -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                for name in names:
+                    path = Path(tmp) / name
+                    path.write_bytes(data)
+                    graphs, _, _ = read_unit(Unit("file", str(path), explicit=True))
+                    for graph in graphs:
+                        list(engine.run(graph))
+        return target
+
+    reader = read_as("t.yaml", "t.json")
 
     out = {
         "loader/yaml-noise": (yaml_noise, loader),
@@ -139,14 +144,7 @@ def targets():
                                   "AAAA", "==", "\n", "\\n", " ", "\x00"])
     pem_noise = st.lists(pem_tokens, max_size=200).map(lambda t: "".join(t).encode())
 
-    def material(data: bytes) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            for name in ("m.pem", "m.der"):
-                path = Path(tmp) / name
-                path.write_bytes(data)
-                graphs, _, _ = read_unit(Unit("file", str(path), explicit=True))
-                for graph in graphs:
-                    list(engine.run(graph))
+    material = read_as("m.pem", "m.der")
 
     out.update({
         "pem/damaged-material": (damaged_material(), material),

@@ -57,8 +57,7 @@ def _collect(reader: Reader, region: str, service: str) -> tuple[Ctx, BaseExcept
 def read(readers: list[Reader], regions: list[str], services: list[str], threads: int = 8) -> LiveRead:
     out = LiveRead()
     for reader in readers:
-        jobs = [(GLOBAL_REGION, s) if SERVICES[s][0] else (r, s)
-                for s in services for r in (regions if not SERVICES[s][0] else regions[:1])]
+        jobs = [(r, s) for s in services for r in ([GLOBAL_REGION] if SERVICES[s][0] else regions)]
         graph = Graph(unit=f"aws://{reader.account}", source="live")
         with ThreadPoolExecutor(max(1, min(threads, len(jobs)))) as pool:
             done = list(pool.map(lambda job: _collect(reader, *job), jobs))
