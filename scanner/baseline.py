@@ -34,7 +34,12 @@ def load(path: str) -> set[str]:
         raise BaselineError(str(exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("findings"), list):
         raise BaselineError(f"{path} is not a certwarden baseline (create one with `certwarden baseline create`)")
-    return {row["fingerprint"] for row in doc["findings"] if isinstance(row, dict) and "fingerprint" in row}
+    rows = doc["findings"]
+    bad = next((i for i, row in enumerate(rows)
+                if not isinstance(row, dict) or not isinstance(row.get("fingerprint"), str)), None)
+    if bad is not None:
+        raise BaselineError(f"{path}: findings[{bad}] has no fingerprint string; not a certwarden baseline")
+    return {row["fingerprint"] for row in rows}
 
 
 def apply(result: ScanResult, path: str) -> None:

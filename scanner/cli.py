@@ -1,7 +1,8 @@
 """Command line: `certwarden scan`, `certwarden fix`, `certwarden live`, `certwarden remediate`, `certwarden rules`, `certwarden --version`.
 
-Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, or no input could
-be read at all. Suppressed findings and findings in the --baseline never fail a run.
+Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, an internal error,
+no input could be read at all, or some input could not be read (unless --allow-input-errors).
+Suppressed findings and findings in the --baseline never fail a run.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
+from .findings import InternalError
 from .report import json_report, junit, markdown, sarif, text
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
@@ -71,7 +73,22 @@ def _print_errors(result, outputs) -> None:
             print(f"certwarden: {err}", file=sys.stderr)
 
 
+def _inputs_failed(result, tolerate: bool) -> bool:
+    """Whether input errors fail the run (exit 2): always when nothing could be read; when some
+    input could not be read, unless tolerated. A scan that skipped a file has no verdict on it,
+    and exit 1 would claim one (findings), so a partial read is an error of its own."""
+    if result.scanned == 0 and result.errors:
+        return True
+    unread = len(result.unread)
+    if not unread or tolerate:
+        return False
+    print(f"certwarden: error: {unread} input{'s' * (unread != 1)} could not be read, so the run fails "
+          "(--allow-input-errors to judge only what was read)", file=sys.stderr)
+    return True
+
+
 def _scan(args, outputs=()):
+    """The scan the arguments ask for: (result, fail_on, whether input errors are tolerated)."""
     paths = args.paths or ["."]
     all_rules, config, rules = _policy(args, paths)
     excludes = args.exclude if args.exclude is not None else config.exclude
@@ -84,7 +101,7 @@ def _scan(args, outputs=()):
     _print_errors(result, outputs)
     for notice in result.notices:
         print(f"certwarden: note: {notice}", file=sys.stderr)
-    return result, args.fail_on or config.fail_on or "low"
+    return result, args.fail_on or config.fail_on or "low", args.allow_input_errors or config.allow_input_errors
 
 
 def _render(fmt: str, result, args, to_terminal: bool) -> str:
@@ -98,12 +115,12 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
 
 def cmd_scan(args) -> int:
     outputs = _outputs(args.output)
-    result, fail_on = _scan(args, outputs)
+    result, fail_on, tolerate = _scan(args, outputs)
     if any(fmt == "sarif" for fmt, _ in outputs):
         from .fixes import attach_safe_edits
 
         attach_safe_edits(result)
-    return _report(result, fail_on, args, outputs)
+    return _report(result, fail_on, tolerate, args, outputs)
 
 
 def cmd_fix(args) -> int:
@@ -112,13 +129,16 @@ def cmd_fix(args) -> int:
     from . import fixes
     from .paths import repo_root
 
-    result, _ = _scan(args)
+    result, _, tolerate = _scan(args)
     if result.scanned == 0 and result.errors:
         return 2
-    plan = fixes.plan(result, unsafe=args.unsafe_fixes)
+    try:
+        plan = fixes.plan(result, unsafe=args.unsafe_fixes)
+        changed = fixes.write(plan) if args.write else []
+    except fixes.FixError as exc:
+        raise UsageError(str(exc)) from None
     root = repo_root(args.paths[0] if args.paths else None)
     if args.write:
-        changed = fixes.write(plan)
         print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
               f"in {len(changed)} file{'s' * (len(changed) != 1)}", file=sys.stderr)
     else:
@@ -132,6 +152,8 @@ def cmd_fix(args) -> int:
     if plan.no_fix:
         print(f"certwarden: {plan.no_fix} finding{'s' * (plan.no_fix != 1)} without an automatic fix "
               "(see each rule's documentation)", file=sys.stderr)
+    if _inputs_failed(result, tolerate):
+        return 2   # the fixes of what was read are shown (or made); what was not read was not fixed
     return 1 if plan.fixed and not args.write else 0
 
 
@@ -156,8 +178,10 @@ def cmd_live(args) -> int:
         raise UsageError(f"unknown service {', '.join(unknown)} (choose from {', '.join(SERVICES)})")
     if args.max_attempts < 1:
         raise UsageError("--max-attempts must be 1 or more")
+    if not args.timeout > 0:
+        raise UsageError("--timeout must be a number of seconds above 0")
     try:
-        accounts = readers(args.profile, _csv(args.role_arn), args.endpoint_url, args.max_attempts)
+        accounts = readers(args.profile, _csv(args.role_arn), args.endpoint_url, args.max_attempts, args.timeout)
     except (ClientError, BotoCoreError) as exc:
         print(f"certwarden: AWS credentials: {problem(exc)}", file=sys.stderr)
         return 2
@@ -167,10 +191,20 @@ def cmd_live(args) -> int:
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
     result = scan_live(accounts, regions, services, rules, options)
     _print_errors(result, outputs)
-    return _report(result, args.fail_on or config.fail_on or "low", args, outputs)
+    return _report(result, args.fail_on or config.fail_on or "low",
+                   args.allow_input_errors or config.allow_input_errors, args, outputs)
 
 
-def _report(result, fail_on: str, args, outputs) -> int:
+def _write(path: str, body: str, what: str) -> None:
+    """Write a file we were asked to write; UsageError (one line, exit 2) when it cannot be."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(body)
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def _report(result, fail_on: str, tolerate: bool, args, outputs) -> int:
     """Write every output; the exit code from what is left after suppressions and baseline."""
     try:
         if args.baseline:
@@ -186,9 +220,8 @@ def _report(result, fail_on: str, args, outputs) -> int:
         if path is None:
             sys.stdout.write(body)
         else:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(body)
-    if result.scanned == 0 and result.errors:
+            _write(path, body, f"the {fmt} report")
+    if _inputs_failed(result, tolerate):
         return 2
     if fail_on == "none":
         return 0
@@ -198,11 +231,10 @@ def _report(result, fail_on: str, args, outputs) -> int:
 
 
 def cmd_baseline_create(args) -> int:
-    result, _ = _scan(args)
-    if result.scanned == 0 and result.errors:
-        return 2
-    with open(args.file, "w", encoding="utf-8") as fh:
-        fh.write(baseline.render(result))
+    result, _, tolerate = _scan(args)
+    if _inputs_failed(result, tolerate):
+        return 2   # a baseline must not be written from a partial read
+    _write(args.file, baseline.render(result), "the baseline")
     kept = sum(1 for f in result.findings if not f.suppressed)
     print(f"certwarden: baseline {args.file}: {kept} finding{'s' * (kept != 1)} recorded", file=sys.stderr)
     return 0
@@ -233,7 +265,16 @@ def _read_findings(path: str) -> list[dict]:
     findings = doc.get("findings") if isinstance(doc, dict) else None
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         raise UsageError(f"{path}: not a certwarden JSON report (no findings list; use -o json=FILE)")
+    for i, f in enumerate(findings):   # the fields docs/output.md gives a type, checked before use
+        for name, types in _REPORT_FIELDS.items():
+            if not isinstance(f.get(name), types):
+                raise UsageError(f"{path}: findings[{i}].{name} is {type(f.get(name)).__name__}, "
+                                 "not what a certwarden JSON report holds")
     return findings
+
+
+_REPORT_FIELDS = {"code": str, "resource": (str, type(None)), "arn": (str, type(None)),
+                  "file": (str, type(None)), "suppressions": (list, type(None))}
 
 
 def cmd_remediate(args) -> int:
@@ -249,11 +290,14 @@ def cmd_remediate(args) -> int:
         print(f"certwarden: no finding in {args.report} calls for a remediation stack")
         return 0
     out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
     region = args.region or "REGION"
     for name, template in templates.items():
         path = out / name
-        path.write_text(yaml.safe_dump(template, sort_keys=False, width=100), encoding="utf-8")
+        _write(str(path), yaml.safe_dump(template, sort_keys=False, width=100), "the stack")
         stack = Path(name).stem
         print(f"{path}: {template['Description']}")
         print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
@@ -294,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the least-privilege IAM policy these reads need, and exit")
     p.add_argument("--max-attempts", type=int, default=8, metavar="N",
                    help="attempts per AWS call, with adaptive backoff on throttling (default 8)")
+    p.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                   help="most time one service may take in one region; past it, that read is one "
+                        "error line and the rest goes on (default 600)")
     _rule_options(p)
     _report_options(p)
     p.set_defaults(func=cmd_live, diff_base=None)
@@ -354,6 +401,8 @@ def _rule_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="report values that could not be resolved")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR", help="add your own rule files")
     p.add_argument("--now", metavar="DATE", help="evaluate time-dependent rules (and suppression dates) as of this date")
+    p.add_argument("--allow-input-errors", action="store_true",
+                   help="judge what could be read when some input could not be (default: such a run exits 2)")
     cfg = p.add_mutually_exclusive_group()
     cfg.add_argument("--config", metavar="FILE", help="policy file (default: .certwarden.yaml, .certwarden.yml "
                      "or [tool.certwarden] in pyproject.toml, found upward from the first PATH)")
@@ -370,3 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 1
+    except InternalError as exc:
+        print(f"certwarden: {exc} (a bug: please report it)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001  a bug outside the scan of one input: one line, exit 2
+        print(f"certwarden: internal error: {type(exc).__name__}: {exc} (a bug: please report it)"[:400],
+              file=sys.stderr)
+        return 2

@@ -57,6 +57,7 @@ class Profile:
 class Config:
     path: str | None = None
     fail_on: str | None = None
+    allow_input_errors: bool = False   # judge what was read when some input could not be
     exclude: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -260,7 +261,8 @@ def build(data: dict, rules: list[Rule], path: Path) -> Config:
         params = _by_code(spec["rules"], rules, path, f"profiles.{name}.rules")
         profiles.append(Profile(name, tags, tuple(match.get("kinds", ())), params))
     return Config(
-        path=str(path), fail_on=data.get("fail_on"), exclude=tuple(data.get("exclude", ())),
+        path=str(path), fail_on=data.get("fail_on"), allow_input_errors=data.get("allow_input_errors", False),
+        exclude=tuple(data.get("exclude", ())),
         select=tuple(data.get("select", ())), ignore=tuple(data.get("ignore", ())),
         profile_tag=data.get("profile_tag", DEFAULT_PROFILE_TAG),
         disabled=frozenset(c for c, s in settings.items() if s.get("enabled") is False),

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .model import Where
 
@@ -41,11 +43,14 @@ class Finding:
 
 @dataclass
 class InputError:
-    """A file (or a live service/region) that could not be read; the scan went on without it."""
+    """A file (or a live service/region, or one resource of it) that could not be read; the scan
+    went on without it. `unread` is False for problems that leave nothing unread (a link not
+    followed by design, a suppression not applied): only unread input fails the run (exit 2)."""
 
     file: str
     message: str
     line: int = 0
+    unread: bool = True
 
     def __str__(self) -> str:
         loc = f"{self.file}:{self.line}" if self.line else self.file
@@ -61,3 +66,31 @@ class ScanResult:
     live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+
+    @property
+    def unread(self) -> list[InputError]:
+        """The errors that left some input unread: they fail the run unless it tolerates them."""
+        return [e for e in self.errors if e.unread]
+
+
+class InternalError(Exception):
+    """An unexpected exception (a bug) while reading or judging one input, which it names.
+    Picklable, so it comes back from a worker process as it was raised."""
+
+    def __init__(self, file: str, detail: str):
+        super().__init__(file, detail)
+        self.file, self.detail = file, detail
+
+    def __str__(self) -> str:
+        return f"internal error while reading {self.file}: {self.detail}"
+
+
+@contextmanager
+def reading(file: str) -> Iterator[None]:
+    """Any exception inside (a bug) becomes an InternalError naming the file being read."""
+    try:
+        yield
+    except InternalError:
+        raise
+    except Exception as exc:   # noqa: BLE001  the CLI reports it in one line, exit 2
+        raise InternalError(file, f"{type(exc).__name__}: {exc}"[:300]) from exc

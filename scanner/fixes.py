@@ -8,28 +8,45 @@ use it) are made only when asked, as in ruff.
 """
 from __future__ import annotations
 
+import codecs
 import difflib
 from dataclasses import dataclass, field
 
-from .findings import Finding, ScanResult
+from .findings import Finding, ScanResult, reading
 from .sources import cfn_fix, tf_fix
 from .sources.edits import Edit, apply
+from .sources.files import ReadError, read_bytes
 
 ADAPTERS = {"cfn": cfn_fix.edits_for, "tf": tf_fix.edits_for}
+# The encodings the scan reads (sources/files.as_utf8), told by their byte order mark.
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+class FixError(Exception):
+    """A file to fix that cannot be read back as the scan read it (one line, naming it)."""
 
 
 @dataclass
 class Plan:
     texts: dict[str, str] = field(default_factory=dict)      # file -> text with every fix made
     originals: dict[str, str] = field(default_factory=dict)  # file -> text as read
+    encodings: dict[str, tuple[bytes, str]] = field(default_factory=dict)   # file -> (BOM, codec) as read
     fixed: list[Finding] = field(default_factory=list)
     unsafe_skipped: int = 0
     no_fix: int = 0   # findings whose rule has no automatic fix, or whose adapter declined
 
 
-def _read(file: str) -> str:
-    with open(file, encoding="utf-8", newline="") as fh:   # line endings as written: edits keep them
-        return fh.read()
+def _read(file: str) -> tuple[str, tuple[bytes, str]]:
+    """The text of a file as the scan read it (positions are counted in it, past any BOM), with
+    the BOM and codec to write it back in. Line endings stay as written: edits keep them."""
+    try:
+        data = read_bytes(file)
+        bom, codec = next(((b, c) for b, c in _BOMS if data.startswith(b)), (b"", "utf-8"))
+        return data[len(bom):].decode(codec), (bom, codec)
+    except ReadError as exc:
+        raise FixError(f"{file}: cannot be read to fix: {exc}") from None
+    except UnicodeDecodeError:
+        raise FixError(f"{file}: cannot be read to fix: not {codec} text (changed since the scan?)") from None
 
 
 def fixable(f: Finding) -> bool:
@@ -55,15 +72,17 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
             continue
         file = f.where.file
         if file not in out.texts:
-            out.originals[file] = out.texts[file] = _read(file)
-        edits = edits_for(f, out.texts[file])
-        if edits:
-            out.texts[file] = apply(out.texts[file], edits)
-            out.fixed.append(f)
-        elif edits == [] and edits_for(f, out.originals[file]):
-            out.fixed.append(f)   # an earlier fix of this run wrote the same values (CW301 and CW302)
-        else:
-            out.no_fix += 1
+            out.originals[file], out.encodings[file] = _read(file)
+            out.texts[file] = out.originals[file]
+        with reading(file):
+            edits = edits_for(f, out.texts[file])
+            if edits:
+                out.texts[file] = apply(out.texts[file], edits)
+                out.fixed.append(f)
+            elif edits == [] and edits_for(f, out.originals[file]):
+                out.fixed.append(f)   # an earlier fix of this run wrote the same values (CW301 and CW302)
+            else:
+                out.no_fix += 1
     return out
 
 
@@ -82,16 +101,25 @@ def diff(p: Plan, relative) -> str:
 def write(p: Plan) -> list[str]:
     changed = [file for file, new in p.texts.items() if new != p.originals[file]]
     for file in changed:
-        with open(file, "w", encoding="utf-8", newline="") as fh:   # CRLF files stay CRLF
-            fh.write(p.texts[file])
+        bom, codec = p.encodings[file]   # written back as read: UTF-16 stays UTF-16, CRLF stays CRLF
+        try:
+            with open(file, "wb") as fh:
+                fh.write(bom + p.texts[file].encode(codec))
+        except OSError as exc:
+            raise FixError(f"{file}: cannot be written: {exc.strerror or exc}") from None
     return changed
 
 
 def attach_safe_edits(result: ScanResult) -> None:
     """Each finding a safe fix can solve gets its edits against the file as read (SARIF `fixes`)."""
-    texts: dict[str, str] = {}
+    texts: dict[str, str | None] = {}
     for f in result.findings:
         if fixable(f) and f.fix.get("safety") == "safe":
             if f.where.file not in texts:
-                texts[f.where.file] = _read(f.where.file)
-            f.edits = edits_for(f, texts[f.where.file]) or []
+                try:
+                    texts[f.where.file] = _read(f.where.file)[0]
+                except FixError:
+                    texts[f.where.file] = None   # changed since the scan: its findings get no edits
+            if texts[f.where.file] is not None:
+                with reading(f.where.file):
+                    f.edits = edits_for(f, texts[f.where.file]) or []

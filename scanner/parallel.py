@@ -8,12 +8,12 @@ the number of workers.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from . import certs, suppressions
 from .engine import Engine
-from .findings import Finding, InputError
+from .findings import Finding, InputError, reading
 from .paths import relative_uri
 from .units import Unit, read_unit
 
@@ -43,7 +43,12 @@ class Worker:
             self.read = read_unit
 
     def __call__(self, unit: Unit) -> Outcome:
-        """Every source's unit goes through here: rules, then the suppressions written in it."""
+        """Every source's unit goes through here: rules, then the suppressions written in it.
+        An exception here is a bug; it comes out as an InternalError naming the unit."""
+        with reading(unit.path):
+            return self._scan(unit)
+
+    def _scan(self, unit: Unit) -> Outcome:
         graphs, errors, notices = self.read(unit)
         out = Outcome(errors=list(errors), notices=list(notices), scanned=len(graphs))
         for graph in graphs:
@@ -52,7 +57,8 @@ class Worker:
             for finding in findings:
                 finding.path_key = relative_uri(finding.where.file, self.root) if finding.where.file else ""
             problems, more = suppressions.apply(graph, findings, self.known, self.today)
-            out.errors.extend(problems)
+            # A suppression that is not applied leaves its finding reported: nothing went unread.
+            out.errors.extend(replace(p, unread=False) for p in problems)
             out.notices.extend(more)
             out.findings.extend(findings)
         return out

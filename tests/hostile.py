@@ -64,7 +64,9 @@ TF_CASES = {
     "deep-parens": ("locals {\n  a = " + "(" * DEPTH + "1" + ")" * DEPTH + "\n}\n", "nesting deeper than 200 levels"),
     # Expression-dense HCL is what makes Lark slow and big: refused by size before parsing.
     "dense": ("locals {\n  a = " + "var.x ? " * 70_000 + "1" + " : 2" * 70_000 + "\n}\n",
-              "file is 820 KiB, over the 512 KiB limit for HCL"),
+              "file holds 820 KiB of HCL besides whole-line comments, over the 512 KiB limit"),
+    # A file of one-character comment lines costs Lark as much as dense code: one token per line.
+    "short-comments": ("#\n" * 300_000, "file holds 585 KiB of HCL besides whole-line comments, over the 512 KiB limit"),
     "binary": (b"\x00\x01resource" * 64, "binary file, not Terraform"),
     "latin1": ('resource "aws_kms_key" "k" {\n  description = "caf\xe9"\n}\n'.encode("latin-1"),
                "not UTF-8 text (byte 0xe9 at offset 49)"),

@@ -246,8 +246,8 @@ def test_an_unreadable_classic_policy_is_unknown_not_a_finding(aws, run_cli, mon
     code, findings, err = live(run_cli, aws, "--select", "CW601", "--service", "elb")
 
     # the listener is read, but which policy it negotiates with is not known: no finding, one line
-    assert findings == [] and code == 0
-    assert "/elb: DescribeLoadBalancerPolicies: access denied (DescribeLoadBalancerPolicies)" in err
+    assert findings == [] and code == 2   # exit 2: the policy could not be read
+    assert "/elb: DescribeLoadBalancerPolicies of old: access denied (DescribeLoadBalancerPolicies)" in err
 
 
 def test_an_https_listener_without_a_policy_gets_the_default_and_fails(rules):
@@ -273,6 +273,7 @@ def test_an_https_listener_without_a_policy_gets_the_default_and_fails(rules):
 
     class OneClient:
         account = "123456789012"
+        timeout = 60.0
 
         def client(self, service, region):
             return elbv2

@@ -151,12 +151,13 @@ def test_bad_material_is_one_error_naming_the_file_and_the_scan_goes_on(tmp_path
     good = ec.generate_private_key(ec.SECP256R1())
     (tmp_path / "ok.pem").write_bytes(_cert(good).public_bytes(serialization.Encoding.PEM))
     code, out, err = run_cli("scan", tmp_path, "--now", "2026-01-01", "-o", "json")
-    errors = [ln for ln in err.splitlines() if ln.startswith("certwarden:")]
+    *errors, verdict = [ln for ln in err.splitlines() if ln.startswith("certwarden:")]
+    assert verdict.startswith("certwarden: error: 2 inputs could not be read")
     assert sorted(e.split(": ", 2)[1].rsplit("/", 1)[-1] for e in errors) == ["broken.pem", "junk.crt"]
     assert secret_looking not in out + err
     report = json.loads(out)
     # ok.pem was still read: its certificate expires on 2026-02-01, 31 days after --now
-    assert (report["summary"]["scanned"], report["summary"]["errors"], report["findings"], code) == (1, 2, [], 0)
+    assert (report["summary"]["scanned"], report["summary"]["errors"], report["findings"], code) == (1, 2, [], 2)
 
 
 def test_suppression_beside_a_pem_block(tmp_path, run_cli):

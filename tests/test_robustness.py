@@ -149,10 +149,12 @@ def test_cli_reports_one_line_per_bad_file_and_sarif_notifications(tmp_path, run
     sarif_path = tmp_path / "out.sarif"
     code, out, err = run_cli("scan", tmp_path, "--select", "CW101", "--now", "2026-01-01",
                              "-o", "json", "-o", f"sarif={sarif_path}")
-    assert code == 1
-    lines = err.splitlines()
+    assert code == 2   # good.yaml has a finding, but three files could not be read
+    *lines, verdict = err.splitlines()
     assert sorted(lines) == sorted(f"certwarden: {tmp_path / n}{':7' if n == 'bomb.yaml' else ''}: {m}"
                                    for n, m in expected.items())
+    assert verdict == ("certwarden: error: 3 inputs could not be read, so the run fails "
+                       "(--allow-input-errors to judge only what was read)")
     invocation = json.loads(sarif_path.read_text())["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False
     notes = invocation["toolExecutionNotifications"]
@@ -201,13 +203,13 @@ def test_lone_surrogates_and_undecodable_names_do_not_break_reports(tmp_path, ru
         fh.write("Resources:\n  K:\n    Type: AWS::KMS::Key\n")
     sarif_path = tmp_path / "out.sarif"
     code, out, err = run_cli("scan", tmp_path, "--no-config", "--now", "2026-01-01", "-o", "json",
-                             "-o", f"sarif={sarif_path}")
+                             "-o", f"sarif={sarif_path}", "--allow-input-errors")
     assert code == 1
     report = json.loads(out)
     assert {(f["code"], f["resource"]) for f in report["findings"]} >= {("CW402", "aws_s3_bucket.b"), ("CW101", "K")}
     assert [e["message"] for e in report["errors"]] == ["invalid YAML: found invalid Unicode character escape code"]
     json.loads(sarif_path.read_text(encoding="utf-8"))
-    code, out, err = run_cli("scan", tmp_path, "--no-config", "-o", "text")
+    code, out, err = run_cli("scan", tmp_path, "--no-config", "-o", "text", "--allow-input-errors")
     assert code == 1 and "\\udcff.yaml" in out
 
 

@@ -100,7 +100,7 @@ def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
                 if _excluded(rel, d, patterns):
                     continue
                 if os.path.islink(full):   # not followed: a loop or a way out of the root
-                    found.errors.append(InputError(full, "symbolic link to a directory, not followed"))
+                    found.errors.append(InputError(full, "symbolic link to a directory, not followed", unread=False))
                     continue
                 keep.append(d)
             dirnames[:] = keep
@@ -112,10 +112,11 @@ def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
                 if os.path.islink(full):
                     target = os.path.realpath(full)
                     if not os.path.exists(target):
-                        found.errors.append(InputError(full, "broken symbolic link"))
+                        found.errors.append(InputError(full, "broken symbolic link", unread=False))
                         continue
                     if not _inside(target, root):
-                        found.errors.append(InputError(full, "symbolic link leaves the scan root, not followed"))
+                        found.errors.append(InputError(full, "symbolic link leaves the scan root, not followed",
+                                                       unread=False))
                         continue
                 _add(found, full, explicit=False)
     return found

@@ -11,6 +11,7 @@ marks, and lets us refuse what would hurt before it does:
 """
 from __future__ import annotations
 
+import math
 import re
 from itertools import accumulate
 
@@ -140,6 +141,9 @@ def _build(node: yaml.Node, depth: int = 0):
                 value = _TYPED_TAGS[tag](node)
             except (ValueError, yaml.YAMLError):
                 value = node.value
+            if isinstance(value, float) and not math.isfinite(value):
+                # .nan, .inf, 1.0e+999: no template value (JSON has none), and rules compare numbers
+                raise LoadError(f"number {node.value[:20]!r} is not finite", node.start_mark.line + 1)
         else:
             value = node.value
         return _intrinsic(tag, value) if tag.startswith("!") else value

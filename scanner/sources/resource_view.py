@@ -3,6 +3,7 @@ values (as the format holds them, positions kept) from which attributes are copi
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from ..model import Node, Unresolved, Where
@@ -21,7 +22,7 @@ def to_int(v):
     if isinstance(v, bool):
         return Unresolved("not a number")
     if isinstance(v, (int, float)):
-        return int(v)
+        return int(v) if math.isfinite(v) else Unresolved(f"not a finite number: {v!r}")
     if isinstance(v, str):
         try:
             return int(v.strip())

@@ -9,6 +9,7 @@ remote module is noted as not scanned. A resource with count or for_each is read
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from typing import Any
@@ -51,11 +52,22 @@ def _read_hcl(path: str, report: Report) -> Block | None:
     return None
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        _not_finite(text)
+    return value
+
+
+def _not_finite(text: str):
+    raise ValueError(f"number {text[:20]} is out of range")
+
+
 def read_var_file(path: str, report: Report) -> dict:
     """Values of a .tfvars (HCL) or .tfvars.json file."""
     if path.endswith(".json"):
         try:
-            doc = json.loads(as_utf8(read_bytes(path)))
+            doc = json.loads(as_utf8(read_bytes(path)), parse_constant=_not_finite, parse_float=_finite)
         except (ReadError, ValueError) as exc:
             report.errors.append(InputError(path, f"invalid variables file: {str(exc).splitlines()[0]}"))
             return {}

@@ -6,6 +6,7 @@ stay trees for tf_eval to evaluate.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -16,9 +17,14 @@ from .loader import MAX_DEPTH, bracket_depth_over
 
 # Lark's trees take up to ~1 KB of memory per byte of expression-dense HCL (parsing is linear, at
 # ~100 KB/s on such input): 512 KiB bounds one file to a few seconds and a few hundred MB, ten
-# times the largest .tf in the benchmark corpus.
+# times the largest .tf in the benchmark corpus. What costs is tokens, not bytes: a whole-line
+# comment is one token however long, so it counts one byte (a file of "#" lines still counts one
+# per line). Terraform itself has no limit; files stay under files.MAX_FILE_BYTES.
 MAX_BYTES = 512 * 1024
+_COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//)[^\n]*", re.M)
 _MARKER_TRAILING = re.compile(r"^([ \t]*[A-Za-z][A-Za-z0-9._-]*)[ \t]+$", re.M)
+# A literal that could overflow a float64: an exponent of 3+ digits, or 309+ digits in a row.
+_HUGE_NUMBER = re.compile(r"[eE][+-]?\d{3}|\d{309}")
 
 
 class HclError(Exception):
@@ -87,10 +93,62 @@ def _body(tree: Tree, file: str, into: Block) -> None:
             into.blocks.append(block)
 
 
+def weight(text: str) -> int:
+    """The size that counts against MAX_BYTES: whole-line comments count one byte each."""
+    if len(text) <= MAX_BYTES:
+        return len(text)
+    return len(text) - sum(m.end() - m.start() - 1 for m in _COMMENT_LINE.finditer(text))
+
+
+def _lark_tree(text: str) -> Tree:
+    try:
+        return hcl2.parses_to_tree(text)
+    except RecursionError:
+        raise HclError("nesting too deep") from None
+    except Exception as exc:   # lark raises many types; each is a syntax error in the file
+        line = getattr(exc, "line", 0) or 0
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HclError(f"invalid HCL: {message[:160]}", line if isinstance(line, int) and line > 0 else 0) from None
+
+
+def _letter(c: str) -> bool:
+    return not c.isascii() and ("a" + c).isidentifier()
+
+
+def _tree(text: str) -> Tree:
+    """python-hcl2's tree of the text. Its grammar takes ASCII identifiers only, where HCL takes
+    any letter (`locals { clé = 1 }`): when such a file fails, non-ASCII letters are read as
+    ASCII ones (one character each, so every position holds) and the tokens get them back."""
+    try:
+        return _lark_tree(text)
+    except HclError:
+        if text.isascii() or not any(map(_letter, text)):
+            raise
+    ascii_text = "".join("a" if _letter(c) else c for c in text)
+    tree = _lark_tree(ascii_text)
+    for sub in tree.iter_subtrees():
+        for i, tok in enumerate(sub.children):
+            if isinstance(tok, Token) and tok.start_pos is not None:
+                original = text[tok.start_pos:tok.end_pos]
+                if original != tok and ascii_text[tok.start_pos:tok.end_pos] == tok:
+                    sub.children[i] = Token.new_borrow_pos(tok.type, original, tok)
+    return tree
+
+
+def _check_numbers(tree: Tree) -> None:
+    """A number no float64 holds (1e999) is refused: no AWS argument takes one, and the rules
+    compare numbers as Python floats and ints."""
+    for tok in tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("INT_LITERAL", "FLOAT_LITERAL")):
+        if len(tok.lstrip("-")) > 308 or not math.isfinite(float(tok)):
+            raise HclError(f"number {tok[:20]}{'...' * (len(tok) > 20)} is out of range", tok.line or 0)
+
+
 def parse(text: str, file: str) -> Block:
     """The file as one root block; HclError (with the line) when it is not valid HCL."""
-    if len(text) > MAX_BYTES:
-        raise HclError(f"file is {len(text) // 1024} KiB, over the {MAX_BYTES // 1024} KiB limit for HCL")
+    size = weight(text)
+    if size > MAX_BYTES:
+        raise HclError(f"file holds {size // 1024} KiB of HCL besides whole-line comments, "
+                       f"over the {MAX_BYTES // 1024} KiB limit")
     if "<<" in text:
         # Terraform accepts a heredoc's closing marker followed by spaces; the grammar does not.
         text = _MARKER_TRAILING.sub(r"\1", text)
@@ -98,14 +156,9 @@ def parse(text: str, file: str) -> Block:
         text += "\n"   # the grammar wants a final newline
     if bracket_depth_over(text.encode(), brackets=b"[]{}()"):   # before Lark builds a tree we walk recursively
         raise HclError(f"nesting deeper than {MAX_DEPTH} levels")
-    try:
-        tree = hcl2.parses_to_tree(text)
-    except RecursionError:
-        raise HclError("nesting too deep") from None
-    except Exception as exc:   # lark raises many types; each is a syntax error in the file
-        line = getattr(exc, "line", 0) or 0
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HclError(f"invalid HCL: {message[:160]}", line if isinstance(line, int) and line > 0 else 0) from None
+    tree = _tree(text)
+    if _HUGE_NUMBER.search(text):
+        _check_numbers(tree)
     root = Block("", [], file, 1, 1)
     body = tree.children[0] if tree.children and isinstance(tree.children[0], Tree) else None
     if body is not None:

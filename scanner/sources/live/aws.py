@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,13 +23,14 @@ READ_ONLY = re.compile(r"^(Describe|Get|List|Head)[A-Z]")
 IDENTITY = {"sts": {"AssumeRole", "GetCallerIdentity"}}
 
 MAX_ATTEMPTS = 8
+TIMEOUT = 600.0   # seconds one service in one region may take (--timeout)
 
 
-def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
-    """Adaptive retries back off on throttling; timeouts keep one slow endpoint from holding the
-    whole scan."""
-    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=5, read_timeout=30,
-                  user_agent_extra="certwarden")
+def client_config(max_attempts: int = MAX_ATTEMPTS, timeout: float = TIMEOUT) -> Config:
+    """Adaptive retries back off on throttling; socket timeouts, never longer than the deadline,
+    keep one slow endpoint from holding the whole scan."""
+    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts}, connect_timeout=min(5, timeout),
+                  read_timeout=min(30, timeout), user_agent_extra="certwarden")
 
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
           "UnauthorizedAccess", "AuthorizationErrorException"}
@@ -40,6 +42,11 @@ NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId", "OptInRequ
 
 class WriteRefused(RuntimeError):
     """A collector asked for an operation that is not a read."""
+
+
+class DeadlineExceeded(RuntimeError):
+    """The service-region's --timeout passed: its read stops before the next request is sent.
+    Not a BotoCoreError, so it ends the whole service-region rather than one resource's read."""
 
 
 def _refuse_writes(model, **_) -> None:
@@ -69,7 +76,7 @@ def problem(exc: BaseException) -> str:
         return "timed out"
     if isinstance(exc, EndpointConnectionError):
         return "endpoint not reachable (service not offered in this region?)"
-    if isinstance(exc, WriteRefused):
+    if isinstance(exc, (WriteRefused, DeadlineExceeded)):
         return str(exc)
     if isinstance(exc, BotoCoreError):
         return type(exc).__name__
@@ -84,6 +91,7 @@ class Reader:
     account: str
     endpoint_url: str | None = None   # a local stand-in (moto) in tests and demos
     config: Config = field(default_factory=client_config)
+    timeout: float = TIMEOUT          # seconds each service-region may take
     calls: set[str] = field(default_factory=set)   # "signing-name:Operation" of every call sent
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -114,19 +122,42 @@ def _on_endpoint(endpoint_url: str) -> Callable[..., None]:
 
 @dataclass
 class Ctx:
-    """What a collector gets for one service in one region: clients, and a place for its nodes."""
+    """What a collector gets for one service in one region: clients, and a place for its nodes.
+    Its deadline (the reader's timeout from when it was made) is checked before every request."""
 
     reader: Reader
     region: str
     nodes: list[Node] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)   # reads that failed for one resource
+    deadline: float = 0.0    # time.monotonic() after which no request is sent
+
+    def __post_init__(self) -> None:
+        self.deadline = self.deadline or time.monotonic() + self.reader.timeout
 
     @property
     def account(self) -> str:
         return self.reader.account
 
-    def client(self, service: str):
-        return self.reader.client(service, self.region)
+    def client(self, service: str, region: str | None = None):
+        """A client of this region (or another, for S3 buckets read where they live)."""
+        client = self.reader.client(service, region or self.region)
+        # before-send fires for every HTTP attempt: pages and retries are checked too
+        client.meta.events.register("before-send.*.*", self._check_deadline)
+        return client
+
+    def _check_deadline(self, event_name: str = "", **_) -> None:
+        if time.monotonic() > self.deadline:
+            raise DeadlineExceeded(f"timed out: not read within --timeout {self.reader.timeout:g} s "
+                                   f"(stopped before {event_name.rsplit('.', 1)[-1]})")
+
+    def fork(self) -> "Ctx":
+        """A Ctx with the same reader, region and deadline and lists of its own, for work done in
+        another thread; `merge` takes its nodes and failures back, in an order of the caller's."""
+        return replace(self, nodes=[], partial=[])
+
+    def merge(self, other: "Ctx") -> None:
+        self.nodes.extend(other.nodes)
+        self.partial.extend(other.partial)
 
     def where(self, arn: str) -> Where:
         return Where(arn=arn, region=self.region, account=self.account)
@@ -148,7 +179,7 @@ class Ctx:
         try:
             return call(**kwargs)
         except (ClientError, BotoCoreError) as exc:
-            return self.failed(what, exc)
+            return self.failed(what, exc, _named(kwargs))
 
     def optional(self, call: Callable[..., dict], what: str, absent: set[str], **kwargs) -> dict | Unresolved | None:
         """Like `detail`, for a setting a resource may not have: None when AWS answers with one of
@@ -158,37 +189,44 @@ class Ctx:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in absent:
                 return None
-            return self.failed(what, exc)
+            return self.failed(what, exc, _named(kwargs))
         except BotoCoreError as exc:
-            return self.failed(what, exc)
+            return self.failed(what, exc, _named(kwargs))
 
-    def failed(self, what: str, exc: BaseException) -> Unresolved:
-        self.partial.append(f"{what}: {problem(exc)}")
+    def failed(self, what: str, exc: BaseException, resource: str | None = None) -> Unresolved:
+        """Record a read that failed for one resource (named when known); its value is unknown."""
+        self.partial.append(f"{what}{f' of {resource}' if resource else ''}: {problem(exc)}")
         return Unresolved(f"{what} not readable: {problem(exc)}")
 
 
+def _named(kwargs: dict) -> str | None:
+    """The resource a read is about: its first argument (KeyId, Bucket, CertificateArn, ...)."""
+    first = next(iter(kwargs.values()), None)
+    return first if isinstance(first, str) else None
+
+
 def readers(profile: str | None, role_arns: list[str], endpoint_url: str | None = None,
-            max_attempts: int = MAX_ATTEMPTS) -> list[Reader]:
+            max_attempts: int = MAX_ATTEMPTS, timeout: float = TIMEOUT) -> list[Reader]:
     """The account of the current credentials, or each account whose role is given (assumed from
     them). Raises ClientError/BotoCoreError when the credentials themselves do not work."""
     import boto3
 
     base = boto3.Session(profile_name=profile)
     region = base.region_name or "us-east-1"
-    config = client_config(max_attempts)
+    config = client_config(max_attempts, timeout)
 
     def identity(session) -> str:
         return session.client("sts", region_name=region, endpoint_url=endpoint_url,
                               config=config).get_caller_identity()["Account"]
     if not role_arns:
-        return [Reader(base, identity(base), endpoint_url, config)]
+        return [Reader(base, identity(base), endpoint_url, config, timeout)]
     out = []
     sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, config=config)
     for arn in role_arns:
         creds = sts.assume_role(RoleArn=arn, RoleSessionName="certwarden")["Credentials"]
         session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                                 aws_session_token=creds["SessionToken"], region_name=region)
-        out.append(Reader(session, identity(session), endpoint_url, config))
+        out.append(Reader(session, identity(session), endpoint_url, config, timeout))
     return out
 
 

@@ -5,6 +5,10 @@ from ... import policy as policies
 from ...model import Unresolved
 from .aws import Ctx
 
+_METADATA = (("key_manager", "KeyManager"), ("key_spec", "KeySpec"), ("key_usage", "KeyUsage"),
+             ("origin", "Origin"), ("custom_key_store_id", "CustomKeyStoreId"), ("key_state", "KeyState"),
+             ("expiration_model", "ExpirationModel"), ("valid_to", "ValidTo"),
+             ("pending_window_days", "PendingDeletionWindowInDays"))
 # Keys that cannot rotate automatically answer GetKeyRotationStatus with this error.
 _NO_ROTATION = {"UnsupportedOperationException"}
 
@@ -26,17 +30,15 @@ def collect(ctx: Ctx) -> None:
             aliases.setdefault(alias["TargetKeyId"], alias["AliasName"])
     for listed in ctx.pages(kms, "list_keys", "Keys"):
         key_id = listed["KeyId"]
-        meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
-        node = ctx.node("kms_key", meta["Arn"], aliases.get(key_id, key_id), "AWS::KMS::Key")
+        described = ctx.detail(kms.describe_key, "DescribeKey", KeyId=key_id)
+        meta = {} if isinstance(described, Unresolved) else described["KeyMetadata"]
+        node = ctx.node("kms_key", meta.get("Arn") or listed["KeyArn"], aliases.get(key_id, key_id), "AWS::KMS::Key")
         node.set("account", ctx.account)
-        for attr, field in (("key_manager", "KeyManager"), ("key_spec", "KeySpec"), ("key_usage", "KeyUsage"),
-                            ("origin", "Origin"), ("custom_key_store_id", "CustomKeyStoreId"),
-                            ("key_state", "KeyState"), ("expiration_model", "ExpirationModel"),
-                            ("valid_to", "ValidTo")):
-            if meta.get(field) is not None:
+        for attr, field in _METADATA:
+            if isinstance(described, Unresolved):   # not known: no rule judges the key on a default
+                node.set(attr, described)
+            elif meta.get(field) is not None:
                 node.set(attr, meta[field])
-        if meta.get("PendingDeletionWindowInDays") is not None:
-            node.set("pending_window_days", meta["PendingDeletionWindowInDays"])
         if meta.get("KeyManager") == "AWS":
             continue   # AWS-managed keys: their policy and rotation are AWS's, and no rule judges them
         enabled, period = _rotation(ctx, kms, key_id)

@@ -2,10 +2,12 @@
 and tags, as s3_bucket nodes with the attributes the CloudFormation and Terraform adapters give.
 
 ListBuckets answers for every region, so this collector runs once per account; each bucket is
-then read through a client of its own region and reported in that region.
+then read through a client of its own region (several buckets at once) and reported in that region.
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ... import policy as policies
@@ -16,6 +18,7 @@ _BLOCK = (("BlockPublicAcls", "block_public_acls"), ("IgnorePublicAcls", "ignore
           ("BlockPublicPolicy", "block_public_policy"), ("RestrictPublicBuckets", "restrict_public_buckets"))
 _NO_BLOCK = {"NoSuchPublicAccessBlockConfiguration"}
 _PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
+BUCKET_THREADS = 8   # buckets read at once: S3 answers each in tens of milliseconds, mostly waiting
 
 
 def bucket_region(location: str | None) -> str:
@@ -93,25 +96,49 @@ def _policy_and_tags(ctx: Ctx, s3, node: Node) -> None:
              else {t["Key"]: t["Value"] for t in (tags or {}).get("TagSet", [])})
 
 
+class _Clients:
+    """One S3 client per bucket region (S3 redirects reads made elsewhere), shared by threads."""
+
+    def __init__(self, ctx: Ctx, s3):
+        self.ctx, self.made, self.lock = ctx, {ctx.region: s3}, threading.Lock()
+
+    def of(self, region: str):
+        with self.lock:
+            if region not in self.made:
+                self.made[region] = self.ctx.client("s3", region)
+            return self.made[region]
+
+
+def _bucket(ctx: Ctx, clients: _Clients, listed: dict, account_block) -> None:
+    """Every read of one bucket, as one s3_bucket node of ctx."""
+    name = listed["Name"]
+    arn = f"arn:aws:s3:::{name}"   # other collectors link to this id (a CA's CRL bucket)
+    node = ctx.node("s3_bucket", arn, name, "AWS::S3::Bucket")
+    node.set("bucket_name", name)
+    node.set("account_block", account_block)
+    s3 = clients.of(ctx.region)
+    region = _region(ctx, s3, listed)
+    if isinstance(region, Unresolved):
+        node.where = replace(node.where, region=None)   # not known: no region is claimed
+        client = s3
+    else:
+        node.where = replace(node.where, region=region)
+        client = clients.of(region)
+    _public_access_block(ctx, client, node)
+    _acl(ctx, client, node)
+    _policy_and_tags(ctx, client, node)
+
+
 def collect(ctx: Ctx) -> None:
     s3 = ctx.client("s3")
     account_block = _account_block(ctx)
-    regional = {ctx.region: s3}   # one client per bucket region: S3 redirects reads made elsewhere
-    for listed in ctx.pages(s3, "list_buckets", "Buckets"):
-        name = listed["Name"]
-        arn = f"arn:aws:s3:::{name}"   # other collectors link to this id (a CA's CRL bucket)
-        node = ctx.node("s3_bucket", arn, name, "AWS::S3::Bucket")
-        node.set("bucket_name", name)
-        node.set("account_block", account_block)
-        region = _region(ctx, s3, listed)
-        if isinstance(region, Unresolved):
-            node.where = replace(node.where, region=None)   # not known: no region is claimed
-            client = s3
-        else:
-            node.where = replace(node.where, region=region)
-            if region not in regional:
-                regional[region] = ctx.reader.client("s3", region)
-            client = regional[region]
-        _public_access_block(ctx, client, node)
-        _acl(ctx, client, node)
-        _policy_and_tags(ctx, client, node)
+    clients = _Clients(ctx, s3)
+    listed = list(ctx.pages(s3, "list_buckets", "Buckets"))
+    # Each bucket costs four or five calls that only wait on the network: read them side by side,
+    # each in a Ctx of its own, merged back in listing order so the result does not depend on timing.
+    forks = [ctx.fork() for _ in listed]
+    with ThreadPoolExecutor(max(1, min(BUCKET_THREADS, len(listed)))) as pool:
+        for done in [pool.submit(_bucket, fork, clients, item, account_block) for fork, item in zip(forks, listed)]:
+            done.result()   # a failure that is not one resource's (the deadline) ends the service
+    for fork in forks:
+        ctx.merge(fork)
