@@ -118,4 +118,4 @@ def test_a_scan_that_cannot_run_fails_the_job(workspace, tmp_path):
     assert run_step(STEPS["scan"], workspace, inputs, outputs, tmp_path).returncode == 0
     assert outputs["exit-code"] == "2"
     result = run_step(STEPS["Result"], workspace, inputs, outputs, tmp_path)
-    assert result.returncode == 2 and "the scan could not run (exit code 2)" in result.stdout
+    assert result.returncode == 2 and "the scan could not run or some input could not be read (exit code 2)" in result.stdout
