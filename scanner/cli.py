@@ -16,7 +16,9 @@ from pathlib import Path
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
 from .findings import InternalError
+from .outfile import OutputError, write_output
 from .report import json_report, junit, markdown, sarif, text
+from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
@@ -70,7 +72,7 @@ def _policy(args, paths: list[str]):
 def _print_errors(result, outputs) -> None:
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
-            print(f"certwarden: {err}", file=sys.stderr)
+            print(f"certwarden: {plain(err)}", file=sys.stderr)
 
 
 def _inputs_failed(result, tolerate: bool) -> bool:
@@ -100,7 +102,7 @@ def _scan(args, outputs=()):
     result = scan(paths, rules, options)
     _print_errors(result, outputs)
     for notice in result.notices:
-        print(f"certwarden: note: {notice}", file=sys.stderr)
+        print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low", args.allow_input_errors or config.allow_input_errors
 
 
@@ -195,15 +197,6 @@ def cmd_live(args) -> int:
                    args.allow_input_errors or config.allow_input_errors, args, outputs)
 
 
-def _write(path: str, body: str, what: str) -> None:
-    """Write a file we were asked to write; UsageError (one line, exit 2) when it cannot be."""
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(body)
-    except OSError as exc:
-        raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
-
-
 def _report(result, fail_on: str, tolerate: bool, args, outputs) -> int:
     """Write every output; the exit code from what is left after suppressions and baseline."""
     try:
@@ -220,7 +213,7 @@ def _report(result, fail_on: str, tolerate: bool, args, outputs) -> int:
         if path is None:
             sys.stdout.write(body)
         else:
-            _write(path, body, f"the {fmt} report")
+            write_output(path, body)
     if _inputs_failed(result, tolerate):
         return 2
     if fail_on == "none":
@@ -234,7 +227,7 @@ def cmd_baseline_create(args) -> int:
     result, _, tolerate = _scan(args)
     if _inputs_failed(result, tolerate):
         return 2   # a baseline must not be written from a partial read
-    _write(args.file, baseline.render(result), "the baseline")
+    write_output(args.file, baseline.render(result))
     kept = sum(1 for f in result.findings if not f.suppressed)
     print(f"certwarden: baseline {args.file}: {kept} finding{'s' * (kept != 1)} recorded", file=sys.stderr)
     return 0
@@ -293,11 +286,11 @@ def cmd_remediate(args) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
+        raise OutputError(f"{out}: cannot create: {exc.strerror or exc}") from None
     region = args.region or "REGION"
     for name, template in templates.items():
         path = out / name
-        _write(str(path), yaml.safe_dump(template, sort_keys=False, width=100), "the stack")
+        write_output(path, yaml.safe_dump(template, sort_keys=False, width=100))
         stack = Path(name).stem
         print(f"{path}: {template['Description']}")
         print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
@@ -414,15 +407,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, RuleError, ConfigError) as exc:
-        print(f"certwarden: error: {exc}", file=sys.stderr)
+    except (UsageError, RuleError, ConfigError, OutputError) as exc:
+        print(f"certwarden: error: {lines(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 1
-    except InternalError as exc:
-        print(f"certwarden: {exc} (a bug: please report it)", file=sys.stderr)
+    except InternalError as exc:   # names the file (attacker text): escaped like every stderr line
+        print(f"certwarden: {plain(exc)} (a bug: please report it)", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001  a bug outside the scan of one input: one line, exit 2
-        print(f"certwarden: internal error: {type(exc).__name__}: {exc} (a bug: please report it)"[:400],
+        print(f"certwarden: internal error: {plain(f'{type(exc).__name__}: {exc}'[:300])} (a bug: please report it)",
               file=sys.stderr)
         return 2

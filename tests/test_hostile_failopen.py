@@ -185,12 +185,12 @@ def test_an_unwritable_output_is_one_line_and_exit_2(tmp_path, run_cli):
     (tmp_path / "k.yaml").write_text(GOOD_CFN)
     for target, reason in ((tmp_path, "Is a directory"), (tmp_path / "no" / "r.json", "No such file or directory")):
         code, out, err = run_cli("scan", tmp_path / "k.yaml", "--no-config", "-o", f"json={target}")
-        assert (code, err) == (2, f"certwarden: error: cannot write the json report {target}: {reason}\n")
+        assert (code, err) == (2, f"certwarden: error: {target}: cannot write: {reason}\n")
     code, _, err = run_cli("baseline", "create", tmp_path, tmp_path / "k.yaml", "--no-config")
-    assert (code, err) == (2, f"certwarden: error: cannot write the baseline {tmp_path}: Is a directory\n")
+    assert (code, err) == (2, f"certwarden: error: {tmp_path}: cannot write: Is a directory\n")
     (tmp_path / "r.json").write_text(json.dumps({"findings": [{"code": "CW101"}]}))
     code, _, err = run_cli("remediate", "--from", tmp_path / "r.json", "-o", tmp_path / "k.yaml")
-    assert (code, err) == (2, f"certwarden: error: cannot create {tmp_path / 'k.yaml'}: File exists\n")
+    assert (code, err) == (2, f"certwarden: error: {tmp_path / 'k.yaml'}: cannot create: File exists\n")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
