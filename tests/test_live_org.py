@@ -144,3 +144,20 @@ def test_print_policy_for_an_organization(run_cli):
 def test_organization_usage_errors(run_cli, argv, message):
     code, _, err = run_cli("live", *argv)
     assert code == 2 and message in err
+
+
+@pytest.mark.live
+def test_a_region_where_every_service_fails_alike_is_one_line(monkeypatch):
+    from scanner.sources import live
+    from scanner.sources.live.aws import Reader, client_config
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    nowhere = Reader(boto3.Session(region_name=REGION), "111122223333", "http://127.0.0.1:9", client_config(1))
+
+    got = live.read([nowhere], [REGION, "us-east-2"], ["kms", "acm", "s3"])
+
+    reason = "endpoint not reachable (service not offered in this region?)"
+    assert [(e.file, e.message) for e in got.errors] == [
+        ("aws://111122223333/eu-west-1", reason), ("aws://111122223333/us-east-2", reason),
+        ("aws://111122223333/us-east-1/s3", reason)]   # the only service read there: its own line
