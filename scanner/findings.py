@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .model import Where
 
@@ -61,3 +62,4 @@ class ScanResult:
     live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+    root: Path | None = None       # the scanned files' repository: reports name files relative to it
