@@ -16,6 +16,7 @@ from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
 from .outfile import OutputError, write_output
 from .report import json_report, junit, markdown, sarif, text
+from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
@@ -69,7 +70,7 @@ def _policy(args, paths: list[str]):
 def _print_errors(result, outputs) -> None:
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
-            print(f"certwarden: {err}", file=sys.stderr)
+            print(f"certwarden: {plain(err)}", file=sys.stderr)
 
 
 def _scan(args, outputs=()):
@@ -84,7 +85,7 @@ def _scan(args, outputs=()):
     result = scan(paths, rules, options)
     _print_errors(result, outputs)
     for notice in result.notices:
-        print(f"certwarden: note: {notice}", file=sys.stderr)
+        print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low"
 
 
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (UsageError, RuleError, ConfigError, OutputError) as exc:
-        print(f"certwarden: error: {exc}", file=sys.stderr)
+        print(f"certwarden: error: {lines(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 1
