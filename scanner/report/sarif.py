@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 from .. import __version__
@@ -61,7 +62,7 @@ def _artifact(file: str, root) -> dict:
     uri = relative_uri(file, root)
     if uri.startswith("file:"):
         return {"uri": uri}   # already encoded by Path.as_uri
-    return {"uri": quote(uri), "uriBaseId": "SRCROOT"}
+    return {"uri": quote(os.fsencode(uri)), "uriBaseId": "SRCROOT"}   # an undecodable name: its bytes
 
 
 def _live_place(f: Finding) -> str:
