@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 from .model import Where
@@ -73,6 +74,7 @@ class ScanResult:
     rules: list = field(default_factory=list)
     graphs: list = field(default_factory=list)   # live: the account graphs read (what a snapshot holds)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+    root: Path | None = None       # the scanned files' repository: reports name files relative to it
 
     @property
     def unread(self) -> list[InputError]:
