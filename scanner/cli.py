@@ -21,6 +21,7 @@ from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
+LIVE_FORMATS = ("snapshot", "asff", "ocsf")   # of live accounts only: they name accounts and ARNs
 
 
 class UsageError(Exception):
@@ -31,14 +32,16 @@ def _csv(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def _outputs(specs: list[str] | None) -> list[tuple[str, str | None]]:
+def _outputs(specs: list[str] | None, formats: tuple[str, ...] = FORMATS) -> list[tuple[str, str | None]]:
     """-o FORMAT[=PATH], repeatable; at most one may go to stdout."""
     outs = []
     for spec in specs or ["text"]:
         fmt, _, path = spec.partition("=")
         fmt = fmt.strip().lower()
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+        if fmt in LIVE_FORMATS and fmt not in formats:
+            raise UsageError(f"-o {fmt} is written by `certwarden live` only")
+        if fmt not in formats:
+            raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(formats)})")
         outs.append((fmt, path or None))
     if sum(1 for _, p in outs if p is None) > 1:
         raise UsageError("only one --output can go to stdout; give the others a path (FORMAT=PATH)")
@@ -90,12 +93,24 @@ def _scan(args, outputs=()):
 
 
 def _render(fmt: str, result, args, to_terminal: bool) -> str:
+    if fmt in LIVE_FORMATS:
+        return _render_live(fmt, result)
     if fmt == "text":
         return text.render(result, color=to_terminal and _color(sys.stdout), quiet=args.quiet,
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
         return sarif.render(result, category=args.sarif_category)
     return {"json": json_report, "junit": junit, "markdown": markdown}[fmt].render(result)
+
+
+def _render_live(fmt: str, result) -> str:
+    """The outputs of a live run that name accounts and ARNs (docs/live.md)."""
+    read_at = datetime.now(timezone.utc)
+    if fmt == "snapshot":
+        from .sources import snapshot
+
+        return snapshot.dump(result.graphs, result.errors, result.scanned, read_at)
+    raise UsageError(f"-o {fmt}: not built yet")
 
 
 def cmd_scan(args) -> int:
@@ -151,7 +166,7 @@ def cmd_live(args) -> int:
         sys.stdout.write(permissions.organization_json(args.role_name, args.external_id) if args.organization
                          else permissions.policy_json())
         return 0
-    outputs = _outputs(args.output)
+    outputs = _outputs(args.output, FORMATS + LIVE_FORMATS)
     all_rules, config, rules = _policy(args, ["."])
     services = _csv(args.service) or list(SERVICES)
     unknown = [s for s in services if s not in SERVICES]
@@ -203,7 +218,7 @@ def _report(result, fail_on: str, args, outputs) -> int:
         if path is None:
             sys.stdout.write(body)
         else:
-            write_output(path, body)
+            write_output(path, _gzip(body) if path.endswith(".gz") else body)
     if result.scanned == 0 and result.errors:
         return 2
     if fail_on == "none":
@@ -211,6 +226,12 @@ def _report(result, fail_on: str, args, outputs) -> int:
     threshold = SEVERITY_ORDER[fail_on]
     failing = [f for f in result.findings if not f.suppressed and SEVERITY_ORDER[f.severity] >= threshold]
     return 1 if failing else 0
+
+
+def _gzip(text: str) -> bytes:
+    import gzip
+
+    return gzip.compress(text.encode("utf-8"), mtime=0)   # mtime 0: the same read gives the same bytes
 
 
 def cmd_baseline_create(args) -> int:
