@@ -110,6 +110,10 @@ def _render_live(fmt: str, result) -> str:
         from .sources import snapshot
 
         return snapshot.dump(result.graphs, result.errors, result.scanned, read_at)
+    if fmt == "asff":
+        from .report import asff
+
+        return asff.render(result, read_at)
     raise UsageError(f"-o {fmt}: not built yet")
 
 
@@ -244,6 +248,43 @@ def cmd_baseline_create(args) -> int:
     return 0
 
 
+def cmd_securityhub_import(args) -> int:
+    """Import an ASFF report into Security Hub (writes: BatchImportFindings), archiving the
+    findings of an earlier import that it no longer holds."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import securityhub
+    from .jsonfile import JSONFileError, read_json
+    from .sources.live.aws import client_config, problem
+
+    if args.print_policy:
+        sys.stdout.write(json.dumps(securityhub.import_policy(), indent=2) + "\n")
+        return 0
+    if not args.report:
+        raise UsageError("securityhub import: name the ASFF report (certwarden live -o asff=FILE)")
+    try:
+        doc = read_json(args.report, "ASFF report")
+    except JSONFileError as exc:
+        raise UsageError(str(exc)) from None
+    findings = doc.get("Findings") if isinstance(doc, dict) else None
+    if not isinstance(findings, list) or not all(isinstance(f, dict) and str(f.get("Id", "")).startswith(
+            securityhub.ID_PREFIX) for f in findings):
+        raise UsageError(f"{args.report}: not a certwarden ASFF report (write one with certwarden live -o asff=FILE)")
+    session = boto3.Session(profile_name=args.profile)
+    region = args.region or session.region_name or "us-east-1"
+    try:
+        done = securityhub.run(findings, session, region, args.endpoint_url, client_config())
+    except (ClientError, BotoCoreError) as exc:
+        print(f"certwarden: securityhub: {problem(exc)}", file=sys.stderr)
+        return 2
+    for line in done.failed:
+        print(f"certwarden: securityhub: not imported: {line}", file=sys.stderr)
+    print(f"certwarden: securityhub {done.product}: {done.created} new, {done.updated} updated, "
+          f"{done.archived} archived, {len(done.failed)} failed", file=sys.stderr)
+    return 1 if done.failed else 0
+
+
 def cmd_rules(args) -> int:
     rules = load_rules(args.rules_dir)
     if args.output == "json":
@@ -360,6 +401,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the stacks are written (default certwarden-remediation/)")
     p.add_argument("--region", metavar="REGION", help="region in the printed deploy commands and links")
     p.set_defaults(func=cmd_remediate)
+
+    p = sub.add_parser("securityhub", help="AWS Security Hub: import the findings of a live scan (writes to AWS)")
+    hsub = p.add_subparsers(dest="securityhub_command", required=True)
+    p = hsub.add_parser("import", help="BatchImportFindings from an ASFF report (certwarden live -o asff=FILE); "
+                                       "findings no longer in it are archived")
+    p.add_argument("report", nargs="?", metavar="REPORT.json", help="the ASFF report")
+    p.add_argument("--region", metavar="REGION", help="the Security Hub region (default: the profile's)")
+    p.add_argument("--profile", metavar="NAME", help="AWS profile (default: the usual credential chain)")
+    p.add_argument("--endpoint-url", metavar="URL", help="send every call to this endpoint (a local stand-in such as moto)")
+    p.add_argument("--print-policy", action="store_true", help="print the IAM policy the import needs, and exit")
+    p.set_defaults(func=cmd_securityhub_import)
 
     p = sub.add_parser("rules", help="list the rule catalog")
     p.add_argument("-o", "--output", choices=("text", "json"), default="text")
