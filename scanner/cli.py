@@ -114,7 +114,9 @@ def _render_live(fmt: str, result) -> str:
         from .report import asff
 
         return asff.render(result, read_at)
-    raise UsageError(f"-o {fmt}: not built yet")
+    from .report import ocsf
+
+    return ocsf.render(result, read_at)
 
 
 def cmd_scan(args) -> int:
@@ -171,6 +173,13 @@ def cmd_live(args) -> int:
                          else permissions.policy_json())
         return 0
     outputs = _outputs(args.output, FORMATS + LIVE_FORMATS)
+    if any(fmt == "ocsf" for fmt, _ in outputs):   # say it now, not after a scan of minutes
+        from .report import ocsf
+
+        try:
+            ocsf.require()
+        except ocsf.MissingLibrary as exc:
+            raise UsageError(str(exc)) from None
     all_rules, config, rules = _policy(args, ["."])
     services = _csv(args.service) or list(SERVICES)
     unknown = [s for s in services if s not in SERVICES]

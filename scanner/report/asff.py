@@ -38,7 +38,7 @@ def product_arn(partition: str, region: str, account: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
 
 
-def _partition(arn: str | None) -> str:
+def partition_of(arn: str | None) -> str:
     return arn.split(":")[1] if arn and arn.startswith("arn:") and arn.count(":") >= 5 else "aws"
 
 
@@ -49,7 +49,7 @@ def _clip(text: str, limit: int) -> str:
 def finding(f: Finding, rule, when: str) -> dict:
     w = f.where
     region = w.region or GLOBAL_REGION
-    partition = _partition(w.arn)
+    partition = partition_of(w.arn)
     account = w.account or ""
     resource = {"Type": RESOURCE_TYPES.get(f.kind, "Other"), "Id": w.arn or f.resource, "Partition": partition,
                 "Region": region, "Details": {"Other": {"certwarden/kind": f.kind, "certwarden/name": f.resource[:1024]}}}
