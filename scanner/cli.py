@@ -210,9 +210,23 @@ def cmd_live(args) -> int:
     if regions == ["all"]:
         regions = all_regions(accounts[0]) if accounts else []
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
-    result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency)
+    with _progress(args, accounts, regions, services, len(unreadable)) as progress:
+        result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency, progress)
     _print_errors(result, outputs)
     return _report(result, args.fail_on or config.fail_on or "low", args, outputs)
+
+
+def _progress(args, accounts, regions, services, failed_accounts: int):
+    """A progress bar on stderr when it is a terminal and not --quiet; otherwise nothing."""
+    import contextlib
+
+    if args.quiet or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return contextlib.nullcontext()
+    from .progress import LiveProgress
+    from .sources.live import jobs
+
+    return LiveProgress(sys.stderr, [(r.account, g, s) for r, g, s in jobs(accounts, regions, services)],
+                        failed_accounts)
 
 
 def _report(result, fail_on: str, args, outputs) -> int:
