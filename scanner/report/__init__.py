@@ -21,3 +21,9 @@ def requirements(rule) -> list[str]:
         head, _, rest = ref.partition(" ")
         names.append({"SH": "AWS Security Hub", "CFG": "AWS Config"}.get(head, head) + (f" {rest}" if rest else ""))
     return names
+
+
+def root_of(result, root=None):
+    """The folder report paths are relative to: the scanned files' repository (not the current
+    directory's, which may be another one), or the current directory for a live scan."""
+    return root or result.root or repo_root()

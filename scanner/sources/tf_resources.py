@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import policy as policies
+from ..kinds import PUBLIC_ACCESS_SETTINGS
 from ..model import Graph, Node, Unresolved, Where
 from . import normalize
 from .resource_view import ResourceView, to_bool, to_int, to_str, to_tags
@@ -159,6 +160,7 @@ def _pca_authority(r: TfResource) -> None:
 
 def _pca_certificate(r: TfResource) -> None:
     normalize.set_pca_certificate(r, "template_arn", "validity", "type", "value")
+    normalize.set_pca_usage(r, "api_passthrough")
 
 
 def _s3_bucket(r: TfResource) -> None:
@@ -210,6 +212,7 @@ def _apigw_v2_domain(r: TfResource) -> None:
 
 def _server_certificate(r: TfResource) -> None:
     r.put("certificate_pem", "certificate_body")   # parsed by certs.apply_certificate_pem
+    r.put("certificate_chain_pem", "certificate_chain")
     r.put("tags", "tags", conv=to_tags)
 
 
@@ -223,6 +226,7 @@ def _acm_certificate(r: TfResource) -> None:
     r.put("create_before_destroy", "lifecycle", "create_before_destroy", conv=to_bool)
     r.put("tags", "tags", conv=to_tags)
     r.put("certificate_pem", "certificate_body")   # imported: parsed like an IAM body
+    r.put("certificate_chain_pem", "certificate_chain")
     written = [k for k in ("certificate_body", "private_key") if r.get(k) is not None]
     known = [k for k in written if not isinstance(r.get(k), Unresolved) or isinstance(r.get(k), PartialText)]
     if written:   # a value known only later may still be null: then it is not known to be imported
@@ -367,9 +371,8 @@ def _bucket_acl(b: Builder, r: TfResource) -> None:
 
 def _public_access_block(b: Builder, r: TfResource) -> None:
     bucket = b.target(r.get("bucket"), "s3_bucket") or b.own_node(r, "s3_bucket")
-    bucket.set("has_public_access_block", True, r.spot(helper=True))
-    for attr in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"):
-        r.put(attr, attr, conv=to_bool, node=bucket, helper=True)
+    normalize.set_public_access_block(r, bucket, r.spot(helper=True),
+                                      {attr: (attr,) for attr in PUBLIC_ACCESS_SETTINGS}, helper=True)
 
 
 def _key_policy(b: Builder, r: TfResource) -> None:
