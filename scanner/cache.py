@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .findings import InputError
 from .model import Graph
-from .sources.files import MAX_FILE_BYTES
+from .sources.files import MAX_FILE_BYTES, ReadError, open_regular
 from .units import Unit, read_unit
 
 
@@ -50,9 +50,9 @@ class Cache:
             try:
                 if os.path.getsize(member) > MAX_FILE_BYTES:
                     return None   # refused by the reader without being read; hashing it would read it
-                with open(member, "rb") as fh:
+                with open_regular(member) as fh:   # never a FIFO: it would block the open
                     data = fh.read()
-            except OSError:
+            except (ReadError, OSError):
                 return None
             digest.update(member.encode() + b"\0" + hashlib.sha256(data).digest())
         return digest.hexdigest()
