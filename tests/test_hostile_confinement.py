@@ -7,26 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-SECONDS = 10   # a guard against hangs, far above what any case takes; not a speed measurement
+from test_robustness import bounded  # noqa: F401  (autouse: a hang fails the test)
+
 SECRET = "RUNNER-CREDENTIAL-7f3e9a1c"   # what the runner holds outside the repository
-
-
-@pytest.fixture(autouse=True)
-def bounded():
-    def expire(signum, frame):
-        raise TimeoutError(f"not done within {SECONDS} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(SECONDS)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
