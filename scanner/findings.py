@@ -32,7 +32,7 @@ class Finding:
         rule, repository-relative file, resource, attribute."""
         place = self.path_key or self.where.file or self.where.arn or ""
         key = "\x1f".join((self.code, place, self.resource, self.attr or ""))
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]   # file-name bytes
 
     @property
     def suppressed(self) -> bool:
