@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import certs, sources
 from .config import Config
-from .findings import InputError, ScanResult
+from .findings import InputError, ScanResult, report_order
 from .parallel import run_units
 from .paths import repo_root
 from .rulepack import Rule
@@ -48,13 +48,13 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.notices.extend(outcome.notices)
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
-    result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
+    result.findings.sort(key=report_order)
     # Two roots calling one local module under the same name report its resource twice, word
     # for word and at the same place: keep one (SARIF consumers merge equal fingerprints anyway).
     result.findings = list({(f.fingerprint, f.where.line, f.where.column, f.message): f
                             for f in result.findings}.values())
     # A module called from several roots says the same thing once per caller: say it once.
-    # Errors and notices may quote input (a parser's token, a module source): never a private key.
+    # Errors and notices may quote input (a parser's token, a module source): never key material.
     result.notices = list(dict.fromkeys(certs.redact(n) for n in result.notices))
     errors = (InputError(e.file, certs.redact(e.message), e.line) for e in result.errors)
     result.errors = list({(e.file, e.line, e.message): e for e in errors}.values())
