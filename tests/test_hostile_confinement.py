@@ -249,3 +249,12 @@ def test_redacted_diff_keeps_its_lines_and_headers(tmp_path, run_cli):
     assert lines[2] == "@@ -8,3 +8,4 @@"
     assert lines[3:] == ["         [private key redacted]"] * 2 + [
         "         -----END PRIVATE KEY-----", "+      EnableKeyRotation: true"]   # line for line, indentation kept
+
+
+def test_fix_does_not_open_a_fifo_beside_the_file_it_edits(tmp_path, run_cli):
+    repo = write(tmp_path, {"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n',
+                            "policy.yaml": "rules:\n  CW401:\n    require_explicit: true\n"})
+    os.mkfifo(repo / "other.tf")
+    code, diff, err = run_cli("fix", repo, "--config", repo / "policy.yaml", "--select", "CW401", "--unsafe-fixes")
+    assert 'resource "aws_s3_bucket_public_access_block" "b"' in diff
+    assert f"certwarden: {repo / 'other.tf'}: not a regular file" in err.splitlines()
