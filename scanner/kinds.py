@@ -90,10 +90,13 @@ KINDS: dict[str, dict[str, Any]] = {
         "not_before": None,                   # CloudFormation ValidityNotBefore, when absolute
         **USAGE,                              # from ApiPassthrough extensions, when written
     },
+    # A bucket created without a public access block gets all four settings on (AWS's default
+    # since April 2023); a setting left out of a block that is given is stored false (the
+    # adapters set that), and live reads what the bucket has.
     "s3_bucket": {
         "bucket_name": None,
-        "block_public_acls": False, "ignore_public_acls": False,
-        "block_public_policy": False, "restrict_public_buckets": False,
+        "block_public_acls": True, "ignore_public_acls": True,
+        "block_public_policy": True, "restrict_public_buckets": True,
         "has_public_access_block": False,
         "acl": "private",                     # canned ACL, lower-case with dashes
         "public_grants": [],                  # grantee URIs of AllUsers / AuthenticatedUsers grants
@@ -132,6 +135,10 @@ KINDS: dict[str, dict[str, Any]] = {
 # Every live node carries its ARN (sources.live.aws.Ctx.node); templates set it where they know it.
 for _attrs in KINDS.values():
     _attrs.setdefault("arn", None)
+
+# The four S3 Block Public Access settings: our attribute names and the API's.
+PUBLIC_ACCESS_SETTINGS = {"block_public_acls": "BlockPublicAcls", "ignore_public_acls": "IgnorePublicAcls",
+                          "block_public_policy": "BlockPublicPolicy", "restrict_public_buckets": "RestrictPublicBuckets"}
 
 
 def attr(node: Node, name: str) -> Any:
