@@ -155,13 +155,12 @@ def cmd_fix(args) -> int:
     result, _, tolerate = _scan(args)
     if result.scanned == 0 and result.errors:
         return 2
-    try:
-        plan = fixes.plan(result, unsafe=args.unsafe_fixes)
-        changed = fixes.write(plan) if args.write else []
-    except fixes.FixError as exc:
-        raise UsageError(str(exc)) from None
+    plan = fixes.plan(result, unsafe=args.unsafe_fixes)
     root = repo_root(args.paths[0] if args.paths else None)
     if args.write:
+        changed, refused = fixes.write(plan, result.roots)
+        for err in refused:
+            print(f"certwarden: {err}", file=sys.stderr)
         print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
               f"in {len(changed)} file{'s' * (len(changed) != 1)}", file=sys.stderr)
     else:

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import os
+import stat
 from dataclasses import dataclass, field
 
-from .findings import Finding, ScanResult, reading
+from . import certs
+from .findings import Finding, InputError, ScanResult, reading
 from .sources import cfn_fix, tf_fix
 from .sources.edits import Edit, apply
-from .sources.files import ReadError, read_bytes
+from .sources.files import ReadError, confinement, read_bytes
 
 ADAPTERS = {"cfn": cfn_fix.edits_for, "tf": tf_fix.edits_for}
 # The encodings the scan reads (sources/files.as_utf8), told by their byte order mark.
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-
-
-class FixError(Exception):
-    """A file to fix that cannot be read back as the scan read it (one line, naming it)."""
 
 
 @dataclass
@@ -36,17 +35,15 @@ class Plan:
     no_fix: int = 0   # findings whose rule has no automatic fix, or whose adapter declined
 
 
-def _read(file: str) -> tuple[str, tuple[bytes, str]]:
-    """The text of a file as the scan read it (positions are counted in it, past any BOM), with
-    the BOM and codec to write it back in. Line endings stay as written: edits keep them."""
+def _read(file: str, roots) -> tuple[str, tuple[bytes, str]] | None:
+    """The text as the scan read it (positions count past any BOM; line endings as written:
+    edits keep them) with the BOM and codec to write it back in; None when it cannot be read."""
     try:
-        data = read_bytes(file)
+        data = read_bytes(file, roots=roots)
         bom, codec = next(((b, c) for b, c in _BOMS if data.startswith(b)), (b"", "utf-8"))
         return data[len(bom):].decode(codec), (bom, codec)
-    except ReadError as exc:
-        raise FixError(f"{file}: cannot be read to fix: {exc}") from None
-    except UnicodeDecodeError:
-        raise FixError(f"{file}: cannot be read to fix: not {codec} text (changed since the scan?)") from None
+    except (ReadError, UnicodeDecodeError):
+        return None
 
 
 def fixable(f: Finding) -> bool:
@@ -72,8 +69,11 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
             continue
         file = f.where.file
         if file not in out.texts:
-            out.originals[file], out.encodings[file] = _read(file)
-            out.texts[file] = out.originals[file]
+            got = _read(file, result.roots or None)
+            if got is None:
+                out.no_fix += 1
+                continue
+            (out.originals[file], out.encodings[file]), out.texts[file] = got, got[0]
         with reading(file):
             edits = edits_for(f, out.texts[file])
             if edits:
@@ -87,27 +87,48 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
 
 
 def diff(p: Plan, relative) -> str:
-    """A unified diff of every changed file; `relative` names a file as the report does."""
+    """A unified diff of every changed file; `relative` names a file as the report does. Private
+    key material in the context lines is redacted (line for line, so the hunks stay right)."""
     chunks = []
     for file, new in p.texts.items():
         old = p.originals[file]
         if new != old:
             name = relative(file)
+            old, new = certs.redact(old), certs.redact(new)
             chunks.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                                f"a/{name}", f"b/{name}"))
     return "".join(chunks)
 
 
-def write(p: Plan) -> list[str]:
-    changed = [file for file, new in p.texts.items() if new != p.originals[file]]
-    for file in changed:
-        bom, codec = p.encodings[file]   # written back as read: UTF-16 stays UTF-16, CRLF stays CRLF
-        try:
-            with open(file, "wb") as fh:
-                fh.write(bom + p.texts[file].encode(codec))
-        except OSError as exc:
-            raise FixError(f"{file}: cannot be written: {exc.strerror or exc}") from None
-    return changed
+def write(p: Plan, roots) -> tuple[list[str], list[InputError]]:
+    """Write the changed files: only regular files inside the scanned roots, never through a
+    symbolic link. Returns the files written and one error for each refused."""
+    changed, refused = [], []
+    for file, new in p.texts.items():
+        if new == p.originals[file]:
+            continue
+        reason = "symbolic link" if os.path.islink(file) else confinement(file, roots)
+        if reason is None:
+            try:
+                _write(file, new, p.encodings[file])
+                changed.append(file)
+                continue
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+        refused.append(InputError(file, f"{reason}, not written"))
+    return changed, refused
+
+
+def _write(file: str, text: str, encoding: tuple[bytes, str]) -> None:
+    # O_NOFOLLOW: a link put in place since the check is not followed either; the file is
+    # truncated only once fstat says it is a regular file (not a FIFO or a device).
+    fd = os.open(file, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    bom, codec = encoding   # written back as read: UTF-16 stays UTF-16, CRLF stays CRLF
+    with open(fd, "wb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        fh.truncate(0)
+        fh.write(bom + text.encode(codec))
 
 
 def attach_safe_edits(result: ScanResult) -> None:
@@ -116,10 +137,8 @@ def attach_safe_edits(result: ScanResult) -> None:
     for f in result.findings:
         if fixable(f) and f.fix.get("safety") == "safe":
             if f.where.file not in texts:
-                try:
-                    texts[f.where.file] = _read(f.where.file)[0]
-                except FixError:
-                    texts[f.where.file] = None   # changed since the scan: its findings get no edits
-            if texts[f.where.file] is not None:
-                with reading(f.where.file):
-                    f.edits = edits_for(f, texts[f.where.file]) or []
+                got = _read(f.where.file, result.roots or None)
+                texts[f.where.file] = got[0] if got is not None else None
+            text = texts[f.where.file]
+            with reading(f.where.file):
+                f.edits = (edits_for(f, text) or []) if text is not None else []
