@@ -81,7 +81,7 @@ def _scan(args, outputs=()):
         raise UsageError("--jobs must be 0 (automatic) or more")
     options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config,
                       catalog=tuple(all_rules), var_files=tuple(args.var_file or ()),
-                      jobs=args.jobs, cache_dir=args.cache)
+                      jobs=args.jobs, cache_dir=args.cache, force_exclude=args.force_exclude)
     result = scan(paths, rules, options)
     _print_errors(result, outputs)
     for notice in result.notices:
@@ -367,7 +367,10 @@ def _input_options(p: argparse.ArgumentParser) -> None:
                    help="worker processes (default 0: one per core for large trees, none for small runs)")
     p.add_argument("--cache", metavar="DIR",
                    help="reuse what was read from unchanged files (content hash); DIR must be trusted")
-    p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
+    p.add_argument("--exclude", action="append", metavar="GLOB",
+                   help="skip paths matching the glob, relative to the repository root or to a PATH (repeatable)")
+    p.add_argument("--force-exclude", action="store_true",
+                   help="apply the excludes to files named on the command line too (as pre-commit names them)")
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform variables file (.tfvars or .tfvars.json) for every module scanned, repeatable")
     _rule_options(p)

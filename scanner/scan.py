@@ -28,12 +28,13 @@ class Options:
     var_files: tuple[str, ...] = ()                   # Terraform --var-file, for every root module
     jobs: int = 0                 # worker processes; 0 = one per core for large trees
     cache_dir: str | None = None  # --cache DIR: reuse the graphs of unchanged units
+    force_exclude: bool = False   # excludes apply to files named explicitly too
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     root = options.root or repo_root(paths[0] if paths else None)
     result = ScanResult(rules=rules, root=root)
-    found = discover(paths, options.excludes)
+    found = discover(paths, options.excludes, str(root), options.force_exclude)
     result.errors.extend(found.errors)
     explicit = set(paths)
     known = {key: r.code for r in (options.catalog or rules) for key in (r.code, r.name)}

@@ -1,5 +1,6 @@
 """The command-line contract: options, outputs, exit codes."""
 import json
+import shutil
 
 import pytest
 
@@ -112,3 +113,40 @@ def test_package_version_is_reported(run_cli):
     _, out, _ = run_cli("scan", FAIL, "-o", "json")
     assert json.loads(out)["tool"]["version"] == scanner.__version__
     assert ROOT.exists()
+
+
+def _legacy_repo(tmp_path):
+    from gitrepo import init
+
+    repo = init(tmp_path / "repo")
+    for name in ("infra/legacy/old.yaml", "infra/new.yaml"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "CW101" / "cfn_fail.yaml", repo / name)
+    return repo
+
+
+def _files_in(out: str) -> set[str]:
+    return {line for line in out.splitlines() if line.endswith(".yaml")}
+
+
+@pytest.mark.parametrize("cwd, path, glob, scanned", [
+    ("", "infra", "infra/legacy/*", "infra/new.yaml"),   # relative to the repository root
+    ("", "infra", "legacy/*", "infra/new.yaml"),         # relative to the PATH given
+    ("infra", ".", "infra/legacy/*", "./new.yaml"),      # the repository root, from a folder inside it
+    ("", "infra", "./infra/legacy", "infra/new.yaml"),
+])
+def test_excludes_match_relative_to_the_repository_root_and_to_the_path(run_cli, tmp_path, cwd, path, glob, scanned):
+    repo = _legacy_repo(tmp_path)
+    code, out, err = run_cli("scan", "--no-config", "--select", "CW101", path, "--exclude", glob, cwd=repo / cwd)
+    assert code == 1, err
+    assert _files_in(out) == {scanned}
+
+
+def test_force_exclude_applies_the_excludes_to_files_named_explicitly(run_cli, tmp_path):
+    repo = _legacy_repo(tmp_path)
+    named = ["infra/legacy/old.yaml", "infra/new.yaml"]
+    code, out, _ = run_cli("scan", "--no-config", "--select", "CW101", *named, "--exclude", "infra/legacy/*", cwd=repo)
+    assert _files_in(out) == set(named)   # named files are scanned whatever the excludes say
+    code, out, _ = run_cli("scan", "--no-config", "--select", "CW101", *named, "--exclude", "infra/legacy/*",
+                           "--force-exclude", cwd=repo)
+    assert code == 1 and _files_in(out) == {"infra/new.yaml"}
