@@ -89,9 +89,9 @@ def test_hook_manifest_covers_every_source():
     import yaml
     hook, fixer = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert (hook["id"], hook["entry"], hook["pass_filenames"], hook["require_serial"]) == (
-        "certwarden", "certwarden scan", True, True)
+        "certwarden", "certwarden scan --force-exclude", True, True)
     assert (fixer["id"], fixer["entry"], fixer["pass_filenames"], fixer["require_serial"]) == (
-        "certwarden-fix", "certwarden fix --write", True, True)
+        "certwarden-fix", "certwarden fix --write --force-exclude", True, True)
     pattern = re.compile(hook["files"])
     for name in ("a.yaml", "b.yml", "c.json", "d.template", "e.cfn", "mod/main.tf", "ca.pem", "x.crt"):
         assert pattern.search(name), name
