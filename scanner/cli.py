@@ -87,8 +87,9 @@ def _scan(args, outputs=()):
                       jobs=args.jobs, cache_dir=args.cache, force_exclude=args.force_exclude)
     result = scan(paths, rules, options)
     _print_errors(result, outputs)
-    for notice in result.notices:
-        print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
+    if not getattr(args, "quiet", False):   # -q: findings only
+        for notice in result.notices:
+            print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low"
 
 
@@ -248,6 +249,8 @@ def _report(result, fail_on: str, args, outputs) -> int:
             write_output(path, _gzip(body) if path.endswith(".gz") else body)
     if result.scanned == 0 and result.errors:
         return 2
+    if any(not os.path.lexists(p) for p in getattr(args, "paths", None) or ()):
+        return 2   # a PATH that does not exist is a usage error, whatever --fail-on says
     if fail_on == "none":
         return 0
     threshold = SEVERITY_ORDER[fail_on]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -12,6 +12,9 @@ import yaml
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 
 class RuleError(Exception):
@@ -39,6 +42,7 @@ class Rule:
     fix: dict | None = None
     notes: str = ""
     path: str = ""
+    help_uri: str | None = None   # the rule's page: declared, or the pack's docs/rules/ page for a shipped rule
 
     @property
     def doc_path(self) -> str:
@@ -99,7 +103,7 @@ def load_file(path: Path, validator=None, validate: bool = True) -> Rule:
         precision=data.get("precision", "high"), tags=tuple(data.get("tags", ())),
         params=dict(data.get("params", {})), escalate_when=data.get("escalate_when"),
         at=(at,) if isinstance(at, str) else tuple(at), fix=data.get("fix"),
-        notes=data.get("notes", "").strip(), path=str(path),
+        notes=data.get("notes", "").strip(), path=str(path), help_uri=data.get("help_uri"),
     )
 
 
@@ -116,6 +120,8 @@ def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
     seen: dict[str, str] = {}
     for f, validate in files:
         rule = load_file(f, validator, validate)
+        if not validate:   # shipped: its page is in docs/rules/ (a user rule has one only if it says so)
+            rule = replace(rule, help_uri=rule.help_uri or DOCS_BASE + rule.doc_path)
         for key in (rule.code, rule.name):
             if key in seen:
                 raise RuleError(f"{f}: {key} is already defined in {seen[key]}")

@@ -100,6 +100,44 @@ def test_user_rules_dir(run_cli, tmp_path):
     assert code == 1 and "ACME1 KMS key Rotating has no Owner tag" in out
 
 
+def test_user_rules_link_to_their_own_page_or_to_none(run_cli, tmp_path):
+    rule = ("code: ACME1\nname: acme-owner\nseverity: low\nsources: [cfn]\nkinds: [kms_key]\n"
+            "title: Keys name their owner\nwhy: Ownership.\nwhen: {attr: tags.Owner, present: false}\nmessage: m\n")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ACME1.yaml").write_text(rule)
+    (tmp_path / "rules" / "ACME2.yaml").write_text(
+        rule.replace("ACME1", "ACME2").replace("acme-owner", "acme-owner-2") + "help_uri: https://wiki.example/acme2\n")
+    out = tmp_path / "r.sarif"
+    run_cli("scan", PASS, "--rules-dir", tmp_path / "rules", "--select", "ACME1,ACME2,CW101", "-o", f"sarif={out}")
+    rules = {r["id"]: r for r in json.loads(out.read_text())["runs"][0]["tool"]["driver"]["rules"]}
+    assert "helpUri" not in rules["ACME1"]   # no page was written for it
+    assert rules["ACME2"]["helpUri"] == "https://wiki.example/acme2"
+    assert rules["CW101"]["helpUri"].endswith("/docs/rules/CW101.md")
+
+
+def test_a_missing_path_is_a_usage_error_even_with_fail_on_none(run_cli, tmp_path):
+    code, _, _ = run_cli("scan", "--no-config", tmp_path / "nope", PASS, "--fail-on", "none")
+    assert code == 2
+
+
+def test_quiet_prints_no_notes(run_cli, tmp_path):
+    (tmp_path / "main.tf").write_text('module "x" {\n  source = "terraform-aws-modules/kms/aws"\n}\n')
+    code, _, err = run_cli("scan", "--no-config", tmp_path)
+    assert "a remote module, not scanned" in err
+    code, out, err = run_cli("scan", "--no-config", tmp_path, "-q")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_a_policy_for_a_bucket_of_another_stack_names_that_bucket(run_cli, tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "Resources:\n  ExternalPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n"
+        "      Bucket: bucket-of-another-stack\n      PolicyDocument:\n        Statement:\n"
+        "          - {Effect: Allow, Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*'}\n")
+    code, out, _ = run_cli("scan", "--no-config", tmp_path / "policy.yaml", "--select", "CW403", "-q")
+    assert code == 1
+    assert "CW403 S3 bucket bucket-of-another-stack (configured by ExternalPolicy) has a policy statement" in out
+
+
 def test_invalid_user_rule_names_file_and_field(run_cli, tmp_path):
     (tmp_path / "bad.yaml").write_text(
         "code: ACME2\nname: acme\nseverity: urgent\nsources: [cfn]\nkinds: [kms_key]\n"
