@@ -188,3 +188,24 @@ def test_force_exclude_applies_the_excludes_to_files_named_explicitly(run_cli, t
     code, out, _ = run_cli("scan", "--no-config", "--select", "CW101", *named, "--exclude", "infra/legacy/*",
                            "--force-exclude", cwd=repo)
     assert code == 1 and _files_in(out) == {"infra/new.yaml"}
+
+
+def test_another_hcl2_module_is_named_with_what_to_do(run_cli, tmp_path, monkeypatch):
+    import sys
+
+    fake = tmp_path / "site" / "hcl2"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("def loads(text):\n    return {}\n")   # bc-python-hcl2's shape
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "hcl2", raising=False)
+    code, _, err = run_cli("scan", "--no-config", PASS)
+    assert code == 2
+    line, = err.splitlines()
+    assert "not python-hcl2 >= 8.1 (Checkov's bc-python-hcl2" in line and "--force-reinstall" in line
+
+
+def test_the_declared_python_hcl2_floor_has_what_the_code_calls():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert "python-hcl2>=8.1" in deps   # 7.3.1 has no hcl2.parses_to_tree; 8.1.0 is the first 8.x
