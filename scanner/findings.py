@@ -39,6 +39,12 @@ class Finding:
         return bool(self.suppressions)
 
 
+def report_order(f: Finding) -> tuple:
+    """Findings in files by place; live ones by account, region and resource."""
+    w = f.where
+    return (w.file or "", w.line, w.column, w.account or "", w.region or "", "" if w.file else f.resource, f.code)
+
+
 @dataclass
 class InputError:
     """A file (or a live service/region) that could not be read; the scan went on without it."""
@@ -60,4 +66,5 @@ class ScanResult:
     scanned: int = 0              # units (files, modules; live: service-region pairs) read successfully
     live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)
+    graphs: list = field(default_factory=list)   # live: the account graphs read (what a snapshot holds)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
