@@ -53,6 +53,14 @@ class Profile:
                    for key, globs in self.tags.items())
 
 
+@dataclass(frozen=True)
+class SuppressionPolicy:
+    """The policy file's `suppressions:`: what an inline suppression must hold to apply."""
+
+    min_reason_length: int = 1
+    max_days: int | None = None     # until= required, at most this many days after the scan date
+
+
 @dataclass
 class Config:
     path: str | None = None
@@ -65,6 +73,7 @@ class Config:
     severities: dict[str, str] = field(default_factory=dict)      # rule code -> severity
     rule_params: dict[str, dict] = field(default_factory=dict)    # rule code -> overrides
     profiles: tuple[Profile, ...] = ()
+    suppressions: SuppressionPolicy = field(default_factory=SuppressionPolicy)
 
     def params(self, rule: Rule, node: Node) -> dict:
         """The rule's params for this node; profiles apply in the order the file lists them."""
@@ -282,6 +291,7 @@ def build(data: dict, rules: list[Rule], path: Path) -> Config:
         severities={c: s["severity"] for c, s in settings.items() if "severity" in s},
         rule_params={c: {k: v for k, v in s.items() if k not in RESERVED} for c, s in settings.items()},
         profiles=tuple(profiles),
+        suppressions=SuppressionPolicy(**data.get("suppressions", {})),
     )
 
 
