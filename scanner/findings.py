@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .model import Where
 
@@ -68,3 +69,4 @@ class ScanResult:
     rules: list = field(default_factory=list)
     graphs: list = field(default_factory=list)   # live: the account graphs read (what a snapshot holds)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+    root: Path | None = None       # the scanned files' repository: reports name files relative to it

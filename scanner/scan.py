@@ -31,8 +31,8 @@ class Options:
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
-    result = ScanResult(rules=rules)
     root = options.root or repo_root(paths[0] if paths else None)
+    result = ScanResult(rules=rules, root=root)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
     explicit = set(paths)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..findings import ScanResult
-from . import relative_uri, repo_root
+from . import relative_uri, root_of
 from .escape import xml
 
 
@@ -27,7 +27,7 @@ def _case(suite: ET.Element, code: str, resource: str, file: str, findings: list
 
 
 def render(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     suites = ET.Element("testsuites", name="certwarden")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for rule in result.rules:

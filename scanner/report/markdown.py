@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..findings import Finding, ScanResult
-from . import relative_uri, repo_root
+from . import relative_uri, root_of
 from .escape import markdown as md
 
 ORDER = ("critical", "high", "medium", "low", "info")
@@ -26,7 +26,7 @@ def _table(findings: list[Finding], root, extra: str) -> list[str]:
 
 
 def render(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     active = sorted((f for f in result.findings if not f.suppressed), key=lambda f: ORDER.index(f.severity))
     suppressed = [f for f in result.findings if f.suppressed]
     counts = Counter(f.severity for f in active)
