@@ -14,11 +14,11 @@ from pathlib import Path
 
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
-from .report import json_report, junit, markdown, sarif, text
+from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "csv", "gitlab-sast", "gitlab-codequality")
 
 
 class UsageError(Exception):
@@ -93,7 +93,9 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
         return sarif.render(result, category=args.sarif_category)
-    return {"json": json_report, "junit": junit, "markdown": markdown}[fmt].render(result)
+    return {"json": json_report.render, "junit": junit.render, "markdown": markdown.render, "html": html.render,
+            "csv": csv_report.render, "gitlab-sast": gitlab.render_sast,
+            "gitlab-codequality": gitlab.render_codequality}[fmt](result)
 
 
 def cmd_scan(args) -> int:

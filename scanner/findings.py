@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
+from .estate import Estate
 from .model import Where
 
 
@@ -61,3 +63,5 @@ class ScanResult:
     live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+    estate: Estate = field(default_factory=Estate)   # coverage figures and expiry dates of what was read
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))   # wall clock, not --now

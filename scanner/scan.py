@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import sources
+from . import estate, sources
 from .config import Config
 from .findings import ScanResult
 from .parallel import run_units
@@ -31,7 +31,7 @@ class Options:
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
-    result = ScanResult(rules=rules)
+    result = ScanResult(rules=rules, estate=estate.start(options.now, options.catalog or rules, options.config))
     root = options.root or repo_root(paths[0] if paths else None)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
@@ -46,6 +46,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.notices.extend(outcome.notices)
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
+        result.estate.add(outcome.estate)
     result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
     # Two roots calling one local module under the same name report its resource twice, word
     # for word and at the same place: keep one (SARIF consumers merge equal fingerprints anyway).
@@ -54,4 +55,5 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     # A module called from several roots says the same thing once per caller: say it once.
     result.notices = list(dict.fromkeys(result.notices))
     result.errors = list({(e.file, e.line, e.message): e for e in result.errors}.values())
+    result.estate.expiries = list(dict.fromkeys(result.estate.expiries))   # a module read once per caller
     return result

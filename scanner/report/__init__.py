@@ -7,3 +7,14 @@ DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 
 from ..paths import relative_uri, repo_root  # noqa: F401  (re-exported for reporters)
+
+
+def place(finding, root) -> str:
+    """Where a finding is, as people read it: the repository-relative file, else the ARN."""
+    w = finding.where
+    return relative_uri(w.file, root) if w.file else w.arn or ""
+
+
+def rule_uri(rule) -> str:
+    """The rule's page, as SARIF's helpUri gives it."""
+    return DOCS_BASE + rule.doc_path
