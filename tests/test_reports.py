@@ -315,3 +315,37 @@ def test_every_report_of_the_corpus(run_cli, tmp_path):
     assert len(list(csv.reader(io.StringIO(outs["csv"].read_text(encoding="utf-8"), newline="")))) == len(findings) + 1
     assert len(validate_sast(outs["gitlab-sast"].read_text())["vulnerabilities"]) == len(active)
     assert len(json.loads(outs["gitlab-codequality"].read_text())) == len(active)
+
+
+# -- the docs show what the code writes ---------------------------------------------------------------
+def doc_json_blocks() -> list:
+    doc = (ROOT / "docs" / "output.md").read_text(encoding="utf-8")
+    return [json.loads(b) for b in re.findall(r"```json\n(.*?)```", doc, re.S)]
+
+
+def test_the_documented_gitlab_examples_are_valid():
+    sast = next(b for b in doc_json_blocks() if isinstance(b, dict) and "vulnerabilities" in b)
+    validate_sast(json.dumps(sast))
+    quality = next(b for b in doc_json_blocks() if isinstance(b, list))
+    assert [set(i) for i in quality] == [{"description", "check_name", "fingerprint", "severity", "location"}]
+    assert quality[0]["severity"] in QUALITY_SEVERITIES
+
+
+def test_the_documented_gitlab_job_writes_the_reports_it_declares(run_cli, tmp_path):
+    import yaml
+
+    doc = (ROOT / "docs" / "workflows.md").read_text(encoding="utf-8")
+    job = yaml.safe_load(re.search(r'```yaml title="\.gitlab-ci\.yml"\n(.*?)```', doc, re.S).group(1))["certwarden"]
+    command = job["script"][-1].split()
+    assert command[:3] == ["certwarden", "scan", "infra"]
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "k.yaml").write_text("Resources:\n  K:\n    Type: AWS::KMS::Key\n")
+    code, _, err = run_cli(*command[1:], "--no-config", cwd=tmp_path)
+    assert code == 1, err
+    for kind, path in job["artifacts"]["reports"].items():
+        body = (tmp_path / path).read_text()
+        if kind == "sast":
+            validate_sast(body)
+        elif kind == "codequality":
+            assert [i["check_name"] for i in json.loads(body)] == ["CW101", "CW107"]
+    assert all((tmp_path / p).exists() for p in job["artifacts"]["paths"])
