@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
+from .outfile import OutputError, write_output
 from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
@@ -188,8 +189,7 @@ def _report(result, fail_on: str, args, outputs) -> int:
         if path is None:
             sys.stdout.write(body)
         else:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(body)
+            write_output(path, body)
     if result.scanned == 0 and result.errors:
         return 2
     if fail_on == "none":
@@ -203,8 +203,7 @@ def cmd_baseline_create(args) -> int:
     result, _ = _scan(args)
     if result.scanned == 0 and result.errors:
         return 2
-    with open(args.file, "w", encoding="utf-8") as fh:
-        fh.write(baseline.render(result))
+    write_output(args.file, baseline.render(result))
     kept = sum(1 for f in result.findings if not f.suppressed)
     print(f"certwarden: baseline {args.file}: {kept} finding{'s' * (kept != 1)} recorded", file=sys.stderr)
     return 0
@@ -255,7 +254,7 @@ def cmd_remediate(args) -> int:
     region = args.region or "REGION"
     for name, template in templates.items():
         path = out / name
-        path.write_text(yaml.safe_dump(template, sort_keys=False, width=100), encoding="utf-8")
+        write_output(path, yaml.safe_dump(template, sort_keys=False, width=100))
         stack = Path(name).stem
         print(f"{path}: {template['Description']}")
         print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
@@ -367,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, RuleError, ConfigError) as exc:
+    except (UsageError, RuleError, ConfigError, OutputError) as exc:
         print(f"certwarden: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
