@@ -180,6 +180,43 @@ def test_html_of_a_live_estate_counts_coverage_dates_certificates_and_groups_by_
     assert f"<td>{account}</td><td>{REGION}</td>" in by_region and f"<td>{account}</td><td>us-east-1</td>" in by_region
 
 
+def test_calendar_of_templates_and_material(run_cli, tmp_path):
+    """Each dated thing of a code scan lands on the calendar: a PEM certificate, imported KMS key
+    material (Terraform valid_to) and a CA certificate with a fixed end date; a relative validity
+    starts at deployment and has no date in a template."""
+    from test_live_certs import make_cert
+
+    from scanner.findings import ScanResult
+    from scanner.report import html
+
+    body, _ = make_cert("edge.example.com", days=0)   # dates from the real clock: shift --now
+    (tmp_path / "edge.pem").write_bytes(body)
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(
+        'resource "aws_kms_external_key" "vault" {\n  key_material_base64 = "eA=="\n'
+        '  valid_to = "2026-02-15T00:00:00Z"\n}\n')
+    (tmp_path / "ca.yaml").write_text(
+        "Resources:\n  Fixed:\n    Type: AWS::ACMPCA::Certificate\n    Properties:\n"
+        "      TemplateArn: arn:aws:acm-pca:::template/SubordinateCACertificate_PathLen0/V1\n"
+        "      Validity: {Type: END_DATE, Value: 20260601000000}\n"
+        "  Relative:\n    Type: AWS::ACMPCA::Certificate\n    Properties:\n"
+        "      TemplateArn: arn:aws:acm-pca:::template/RootCACertificate/V1\n"
+        "      Validity: {Type: YEARS, Value: 1}\n")
+    today = NOW.date().isoformat()
+    out = tmp_path / "r.html"
+    code, _, err = run_cli("scan", tmp_path, "--no-config", "--now", "2026-01-01", "-o", f"html={out}")
+    assert code in (0, 1), err
+    page = out.read_text(encoding="utf-8")
+    table = page[page.index('id="calendar"'):page.index('id="findings"')]
+    rows = re.findall(r"<tr><td>([\d-]+)</td><td class=\"num\">(-?\d+)</td><td>(.*?)</td><td>([^<]*)</td>"
+                      r"<td>([^<]*)</td>", table)
+    got = sorted((date, what, name) for date, _, _, what, name in rows)
+    assert got == sorted([(today, "certificate", "edge.pem"), ("2026-02-15", "KMS key material", "aws_kms_external_key.vault"),
+                          ("2026-06-01", "CA certificate", "Fixed")])
+    assert "Relative" not in table
+    assert "Nothing expired" in html.render(ScanResult())
+
+
 # -- CSV ---------------------------------------------------------------------------------------------
 def test_csv_has_the_json_columns_and_neutralizes_formulas(run_cli, tmp_path):
     (tmp_path / "t.yaml").write_text(HOSTILE.replace("=HYPERLINK(1)", "x").replace(
