@@ -277,7 +277,8 @@ def _fix_cell(f: Finding, rule) -> str:
 def _findings(result: ScanResult, root) -> tuple[str, str]:
     """The table and its filter rules (CSS for the head: one pair per severity and rule shown)."""
     rules = {r.code: r for r in result.rules}
-    shown = sorted(result.findings, key=lambda f: (f.suppressed, ORDER.index(f.severity), f.code, place(f, root)))
+    places = {id(f): place(f, root) for f in result.findings}   # resolving paths is the costly part
+    shown = sorted(result.findings, key=lambda f: (f.suppressed, ORDER.index(f.severity), f.code, places[id(f)]))
     active = [f for f in shown if not f.suppressed]
     codes = sorted({f.code for f in active})
     severities = [s for s in ORDER if any(f.severity == s for f in active)]
@@ -293,7 +294,7 @@ def _findings(result: ScanResult, root) -> tuple[str, str]:
         rule = rules.get(f.code)
         classes = ["suppressed"] if f.suppressed else [f"sev-{f.severity}", f"rule-{_ident(f.code)}"]
         link = f'<a href="{esc(rule_uri(rule))}">{esc(f.code)}</a>' if rule else esc(f.code)
-        where = esc(place(f, root)) + (f":{f.where.line}" if f.where.line else "")
+        where = esc(places[id(f)]) + (f":{f.where.line}" if f.where.line else "")
         if f.where.account or f.where.region:
             where += f'<br><span class="muted">{esc(f.where.account or "")} {esc(f.where.region or "")}</span>'
         note = ""
