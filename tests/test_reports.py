@@ -281,6 +281,14 @@ def test_gitlab_sast_of_the_example_stack_is_valid_and_names_rule_file_and_line(
     assert doc["scan"]["status"] == "success" and doc["scan"]["type"] == "sast"
 
 
+def test_gitlab_sast_description_keeps_scanned_markdown_as_text(run_cli, tmp_path):
+    # GitLab renders `description` as Markdown: a resource named like a link or an image must not become one
+    (tmp_path / "t.yaml").write_text('Resources:\n  "[x](https://evil.example)<img src=y>":\n    Type: AWS::KMS::Key\n')
+    doc = validate_sast(scan_to(run_cli, tmp_path, "gitlab-sast", tmp_path / "t.yaml", extra=("--select", "CW101"))[1])
+    vuln, = doc["vulnerabilities"]
+    assert vuln["description"].startswith("KMS key \\[x\\](https://evil.example)&lt;img src=y&gt; does not rotate")
+
+
 def test_gitlab_sast_leaves_suppressed_findings_out_and_reports_input_errors(run_cli, tmp_path):
     (tmp_path / "t.yaml").write_text("Resources:\n  # certwarden:ignore CW101 reason=HSM team\n  K:\n"
                                      "    Type: AWS::KMS::Key\n  L:\n    Type: AWS::KMS::Key\n")

@@ -11,7 +11,7 @@ import io
 
 from ..findings import Finding, ScanResult
 from ..model import Where
-from . import repo_root
+from . import root_of
 from .json_report import finding_dict
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,7 +39,7 @@ def neutralize(text: str) -> str:
 
 
 def render(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     rows = [finding_dict(f, root) for f in result.findings]
     # The header even when there is no finding: the keys of any finding's JSON form.
     columns = list(rows[0] if rows else finding_dict(Finding(*[""] * 8, where=Where()), root))

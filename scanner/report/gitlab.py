@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from .. import __version__
 from ..findings import Finding, ScanResult
-from . import place, repo_root, rule_uri
+from . import escape, place, root_of, rule_uri
 
 SAST_VERSION = "15.2.1"
 SAST_SCHEMA = ("https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
@@ -60,7 +60,8 @@ def _vulnerability(f: Finding, vid: str, rule, root) -> dict:
     vuln = {
         "id": vid,
         "name": (rule.title if rule else f.name)[:255],
-        "description": f"{f.message}\n\n{rule.why}" if rule else f.message,
+        # GitLab renders the description as Markdown: the message (scanned text) must stay text
+        "description": f"{escape.markdown(f.message)}\n\n{rule.why}" if rule else escape.markdown(f.message),
         "severity": SAST_SEVERITY[f.severity],
         "location": location,
         "identifiers": [identifier],
@@ -74,7 +75,7 @@ def _vulnerability(f: Finding, vid: str, rule, root) -> dict:
 
 
 def render_sast(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     rules = {r.code: r for r in result.rules}
     active = _active(result)
     scan = {
@@ -94,7 +95,7 @@ def render_sast(result: ScanResult, root=None) -> str:
 
 
 def render_codequality(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     active = _active(result)
     issues = [{
         "description": f"{f.code} {f.message}",

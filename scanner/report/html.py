@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from html import escape
+from html import escape as escape_markup
 
 from .. import __version__
 from ..estate import COVERAGE, SERIES, Estate
 from ..findings import Finding, ScanResult
 from ..rulepack import FAMILIES, OTHER_FAMILY, family
-from . import place, repo_root, rule_uri
+from . import escape, place, root_of, rule_uri
 
 ORDER = ("critical", "high", "medium", "low", "info")
 COLORS = {"critical": "#9f1239", "high": "#dc2626", "medium": "#d97706", "low": "#0284c7", "info": "#6b7280"}
@@ -50,8 +50,12 @@ table.findings tr.suppressed{display:none}
 """
 
 
-def esc(value) -> str:
-    return escape(str(value), quote=True)
+esc = escape.html   # every value from the scan: names, messages, places
+
+
+def esc_block(text: str) -> str:
+    """A rule's own multi-line snippet: escaped, its line breaks kept."""
+    return escape_markup(text, quote=True)
 
 
 def _ident(text: str) -> str:
@@ -270,7 +274,7 @@ def _fix_cell(f: Finding, rule) -> str:
     cell = esc(fix.get("description", ""))
     snippet = fix.get(FIX_SNIPPET.get(f.source, ""))
     if snippet:
-        cell += f"<details><summary>{'command' if f.source == 'live' else 'code'}</summary><pre>{esc(snippet.rstrip())}</pre></details>"
+        cell += f"<details><summary>{'command' if f.source == 'live' else 'code'}</summary><pre>{esc_block(snippet.rstrip())}</pre></details>"
     return cell
 
 
@@ -331,7 +335,7 @@ def _errors(result: ScanResult) -> str:
 
 
 def render(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     estate = result.estate
     now = estate.as_of or datetime.now(timezone.utc)
     active = [f for f in result.findings if not f.suppressed]
