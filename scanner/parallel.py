@@ -44,7 +44,8 @@ class Worker:
             self.read = read_unit
 
     def place(self, where) -> str:
-        return relative_uri(where.file, self.root) if where.file else ""
+        """A file relative to the repository; a live resource of a snapshot by its ARN."""
+        return relative_uri(where.file, self.root) if where.file else where.arn or ""
 
     def __call__(self, unit: Unit) -> Outcome:
         """Every source's unit goes through here: rules, then the suppressions written in it."""

@@ -180,6 +180,29 @@ def test_html_of_a_live_estate_counts_coverage_dates_certificates_and_groups_by_
     assert f"<td>{account}</td><td>{REGION}</td>" in by_region and f"<td>{account}</td><td>us-east-1</td>" in by_region
 
 
+def test_html_of_a_snapshot_scan_has_the_same_estate(aws, run_cli, tmp_path):
+    build_estate(aws)
+    snap = tmp_path / "estate.json"
+    code, _, err = run_cli("live", "--endpoint-url", aws, "--region", f"{REGION},us-east-1", "--no-config",
+                           "-o", f"snapshot={snap}", "-o", f"html={tmp_path / 'live.html'}",
+                           "--now", (NOW + timedelta(days=AHEAD)).isoformat())
+    assert code == 1, err
+    out = tmp_path / "offline.html"
+    code, _, err = run_cli("scan", snap, "--no-config", "--now", (NOW + timedelta(days=AHEAD)).isoformat(),
+                           "-o", f"html={out}")
+    assert code == 1, err
+
+    def estate(page: str) -> tuple:
+        text = " ".join(" ".join(parse(page).text).split())
+        cov = text[text.index("Coverage"):text.index("Counted over")]
+        table = page[page.index('id="calendar"'):page.index('id="findings"')]
+        return cov, re.findall(r"<td>([^<]*\.example\.com|estate-root)</td><td class=\"where\">(arn:[^<]*)<", table)
+
+    offline, live = estate(out.read_text(encoding="utf-8")), estate((tmp_path / "live.html").read_text(encoding="utf-8"))
+    assert "2 / 3 (66%)" in offline[0] and len(offline[1]) == 5
+    assert offline == live
+
+
 def test_calendar_of_templates_and_material(run_cli, tmp_path):
     """Each dated thing of a code scan lands on the calendar: a PEM certificate, imported KMS key
     material (Terraform valid_to) and a CA certificate with a fixed end date; a relative validity
