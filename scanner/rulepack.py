@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +16,14 @@ from .kinds import KINDS
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+# The rule catalog's sections, by the hundreds digit of a CW code: how reports group rules.
+FAMILIES = {"1": "KMS keys", "2": "Certificates and ACM", "3": "Private CA",
+            "4": "Buckets holding certificate material", "5": "Secrets and private keys",
+            "6": "TLS endpoints", "7": "HSM", "8": "Monitoring and governance"}
+OTHER_FAMILY = "Other rules"   # codes outside the catalog's scheme (a --rules-dir of one's own)
+
+
+DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 
 class RuleError(Exception):
@@ -43,10 +51,18 @@ class Rule:
     fix: dict | None = None
     notes: str = ""
     path: str = ""
+    help_uri: str | None = None   # the rule's page: declared, or the pack's docs/rules/ page for a shipped rule
 
     @property
     def doc_path(self) -> str:
         return f"docs/rules/{self.code}.md"
+
+
+def family(code: str) -> str:
+    """The catalog section a rule code belongs to."""
+    if len(code) == 5 and code.startswith("CW") and code[2:].isdigit():
+        return FAMILIES.get(code[2], OTHER_FAMILY)
+    return OTHER_FAMILY
 
 
 def _pack_dir() -> Path:
@@ -103,7 +119,7 @@ def load_file(path: Path, validator=None, validate: bool = True) -> Rule:
         precision=data.get("precision", "high"), tags=tuple(data.get("tags", ())),
         params=dict(data.get("params", {})), escalate_when=data.get("escalate_when"),
         at=(at,) if isinstance(at, str) else tuple(at), fix=data.get("fix"),
-        notes=data.get("notes", "").strip(), path=str(path),
+        notes=data.get("notes", "").strip(), path=str(path), help_uri=data.get("help_uri"),
     )
 
 
@@ -163,6 +179,8 @@ def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
     seen: dict[str, str] = {}
     for f, validate in files:
         rule = load_file(f, validator, validate)
+        if not validate:   # shipped: its page is in docs/rules/ (a user rule has one only if it says so)
+            rule = replace(rule, help_uri=rule.help_uri or DOCS_BASE + rule.doc_path)
         check_vocabulary(rule)
         for key in (rule.code, rule.name):
             if key in seen:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import certs, sources
+from . import certs, estate, sources
 from .config import Config
 from .findings import ScanResult, report_order
 from .parallel import run_units
@@ -28,12 +28,13 @@ class Options:
     var_files: tuple[str, ...] = ()                   # Terraform --var-file, for every root module
     jobs: int = 0                 # worker processes; 0 = one per core for large trees
     cache_dir: str | None = None  # --cache DIR: reuse the graphs of unchanged units
+    force_exclude: bool = False   # excludes apply to files named explicitly too
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     root = options.root or repo_root(paths[0] if paths else None)
-    result = ScanResult(rules=rules, root=root)
-    found = discover(paths, options.excludes)
+    result = ScanResult(rules=rules, root=root, estate=estate.start(options.now, options.catalog or rules, options.config))
+    found = discover(paths, options.excludes, str(root), options.force_exclude)
     result.errors.extend(found.errors)
     explicit = set(paths)
     known = {key: r.code for r in (options.catalog or rules) for key in (r.code, r.name)}
@@ -48,6 +49,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.notices.extend(outcome.notices)
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
+        result.estate.add(outcome.estate)
     result.findings.sort(key=report_order)
     # Two roots calling one local module under the same name report its resource twice, word
     # for word and at the same place: keep one (SARIF consumers merge equal fingerprints anyway).
@@ -58,4 +60,5 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result.notices = list(dict.fromkeys(certs.redact(n) for n in result.notices))
     errors = (replace(e, message=certs.redact(e.message)) for e in result.errors)
     result.errors = list({(e.file, e.line, e.message): e for e in errors}.values())
+    result.estate.expiries = list(dict.fromkeys(result.estate.expiries))   # a module read once per caller
     return result

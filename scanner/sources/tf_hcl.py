@@ -111,7 +111,7 @@ def weight(text: str) -> int:
     return len(text) - sum(m.end() - m.start() - 1 for m in _COMMENT_LINE.finditer(text))
 
 
-def _lark_tree(text: str) -> Tree:
+def _parse_tree(text: str) -> Tree:
     try:
         return hcl2.parses_to_tree(text)
     except RecursionError:
@@ -125,17 +125,17 @@ def _letter(c: str) -> bool:
     return not c.isascii() and ("a" + c).isidentifier()
 
 
-def _tree(text: str) -> Tree:
+def _any_script(text: str) -> Tree:
     """python-hcl2's tree of the text. Its grammar takes ASCII identifiers only, where HCL takes
     any letter (`locals { clé = 1 }`): when such a file fails, non-ASCII letters are read as
     ASCII ones (one character each, so every position holds) and the tokens get them back."""
     try:
-        return _lark_tree(text)
+        return _parse_tree(text)
     except HclError:
         if text.isascii() or not any(map(_letter, text)):
             raise
     ascii_text = "".join("a" if _letter(c) else c for c in text)
-    tree = _lark_tree(ascii_text)
+    tree = _parse_tree(ascii_text)
     for sub in tree.iter_subtrees():
         for i, tok in enumerate(sub.children):
             if isinstance(tok, Token) and tok.start_pos is not None:
@@ -153,8 +153,8 @@ def _check_numbers(tree: Tree) -> None:
             raise HclError(f"number {tok[:20]}{'...' * (len(tok) > 20)} is out of range", tok.line or 0)
 
 
-def parse(text: str, file: str) -> Block:
-    """The file as one root block; HclError (with the line) when it is not valid HCL."""
+def _tree(text: str) -> Tree:
+    """python-hcl2's Lark tree of the text; HclError (with the line) when it is not valid HCL."""
     size = weight(text)
     if size > MAX_BYTES:
         raise HclError(f"file holds {size // 1024} KiB of HCL besides whole-line comments, "
@@ -166,9 +166,22 @@ def parse(text: str, file: str) -> Block:
         text += "\n"   # the grammar wants a final newline
     if bracket_depth_over(text.encode(), brackets=b"[]{}()"):   # before Lark builds a tree we walk recursively
         raise HclError(f"nesting deeper than {MAX_DEPTH} levels")
-    tree = _tree(text)
+    tree = _any_script(text)
     if _HUGE_NUMBER.search(text):
         _check_numbers(tree)
+    return tree
+
+
+def comment_tokens(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, text) of the tokens holding comments: the parser's own view, so nothing in
+    a string or heredoc is one."""
+    return [(t.line, t.column, str(t)) for t in _tree(text).scan_values(
+        lambda v: isinstance(v, Token) and v.type == "NL_OR_COMMENT" and ("#" in v or "/" in v))]
+
+
+def parse(text: str, file: str) -> Block:
+    """The file as one root block; HclError (with the line) when it is not valid HCL."""
+    tree = _tree(text)
     root = Block("", [], file, 1, 1)
     body = tree.children[0] if tree.children and isinstance(tree.children[0], Tree) else None
     if body is not None:
