@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import sources
+from .cache import prepare as prepare_cache
 from .config import Config
 from .findings import ScanResult
 from .parallel import run_units
@@ -32,6 +33,8 @@ class Options:
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result = ScanResult(rules=rules)
+    if options.cache_dir:
+        prepare_cache(options.cache_dir, paths)   # CacheError: refused before anything is read
     root = options.root or repo_root(paths[0] if paths else None)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
