@@ -96,7 +96,7 @@ def test_scan_step_writes_sarif_summary_and_fails_the_job(workspace, tmp_path):
         ("CW101", "infra/keys.yaml", 4), ("CW101", "infra/keys.yaml", 12), ("CW101", "infra/keys.yaml", 17)]
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("### certwarden: 3 findings (3 high)\n")
-    assert "| high | CW101 `kms-rotation-disabled` | NoRotation | `infra/keys.yaml:4` |" in summary
+    assert "| high | CW101 `kms-rotation-disabled` | NoRotation | <code>infra/keys.yaml:4</code> |" in summary
 
     result = run_step(STEPS["Result"], workspace, inputs, outputs, tmp_path)
     assert result.returncode == 1
@@ -147,7 +147,7 @@ def test_diff_base_gates_on_changed_lines_and_uploads_every_finding(workspace, t
     assert outputs["exit-code"] == "1"
     assert "3 findings (3 high) in 1 file; 2 scanned" in scan.stdout and "infra/keys.yaml" not in scan.stdout
     summary = (tmp_path / "summary.md").read_text()
-    assert "`infra/new.yaml:4`" in summary and "infra/keys.yaml" not in summary
+    assert "<code>infra/new.yaml:4</code>" in summary and "infra/keys.yaml" not in summary
     assert sarif_uris(outputs) == [("infra/keys.yaml", 4), ("infra/keys.yaml", 12), ("infra/keys.yaml", 17),
                                    ("infra/new.yaml", 4), ("infra/new.yaml", 12), ("infra/new.yaml", 17)]
 
@@ -194,4 +194,5 @@ def test_paths_are_never_read_as_options(workspace, tmp_path):
     inputs = {"paths": "--exclude=*.yaml", "args": "--select CW101"}
     scan = run_step(STEPS["scan"], workspace, inputs, outputs, tmp_path)
     assert outputs["exit-code"] == "1", scan.stdout + scan.stderr
-    assert sarif_uris(outputs) == [("--exclude=*.yaml", 4), ("--exclude=*.yaml", 12), ("--exclude=*.yaml", 17)]
+    uri = "--exclude%3D%2A.yaml"   # the file, percent-encoded as a URI
+    assert sarif_uris(outputs) == [(uri, 4), (uri, 12), (uri, 17)]
