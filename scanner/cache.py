@@ -75,15 +75,25 @@ def _secret(directory: Path) -> bytes:
     return _read_secret(directory / SECRET) or _new_secret(directory / SECRET)
 
 
-def _read_secret(path: Path) -> bytes | None:
-    """The secret, or None when it is absent or unfit: not a regular file only we can read."""
+def _read_file(path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:
+    """A regular file of at most `limit` bytes, not through a link, and its status; else None."""
     try:
         fd = os.open(path, _OPEN_ENTRY)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
-        key = fh.read(MAC_BYTES + 1) if stat.S_ISREG(st.st_mode) else b""
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        return fh.read(limit + 1), st
+
+
+def _read_secret(path: Path) -> bytes | None:
+    """The secret, or None when it is absent or unfit: not a regular file only we can read."""
+    read = _read_file(path, MAC_BYTES)
+    if read is None:
+        return None
+    key, st = read
     private = not st.st_mode & 0o077 and st.st_uid == os.geteuid()
     return key if private and len(key) == MAC_BYTES else None
 
@@ -159,15 +169,10 @@ class Cache:
         """The entry's outcome, or None when it is absent, not ours (HMAC), or does not decode."""
         from . import graphjson
 
-        try:
-            fd = os.open(entry, _OPEN_ENTRY)
-        except OSError:
+        read = _read_file(entry, MAX_ENTRY_BYTES)
+        if read is None:
             return None
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY_BYTES:
-                return None
-            data = fh.read()
+        data = read[0]
         mac, payload = data[:MAC_BYTES], data[MAC_BYTES:]
         if not hmac.compare_digest(mac, self._mac(key, payload)):
             return None
