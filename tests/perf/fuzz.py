@@ -118,14 +118,14 @@ def targets():
     # wrapped again (so the decoders, not only base64, see the damage), and PEM-shaped noise.
     import base64
 
-    from scanner.certs import PEM_BLOCK
+    from scanner.certs import pem_blocks
 
     blocks = []
     for f in sorted((ROOT / "fixtures").glob("CW*/pem_*")) + sorted((ROOT / "fixtures").glob("CW*/pem_*/*")):
         if f.is_file() and not f.name.endswith(".yaml"):
             text = f.read_bytes().decode("latin-1")
-            blocks += [(m.group(1), base64.b64decode("".join(m.group(2).split()) + "==", validate=False))
-                       for m in PEM_BLOCK.finditer(text)] or [("DER", f.read_bytes())]
+            blocks += [(label, base64.b64decode("".join(body.split()) + "==", validate=False))
+                       for label, body, _, _ in pem_blocks(text)] or [("DER", f.read_bytes())]
 
     @st.composite
     def damaged_material(draw):
