@@ -17,6 +17,7 @@ from ..model import Unresolved
 LIMIT = 64 * 1024 * 1024   # 64 Mi characters, or 2 Mi elements, or 128 Ki expressions
 ELEMENT = 32               # about the bytes one element holds, and the time to walk it in characters
 EXPRESSION = 512           # a few seconds for LIMIT on a loaded machine
+MODULE = 64 * 1024         # a Terraform module read for one more call: at most 1024 a unit
 EXHAUSTED = Unresolved("values built exceed the evaluation budget")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..findings import InputError
 from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
-from .budget import ELEMENT, Budget
+from .budget import ELEMENT, MODULE, Budget
 from .files import ReadError, as_utf8, is_binary, read_bytes
 from .loader import PosDict, PosList
 from .tf_eval import Context, Evaluator, FileText, Ref, unknown
@@ -291,6 +291,9 @@ class Module(Context):
             n = self.ev.eval(call.attr("count").expr)
             if n == 0:
                 return None
+        if not self.budget.spend(MODULE):   # each call reads the module again: 30 calls a level, 5 levels
+            self.budget.blame(call.file, call.line, None)
+            return None
         try:
             files = [os.path.join(directory, f) for f in sorted(os.listdir(directory)) if f.endswith(".tf")]
         except OSError as exc:
