@@ -14,7 +14,9 @@ from pathlib import Path
 
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
+from .outfile import OutputError, write_output
 from .report import json_report, junit, markdown, sarif, text
+from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
@@ -68,7 +70,7 @@ def _policy(args, paths: list[str]):
 def _print_errors(result, outputs) -> None:
     if not any(fmt == "text" and path is None for fmt, path in outputs):   # text on stdout lists them
         for err in result.errors:
-            print(f"certwarden: {err}", file=sys.stderr)
+            print(f"certwarden: {plain(err)}", file=sys.stderr)
 
 
 def _scan(args, outputs=()):
@@ -83,7 +85,7 @@ def _scan(args, outputs=()):
     result = scan(paths, rules, options)
     _print_errors(result, outputs)
     for notice in result.notices:
-        print(f"certwarden: note: {notice}", file=sys.stderr)
+        print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low"
 
 
@@ -140,13 +142,14 @@ def cmd_live(args) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from .live_scan import scan_live
-    from .sources.live import SERVICES
+    from .sources.live import SERVICES, organization
     from .sources.live.aws import all_regions, problem, readers
 
     if args.print_policy:
-        from .sources.live.permissions import policy_json
+        from .sources.live import permissions
 
-        sys.stdout.write(policy_json())
+        sys.stdout.write(permissions.organization_json(args.role_name, args.external_id) if args.organization
+                         else permissions.policy_json())
         return 0
     outputs = _outputs(args.output)
     all_rules, config, rules = _policy(args, ["."])
@@ -156,16 +159,30 @@ def cmd_live(args) -> int:
         raise UsageError(f"unknown service {', '.join(unknown)} (choose from {', '.join(SERVICES)})")
     if args.max_attempts < 1:
         raise UsageError("--max-attempts must be 1 or more")
+    if args.max_concurrency < 1:
+        raise UsageError("--max-concurrency must be 1 or more")
+    org_only = [flag for flag, given in (("--account", args.account), ("--exclude-account", args.exclude_account),
+                                         ("--external-id", args.external_id)) if given]
+    if args.organization and args.role_arn:
+        raise UsageError("--organization and --role-arn: choose one (the organisation names the roles)")
+    if org_only and not args.organization:
+        raise UsageError(f"{', '.join(org_only)} only with --organization")
+    unreadable = []
     try:
-        accounts = readers(args.profile, _csv(args.role_arn), args.endpoint_url, args.max_attempts)
+        if args.organization:
+            org = organization.readers(args.profile, args.role_name, _csv(args.account), _csv(args.exclude_account),
+                                       args.external_id, args.endpoint_url, args.max_attempts, args.max_concurrency)
+            accounts, unreadable = org.readers, org.errors
+        else:
+            accounts = readers(args.profile, _csv(args.role_arn), args.endpoint_url, args.max_attempts)
     except (ClientError, BotoCoreError) as exc:
         print(f"certwarden: AWS credentials: {problem(exc)}", file=sys.stderr)
         return 2
-    regions = _csv(args.region) or [accounts[0].session.region_name or "us-east-1"]
+    regions = _csv(args.region) or [accounts[0].session.region_name if accounts else "us-east-1"]
     if regions == ["all"]:
-        regions = all_regions(accounts[0])
+        regions = all_regions(accounts[0]) if accounts else []
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
-    result = scan_live(accounts, regions, services, rules, options)
+    result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency)
     _print_errors(result, outputs)
     return _report(result, args.fail_on or config.fail_on or "low", args, outputs)
 
@@ -186,8 +203,7 @@ def _report(result, fail_on: str, args, outputs) -> int:
         if path is None:
             sys.stdout.write(body)
         else:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(body)
+            write_output(path, body)
     if result.scanned == 0 and result.errors:
         return 2
     if fail_on == "none":
@@ -201,8 +217,7 @@ def cmd_baseline_create(args) -> int:
     result, _ = _scan(args)
     if result.scanned == 0 and result.errors:
         return 2
-    with open(args.file, "w", encoding="utf-8") as fh:
-        fh.write(baseline.render(result))
+    write_output(args.file, baseline.render(result))
     kept = sum(1 for f in result.findings if not f.suppressed)
     print(f"certwarden: baseline {args.file}: {kept} finding{'s' * (kept != 1)} recorded", file=sys.stderr)
     return 0
@@ -253,7 +268,7 @@ def cmd_remediate(args) -> int:
     region = args.region or "REGION"
     for name, template in templates.items():
         path = out / name
-        path.write_text(yaml.safe_dump(template, sort_keys=False, width=100), encoding="utf-8")
+        write_output(path, yaml.safe_dump(template, sort_keys=False, width=100))
         stack = Path(name).stem
         print(f"{path}: {template['Description']}")
         print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
@@ -294,6 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the least-privilege IAM policy these reads need, and exit")
     p.add_argument("--max-attempts", type=int, default=8, metavar="N",
                    help="attempts per AWS call, with adaptive backoff on throttling (default 8)")
+    p.add_argument("--max-concurrency", type=int, default=16, metavar="N",
+                   help="service-regions read at once, over all accounts (default 16)")
+    org = p.add_argument_group("organisation scans")
+    org.add_argument("--organization", action="store_true",
+                     help="scan every ACTIVE account of the AWS Organization (from its management or "
+                          "delegated-admin account), each through --role-name")
+    org.add_argument("--role-name", default="certwarden-read", metavar="NAME",
+                     help="role assumed in each account (default certwarden-read)")
+    org.add_argument("--account", action="append", metavar="ID,...", help="only these accounts")
+    org.add_argument("--exclude-account", action="append", metavar="ID,...", help="not these accounts")
+    org.add_argument("--external-id", metavar="ID", help="sts:ExternalId the member roles require")
     _rule_options(p)
     _report_options(p)
     p.set_defaults(func=cmd_live, diff_base=None)
@@ -365,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, RuleError, ConfigError) as exc:
-        print(f"certwarden: error: {exc}", file=sys.stderr)
+    except (UsageError, RuleError, ConfigError, OutputError) as exc:
+        print(f"certwarden: error: {lines(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 1

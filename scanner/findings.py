@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .model import Where
 
@@ -32,11 +33,17 @@ class Finding:
         rule, repository-relative file, resource, attribute."""
         place = self.path_key or self.where.file or self.where.arn or ""
         key = "\x1f".join((self.code, place, self.resource, self.attr or ""))
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]   # file-name bytes
 
     @property
     def suppressed(self) -> bool:
         return bool(self.suppressions)
+
+
+def report_order(f: Finding) -> tuple:
+    """Findings in files by place; live ones by account, region and resource."""
+    w = f.where
+    return (w.file or "", w.line, w.column, w.account or "", w.region or "", "" if w.file else f.resource, f.code)
 
 
 @dataclass
@@ -60,4 +67,6 @@ class ScanResult:
     scanned: int = 0              # units (files, modules; live: service-region pairs) read successfully
     live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)
+    graphs: list = field(default_factory=list)   # live: the account graphs read (what a snapshot holds)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+    root: Path | None = None       # the scanned files' repository: reports name files relative to it

@@ -76,9 +76,12 @@ KINDS: dict[str, dict[str, Any]] = {
         "not_after": None,                    # computed from Validity when it is absolute or relative
         "validity": None,                     # (type, value) as written
     },
+    # A bucket created without a public access block gets all four settings on (AWS's default
+    # since April 2023); a setting left out of a block that is given is stored false (the
+    # adapters set that), and live reads what the bucket has.
     "s3_bucket": {
-        "block_public_acls": False, "ignore_public_acls": False,
-        "block_public_policy": False, "restrict_public_buckets": False,
+        "block_public_acls": True, "ignore_public_acls": True,
+        "block_public_policy": True, "restrict_public_buckets": True,
         "has_public_access_block": False,
         "acl": "private",                     # canned ACL, lower-case with dashes
         "public_grants": [],                  # grantee URIs of AllUsers / AuthenticatedUsers grants
@@ -106,6 +109,11 @@ KINDS: dict[str, dict[str, Any]] = {
     "events_rule": {"event_sources": [], "detail_types": [], "enabled": True},
     "config_rule": {"source_identifier": None},
 }
+
+
+# The four S3 Block Public Access settings: our attribute names and the API's.
+PUBLIC_ACCESS_SETTINGS = {"block_public_acls": "BlockPublicAcls", "ignore_public_acls": "IgnorePublicAcls",
+                          "block_public_policy": "BlockPublicPolicy", "restrict_public_buckets": "RestrictPublicBuckets"}
 
 
 def attr(node: Node, name: str) -> Any:

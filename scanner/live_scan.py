@@ -3,21 +3,31 @@ from __future__ import annotations
 
 from . import certs
 from .engine import Engine
-from .findings import ScanResult
+from .findings import InputError, ScanResult, report_order
+from .model import Graph
 from .scan import Options
 from .sources import live
 
 
-def scan_live(readers, regions: list[str], services: list[str], rules, options: Options) -> ScanResult:
-    result = ScanResult(rules=rules, live=True)
-    got = live.read(readers, regions, services)
-    result.errors.extend(got.errors)
-    result.scanned = got.read
+def evaluate(graphs: list[Graph], errors: list[InputError], read: int, rules, options: Options) -> ScanResult:
+    """Findings of account graphs, read now or from a snapshot: the same rules, the same order."""
+    result = ScanResult(rules=rules, live=True, graphs=graphs)
+    result.errors.extend(errors)
+    result.scanned = read
     engine = Engine(rules, options.now, options.config, options.strict)
-    for graph in got.graphs:
-        certs.apply_certificate_pem(graph)   # imported ACM certificates carry their PEM body
+    for graph in graphs:
         for finding in engine.run(graph):
             finding.path_key = finding.where.arn or ""
             result.findings.append(finding)
-    result.findings.sort(key=lambda f: (f.where.account or "", f.where.region or "", f.resource, f.code))
+    result.findings.sort(key=report_order)
     return result
+
+
+def scan_live(readers, regions: list[str], services: list[str], rules, options: Options,
+              errors: list[InputError] = (), max_concurrency: int = live.MAX_CONCURRENCY,
+              progress=None) -> ScanResult:
+    """`errors`: accounts already known not to be readable (a role not assumed)."""
+    got = live.read(readers, regions, services, max_concurrency, progress)
+    for graph in got.graphs:
+        certs.apply_certificate_pem(graph)   # imported ACM certificates carry their PEM body
+    return evaluate(got.graphs, [*errors, *got.errors], got.read, rules, options)

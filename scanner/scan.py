@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import sources
 from .config import Config
-from .findings import ScanResult
+from .findings import ScanResult, report_order
 from .parallel import run_units
 from .paths import repo_root
 from .rulepack import Rule
@@ -31,8 +31,8 @@ class Options:
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
-    result = ScanResult(rules=rules)
     root = options.root or repo_root(paths[0] if paths else None)
+    result = ScanResult(rules=rules, root=root)
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
     explicit = set(paths)
@@ -46,7 +46,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.notices.extend(outcome.notices)
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
-    result.findings.sort(key=lambda f: (f.where.file or "", f.where.line, f.where.column, f.code))
+    result.findings.sort(key=report_order)
     # Two roots calling one local module under the same name report its resource twice, word
     # for word and at the same place: keep one (SARIF consumers merge equal fingerprints anyway).
     result.findings = list({(f.fingerprint, f.where.line, f.where.column, f.message): f

@@ -91,7 +91,7 @@ def test_scan_step_writes_sarif_summary_and_fails_the_job(workspace, tmp_path):
         ("CW101", "infra/keys.yaml", 4), ("CW101", "infra/keys.yaml", 12), ("CW101", "infra/keys.yaml", 17)]
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("### certwarden: 3 findings (3 high)\n")
-    assert "| high | CW101 `kms-rotation-disabled` | NoRotation | `infra/keys.yaml:4` |" in summary
+    assert "| high | CW101 `kms-rotation-disabled` | NoRotation | <code>infra/keys.yaml:4</code> |" in summary
 
     result = run_step(STEPS["Result"], workspace, inputs, outputs, tmp_path)
     assert result.returncode == 1

@@ -59,10 +59,10 @@ def test_markdown_summary_table(run_cli, tmp_path):
     assert lines[4:7] == [
         "| Severity | Rule | Resource | Location | Message |",
         "|---|---|---|---|---|",
-        "| high | CW101 `kms-rotation-disabled` | Open | `t.yaml:5` | KMS key Open does not rotate its key "
+        "| high | CW101 `kms-rotation-disabled` | Open | <code>t.yaml:5</code> | KMS key Open does not rotate its key "
         "material automatically (rotation enabled: false) |",
     ]
-    assert "| high | CW101 `kms-rotation-disabled` | Accepted | `t.yaml:11` | rotated by the HSM team |" in lines
+    assert "| high | CW101 `kms-rotation-disabled` | Accepted | <code>t.yaml:11</code> | rotated by the HSM team |" in lines
 
 
 def test_markdown_clean_run(run_cli, tmp_path):

@@ -65,6 +65,10 @@ def test_buckets_are_judged_in_their_own_region(aws, run_cli):
     by_code = {(f["code"], f["resource"]): f for f in findings}
     assert by_code["CW403", "open-eu"]["arn"] == "arn:aws:s3:::open-eu"
     assert "(public-read)" in by_code["CW402", "open-eu"]["message"]
+    # live state is judged as read: a bucket without a block has all four off, whatever new buckets get
+    assert by_code["CW401", "open-eu"]["message"] == "S3 bucket open-eu has no public access block"
+    assert by_code["CW401", "half-blocked"]["message"] == (
+        "S3 bucket half-blocked leaves Block Public Access settings off: RestrictPublicBuckets")
     assert "(authenticated-read)" in by_code["CW402", "any-aws-user"]["message"]
     assert "locked" not in {f["resource"] for f in findings}
     assert err == ""

@@ -43,7 +43,7 @@ def _lint_errors(text):
 
 def test_scan_report_to_stacks(run_cli, tmp_path):
     report = _scan_report(run_cli, tmp_path, "CW801/cfn_fail.yaml", "CW101/cfn_fail.yaml",
-                          "CW402/cfn_fail.yaml", "CW501/cfn_fail.yaml")
+                          "CW401/cfn_fail.yaml", "CW402/cfn_fail.yaml", "CW501/cfn_fail.yaml")
     out = tmp_path / "stacks"
     code, stdout, _ = _remediate(run_cli, report, out)
     assert code == 0
@@ -57,7 +57,6 @@ def test_scan_report_to_stacks(run_cli, tmp_path):
     rules = yaml.safe_load((out / remediate.CONFIG_RULES_FILE).read_text())
     identifiers = sorted(r["Properties"]["Source"]["SourceIdentifier"] for r in rules["Resources"].values()
                          if r["Type"] == "AWS::Config::ConfigRule")
-    # the public-ACL bucket of the CW402 fixture lacks Block Public Access too (CW401)
     assert identifiers == ["CMK_BACKING_KEY_ROTATION_ENABLED", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
                            "S3_BUCKET_PUBLIC_READ_PROHIBITED",
                            "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "SECRETSMANAGER_ROTATION_ENABLED_CHECK"]

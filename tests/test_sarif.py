@@ -2,23 +2,19 @@
 import json
 import shutil
 import subprocess
+from urllib.parse import unquote
 
-import jsonschema
 import pytest
 
 from conftest import FIXED_NOW, FIXTURES, ROOT
+from github_sarif import upload_problems, validate
 
 from scanner.findings import InputError
 from scanner.report import sarif
 from scanner.rulepack import Rule, load_rules
 from scanner.scan import Options, scan
 
-SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0.json").read_text())
 EXAMPLE = FIXTURES / "examples" / "certificate-infrastructure.yaml"
-
-
-def validate(doc):
-    jsonschema.Draft4Validator(SCHEMA).validate(doc)
 
 
 def render(paths, root=ROOT, **kw):
@@ -72,6 +68,34 @@ def test_uri_relative_to_repository_root_not_scanned_folder(tmp_path, monkeypatc
     doc, _ = render(["kms"], root=repo_root())
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
     assert uris == {"infra/kms/keys.yaml"}
+
+
+def test_root_is_the_scanned_files_repository_not_the_current_directorys(run_cli, tmp_path):
+    repo, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    (repo / "infra").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(FIXTURES / "CW101" / "cfn_fail.yaml", repo / "infra" / "keys.yaml")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    out = elsewhere / "r.sarif"
+    code, _, err = run_cli("scan", "--no-config", "--select", "CW101", repo / "infra" / "keys.yaml", "-o", f"sarif={out}",
+                           cwd=elsewhere)
+    assert code == 1, err
+    run = json.loads(out.read_text())["runs"][0]
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == repo.resolve().as_uri() + "/"
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
+        "infra/keys.yaml"}
+
+
+def test_relative_uris_are_percent_encoded(tmp_path):
+    odd = tmp_path / "odd dir" / "stack #1 ü%.yaml"
+    odd.parent.mkdir()
+    shutil.copy(FIXTURES / "CW101" / "cfn_fail.yaml", odd)
+    doc, result = render([odd], root=tmp_path)
+    assert result.findings
+    assert upload_problems(json.dumps(doc)) == []   # the schema's uri-reference format included
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+    assert uris == {"odd%20dir/stack%20%231%20%C3%BC%25.yaml"}
+    assert (tmp_path / unquote(uris.pop())).read_bytes() == odd.read_bytes()
 
 
 def test_fingerprints_survive_unrelated_edits(tmp_path):

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import policy as policies
 from ..conditions import Evaluation, Hit, check
-from ..kinds import attr
+from ..kinds import PUBLIC_ACCESS_SETTINGS, attr
 from ..model import SELF_ACCOUNT, Node, Unresolved
 
 
@@ -109,3 +109,26 @@ def policy_external_account(node: Node, ev: Evaluation, trusted_accounts: list, 
     if isinstance(result, Unresolved) and not known_own:
         return Unresolved("the key's own account is unknown and no trusted_accounts are configured")
     return result
+
+
+@check("public_access_block_off")
+def public_access_block_off(node: Node, ev: Evaluation, require_explicit: bool = False) -> Any:
+    """CW401: the Block Public Access settings that are off, named (also in a block for a bucket
+    outside the unit). A bucket without a block passes unless the policy asks every bucket of the
+    unit to give one: AWS turns all four on for it."""
+    given = attr(node, "has_public_access_block")
+    if isinstance(given, Unresolved):
+        return given
+    values = {name: attr(node, name) for name in PUBLIC_ACCESS_SETTINGS}
+    off = [name for name, value in values.items() if value is not True and not isinstance(value, Unresolved)]
+    if off and given:
+        listed = ", ".join(PUBLIC_ACCESS_SETTINGS[name] for name in off)
+        return Hit(None, {"state": f"leaves Block Public Access settings off: {listed}"}, off[0])
+    if off:   # live: a bucket read without a block has all four off
+        return Hit(None, {"state": "has no public access block"}, "has_public_access_block")
+    unknown = next((v for v in values.values() if isinstance(v, Unresolved)), None)
+    if unknown is not None:
+        return unknown
+    if not given and require_explicit and attr(node, "managed_elsewhere") is not True:
+        return Hit(None, {"state": "has no public access block"}, "has_public_access_block")
+    return False

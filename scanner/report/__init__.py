@@ -7,3 +7,9 @@ DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 
 from ..paths import relative_uri, repo_root  # noqa: F401  (re-exported for reporters)
+
+
+def root_of(result, root=None):
+    """The folder report paths are relative to: the scanned files' repository (not the current
+    directory's, which may be another one), or the current directory for a live scan."""
+    return root or result.root or repo_root()

@@ -6,7 +6,7 @@ from collections import Counter
 
 from .. import __version__
 from ..findings import Finding, ScanResult
-from . import relative_uri, repo_root
+from . import relative_uri, root_of
 
 SCHEMA_VERSION = 1
 
@@ -25,7 +25,7 @@ def finding_dict(f: Finding, root) -> dict:
 
 
 def render(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     counts = Counter(f.severity for f in result.findings if not f.suppressed)
     doc = {
         "schema_version": SCHEMA_VERSION,

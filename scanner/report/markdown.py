@@ -1,18 +1,16 @@
 """Markdown for people reading a pull request: a summary line and a table, sized for a PR
-comment or $GITHUB_STEP_SUMMARY (GitHub caps both at about 65,000 characters)."""
+comment or $GITHUB_STEP_SUMMARY (GitHub caps both at about 65,000 characters). Values from the
+scan go through escape.markdown: they render as text, never as HTML or Markdown syntax."""
 from __future__ import annotations
 
 from collections import Counter
 
 from ..findings import Finding, ScanResult
-from . import relative_uri, repo_root
+from . import relative_uri, root_of
+from .escape import markdown as md
 
 ORDER = ("critical", "high", "medium", "low", "info")
 MAX_ROWS = 200
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def _table(findings: list[Finding], root, extra: str) -> list[str]:
@@ -21,14 +19,14 @@ def _table(findings: list[Finding], root, extra: str) -> list[str]:
         where = relative_uri(f.where.file, root) if f.where.file else f.where.arn or ""
         where += f":{f.where.line}" if f.where.line else ""
         last = "; ".join(s.get("justification", "") for s in f.suppressions) if f.suppressed else f.message
-        rows.append(f"| {f.severity} | {f.code} `{f.name}` | {_cell(f.resource)} | `{_cell(where)}` | {_cell(last)} |")
+        rows.append(f"| {f.severity} | {f.code} `{f.name}` | {md(f.resource)} | <code>{md(where)}</code> | {md(last)} |")
     if len(findings) > MAX_ROWS:
         rows.append(f"\n…and {len(findings) - MAX_ROWS} more (see the SARIF or JSON report).")
     return rows
 
 
 def render(result: ScanResult, root=None) -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     active = sorted((f for f in result.findings if not f.suppressed), key=lambda f: ORDER.index(f.severity))
     suppressed = [f for f in result.findings if f.suppressed]
     counts = Counter(f.severity for f in active)
@@ -52,5 +50,5 @@ def render(result: ScanResult, root=None) -> str:
         lines += _table(suppressed, root, "Reason") + ["", "</details>", ""]
     if result.errors:
         lines += ["<details><summary>Input errors</summary>", ""]
-        lines += [f"- `{_cell(str(e))}`" for e in result.errors] + ["", "</details>", ""]
+        lines += [f"- <code>{md(e)}</code>" for e in result.errors] + ["", "</details>", ""]
     return "\n".join(lines)

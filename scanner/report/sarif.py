@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+from urllib.parse import quote
 
 from .. import __version__
 from ..findings import Finding, ScanResult
 from ..rulepack import Rule
-from . import DOCS_BASE, LEVELS, SECURITY_SEVERITY, relative_uri, repo_root
+from . import DOCS_BASE, LEVELS, SECURITY_SEVERITY, relative_uri, root_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/certwarden/certwarden"
@@ -48,12 +50,32 @@ def _rule(rule: Rule) -> dict:
     }
 
 
+LIVE_PREFIX = "aws://"
+
+
 def _artifact(file: str, root) -> dict:
+    """A percent-encoded URI reference relative to SRCROOT, or a file: URI outside it. A live
+    place (aws://ACCOUNT/REGION/SERVICE) becomes the relative aws/ACCOUNT/REGION/SERVICE:
+    code scanning accepts only the checkout's scheme."""
+    if file.startswith(LIVE_PREFIX):
+        return {"uri": quote("aws/" + file[len(LIVE_PREFIX):]), "uriBaseId": "SRCROOT"}
     uri = relative_uri(file, root)
-    return {"uri": uri} if ":" in uri.split("/", 1)[0] else {"uri": uri, "uriBaseId": "SRCROOT"}   # absolute: a scheme
+    if uri.startswith("file:"):
+        return {"uri": uri}   # already encoded by Path.as_uri
+    return {"uri": quote(os.fsencode(uri)), "uriBaseId": "SRCROOT"}   # an undecodable name: its bytes
+
+
+def _live_place(f: Finding) -> str:
+    """A live resource's stable synthetic file: its account, region and service (from the ARN)."""
+    w = f.where
+    parts = (w.arn or "").split(":")
+    service = parts[2] if len(parts) > 2 and parts[2] else (f.resource_type or "aws::unknown").split("::")[1].lower()
+    return f"{LIVE_PREFIX}{w.account or 'unknown'}/{w.region or 'global'}/{service}"
 
 
 def _location(f: Finding, root) -> dict:
+    """GitHub refuses a result without a physical location: a live one gets its synthetic place,
+    at line 1, and keeps the ARN as its logical location."""
     w = f.where
     loc: dict = {}
     if w.file:
@@ -61,6 +83,8 @@ def _location(f: Finding, root) -> dict:
         if w.column:
             region["startColumn"] = w.column
         loc["physicalLocation"] = {"artifactLocation": _artifact(w.file, root), "region": region}
+    elif w.arn:
+        loc["physicalLocation"] = {"artifactLocation": _artifact(_live_place(f), root), "region": {"startLine": 1}}
     loc["logicalLocations"] = [{"name": f.resource, "fullyQualifiedName": w.arn or f.resource, "kind": "resource"}]
     return loc
 
@@ -100,7 +124,7 @@ def _replacement(e) -> dict:
 
 
 def render(result: ScanResult, root=None, category: str = "certwarden") -> str:
-    root = root or repo_root()
+    root = root_of(result, root)
     rules = list(result.rules)
     index = {r.code: i for i, r in enumerate(rules)}
     notifications = [{

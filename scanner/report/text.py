@@ -1,10 +1,12 @@
-"""Text for people: findings grouped by file, a one-line summary."""
+"""Text for people: findings grouped by file, a one-line summary. Every value from the scan is
+passed through escape.plain, every line through escape.line (the output lands in CI logs)."""
 from __future__ import annotations
 
 from collections import Counter
 from itertools import groupby
 
 from ..findings import ScanResult
+from .escape import line, plain
 
 _COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
 _RESET = "\033[0m"
@@ -17,22 +19,26 @@ def render(result: ScanResult, color: bool = False, show_suppressed: bool = Fals
 
     lines: list[str] = []
     shown = [f for f in result.findings if show_suppressed or not f.suppressed]
-    key = lambda f: f.where.file or f.where.arn or "?"  # noqa: E731
+    key = lambda f: plain(f.where.file or f.where.arn or "?")  # noqa: E731
     for file, group in groupby(sorted(shown, key=lambda f: (key(f), f.where.line, f.where.column, f.code)), key=key):
         if not quiet:
             lines.append(file)
         for f in group:
             pos = f"{f.where.line}:{f.where.column}" if f.where.line else (f.where.region or "-")
-            mark = f" (suppressed: {f.suppressions[0].get('justification', '')})" if f.suppressed else " (review)" if f.review else ""
+            pos = plain(pos)
+            reason = plain(f.suppressions[0].get("justification", "")) if f.suppressed else ""
+            mark = f" (suppressed: {reason})" if f.suppressed else " (review)" if f.review else ""
+            message = plain(f.message)
             if quiet:
-                lines.append(f"{file}:{pos}: {f.code} {f.message}{mark}")
+                lines.append(f"{file}:{pos}: {f.code} {message}{mark}")
             else:
-                lines.append(f"  {pos:<8} {paint(f.severity, f'{f.severity:<8}')} {f.code} {f.name}  {f.resource}{mark}")
-                lines.append(f"           {f.message}")
+                lines.append(f"  {pos:<8} {paint(f.severity, f'{f.severity:<8}')} {f.code} {f.name}  "
+                             f"{plain(f.resource)}{mark}")
+                lines.append(f"           {message}")
     if not quiet and shown:
         lines.append("")
     for err in result.errors:
-        lines.append(f"error: {err}")
+        lines.append(f"error: {plain(err)}")
     active = [f for f in result.findings if not f.suppressed]
     counts = Counter(f.severity for f in active)
     parts = ", ".join(f"{counts[s]} {s}" for s in ORDER if counts[s])
@@ -49,4 +55,4 @@ def render(result: ScanResult, color: bool = False, show_suppressed: bool = Fals
         summary += f", {len(result.errors)} error{'s' * (len(result.errors) != 1)}"
     if not quiet or active or result.errors:
         lines.append(summary)
-    return "\n".join(lines) + "\n" if lines else ""
+    return "".join(line(text) + "\n" for text in lines)

@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 from .. import policy as policies
 from ..findings import InputError
-from ..model import Graph, Node, Where
+from ..kinds import PUBLIC_ACCESS_SETTINGS
+from ..model import Graph, Node, Unresolved, Where
 from . import normalize
 from .cfn_resolve import ResRef, Resolver, referenced
 from .loader import PosDict
@@ -138,12 +139,12 @@ def _s3_bucket(r: Resource) -> None:
     r.put("bucket_name", "BucketName", conv=to_str)
     r.put("tags", "Tags", conv=to_tags)
     block = r.get("PublicAccessBlockConfiguration")
-    if block is not None:
-        r.node.set("has_public_access_block", True, r.spot("PublicAccessBlockConfiguration"))
-        for prop, attr in (("BlockPublicAcls", "block_public_acls"), ("IgnorePublicAcls", "ignore_public_acls"),
-                           ("BlockPublicPolicy", "block_public_policy"),
-                           ("RestrictPublicBuckets", "restrict_public_buckets")):
-            r.put(attr, "PublicAccessBlockConfiguration", prop, conv=to_bool)
+    if isinstance(block, Unresolved):   # the whole block from a condition or parameter
+        for attr in ("has_public_access_block", *PUBLIC_ACCESS_SETTINGS):
+            r.node.set(attr, block, r.spot("PublicAccessBlockConfiguration"))
+    elif block is not None:
+        normalize.set_public_access_block(r, r.node, r.spot("PublicAccessBlockConfiguration"), {
+            attr: ("PublicAccessBlockConfiguration", prop) for attr, prop in PUBLIC_ACCESS_SETTINGS.items()})
     r.put("acl", "AccessControl", conv=canned_acl)
 
 

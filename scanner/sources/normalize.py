@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from .. import certs
 from ..model import Node, Unresolved, Where
-from .resource_view import ResourceView, template_name, to_int, to_str
+from .resource_view import ResourceView, template_name, to_bool, to_int, to_str
 
 
 def set_pca_certificate(r: ResourceView, template: str, validity: str, vtype: str, value: str) -> None:
@@ -22,6 +22,16 @@ def set_pca_certificate(r: ResourceView, template: str, validity: str, vtype: st
     kind, amount = r.get(validity, vtype), r.get(validity, value)
     if kind is not None and amount is not None:
         r.node.set("validity", (kind, amount), r.spot(validity))
+
+
+def set_public_access_block(r: ResourceView, bucket: Node, block: Where, settings: dict[str, tuple],
+                            **spot_args) -> None:
+    """A public access block that is given: each setting as written, and one left out as false,
+    which is what the API stores (the all-on default applies only to a bucket without a block)."""
+    bucket.set("has_public_access_block", True, block)
+    for attr, path in settings.items():
+        if r.put(attr, *path, conv=to_bool, node=bucket, **spot_args) is None:
+            bucket.set(attr, False, block)
 
 
 def upper(v):

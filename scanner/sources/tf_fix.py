@@ -37,9 +37,11 @@ PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-# A bucket's Block Public Access lives in a resource of its own that names it in `bucket`.
+# A bucket's Block Public Access lives in a resource of its own that names it in `bucket`; one
+# for a bucket outside the module is a finding of its own, edited in place.
 PUBLIC_ACCESS_BLOCK = "aws_s3_bucket_public_access_block"
 BPA_SETTINGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+PATHS[PUBLIC_ACCESS_BLOCK] = {k: (k,) for k in BPA_SETTINGS}
 BUCKET_ACL = "aws_s3_bucket_acl"
 
 _ADDRESS = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*([\w-]+)\.([\w-]+)(?:\[[^\]]*\])?$")

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import policy as policies
+from ..kinds import PUBLIC_ACCESS_SETTINGS
 from ..model import Graph, Node, Unresolved, Where
 from . import normalize
 from .resource_view import ResourceView, to_bool, to_int, to_str, to_tags
@@ -367,9 +368,8 @@ def _bucket_acl(b: Builder, r: TfResource) -> None:
 
 def _public_access_block(b: Builder, r: TfResource) -> None:
     bucket = b.target(r.get("bucket"), "s3_bucket") or b.own_node(r, "s3_bucket")
-    bucket.set("has_public_access_block", True, r.spot(helper=True))
-    for attr in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"):
-        r.put(attr, attr, conv=to_bool, node=bucket, helper=True)
+    normalize.set_public_access_block(r, bucket, r.spot(helper=True),
+                                      {attr: (attr,) for attr in PUBLIC_ACCESS_SETTINGS}, helper=True)
 
 
 def _key_policy(b: Builder, r: TfResource) -> None:

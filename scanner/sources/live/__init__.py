@@ -54,25 +54,63 @@ def _collect(reader: Reader, region: str, service: str) -> tuple[Ctx, BaseExcept
     return ctx, None
 
 
-def read(readers: list[Reader], regions: list[str], services: list[str], threads: int = 8) -> LiveRead:
+MAX_CONCURRENCY = 16   # calls in flight at once, over every account, region and service
+
+
+def read(readers: list[Reader], regions: list[str], services: list[str], max_concurrency: int = MAX_CONCURRENCY,
+         progress: Callable[[str, BaseException | None], None] | None = None) -> LiveRead:
+    """Every (account, region, service) is one job, and one pool runs them all: a large
+    organisation is read at the same bounded rate as one account. `progress(place, error)` is
+    called as each job ends."""
     out = LiveRead()
-    for reader in readers:
-        jobs = [(r, s) for s in services for r in ([GLOBAL_REGION] if SERVICES[s][0] else regions)]
-        graph = Graph(unit=f"aws://{reader.account}", source="live")
-        with ThreadPoolExecutor(max(1, min(threads, len(jobs)))) as pool:
-            done = list(pool.map(lambda job: _collect(reader, *job), jobs))
-        for (region, service), (ctx, exc) in zip(jobs, done):
-            place = f"aws://{reader.account}/{region}/{service}"
-            if exc is not None:
-                out.errors.append(InputError(place, problem(exc)))
-                continue
-            out.read += 1
-            for node in ctx.nodes:
-                graph.add(node)
-            if ctx.partial:
-                more = f" (and {len(ctx.partial) - 1} more)" if len(ctx.partial) > 1 else ""
-                out.errors.append(InputError(place, f"{ctx.partial[0]}{more}"))
+    jobs = [(reader, region, service) for reader in readers for service in services
+            for region in ([GLOBAL_REGION] if SERVICES[service][0] else regions)]
+
+    def run(job: tuple[Reader, str, str]) -> tuple[Ctx, BaseException | None]:
+        done = _collect(*job)
+        if progress is not None:
+            progress(f"aws://{job[0].account}/{job[1]}/{job[2]}", done[1])
+        return done
+
+    with ThreadPoolExecutor(max(1, min(max_concurrency, len(jobs)))) as pool:
+        done = list(pool.map(run, jobs))
+    graphs = {reader.account: Graph(unit=f"aws://{reader.account}", source="live") for reader in readers}
+    failed: dict[tuple[str, str], list[str]] = {}   # (account, region) -> problems of its failed jobs
+    for (reader, region, service), (ctx, exc) in zip(jobs, done):
+        place = f"aws://{reader.account}/{region}/{service}"
+        if exc is not None:
+            failed.setdefault((reader.account, region), []).append(problem(exc))
+            out.errors.append(InputError(place, problem(exc)))
+            continue
+        out.read += 1
+        for node in ctx.nodes:
+            graphs[reader.account].add(node)
+        if ctx.partial:
+            more = f" (and {len(ctx.partial) - 1} more)" if len(ctx.partial) > 1 else ""
+            out.errors.append(InputError(place, f"{ctx.partial[0]}{more}"))
+    out.errors = _one_line_per_region(out.errors, failed, jobs)
+    for graph in graphs.values():
         for link in LINKERS:
             link(graph)
         out.graphs.append(graph)
+    return out
+
+
+def _one_line_per_region(errors: list[InputError], failed: dict[tuple[str, str], list[str]],
+                         jobs: list[tuple[Reader, str, str]]) -> list[InputError]:
+    """A region where every service failed the same way (not enabled for the account, most
+    often) is one line `aws://ACCOUNT/REGION`, not one per service."""
+    per_region: dict[tuple[str, str], int] = {}
+    for reader, region, _ in jobs:
+        per_region[reader.account, region] = per_region.get((reader.account, region), 0) + 1
+    whole = {key: problems[0] for key, problems in failed.items()
+             if len(problems) > 1 and len(problems) == per_region[key] and len(set(problems)) == 1}
+    out, said = [], set()
+    for err in errors:
+        key = tuple(err.file.removeprefix("aws://").split("/")[:2])
+        if key not in whole:
+            out.append(err)
+        elif key not in said:
+            said.add(key)
+            out.append(InputError(f"aws://{key[0]}/{key[1]}", whole[key]))
     return out

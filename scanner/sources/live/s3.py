@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ... import policy as policies
+from ...kinds import PUBLIC_ACCESS_SETTINGS
 from ...model import Node, Unresolved
 from .aws import Ctx
 
-_BLOCK = (("BlockPublicAcls", "block_public_acls"), ("IgnorePublicAcls", "ignore_public_acls"),
-          ("BlockPublicPolicy", "block_public_policy"), ("RestrictPublicBuckets", "restrict_public_buckets"))
+_BLOCK = [(field, attr) for attr, field in PUBLIC_ACCESS_SETTINGS.items()]
 _NO_BLOCK = {"NoSuchPublicAccessBlockConfiguration"}
 _PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
 
@@ -45,8 +45,10 @@ def _account_block(ctx: Ctx) -> bool | Unresolved:
 
 def _public_access_block(ctx: Ctx, s3, node: Node) -> None:
     got = ctx.optional(s3.get_public_access_block, "GetPublicAccessBlock", _NO_BLOCK, Bucket=node.name)
-    if got is None:
-        return   # no block: the kind's defaults (all four off) are what AWS does
+    if got is None:   # no block: all four are off for this bucket, whatever new buckets get
+        for _, attr in _BLOCK:
+            node.set(attr, False)
+        return
     node.set("has_public_access_block", got if isinstance(got, Unresolved) else True)
     config = {} if isinstance(got, Unresolved) else got.get("PublicAccessBlockConfiguration", {})
     for field, attr in _BLOCK:
