@@ -31,7 +31,10 @@ KEY_MARKER = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 
 # Attributes a parsed certificate gives, also written onto template nodes that carry a body.
 CERT_ATTRS = ("key_algorithm", "key_bits", "signature_hash", "not_before", "not_after", "is_ca",
-              "sans", "subject", "issuer", "self_signed", "fingerprint")
+              "sans", "subject", "issuer", "self_signed", "fingerprint",
+              "key_usage", "extended_key_usage", "extensions")
+# Attributes of a leaf written with its chain (a PEM bundle, a CertificateChain property).
+CHAIN_ATTRS = ("chain", "chain_problem")
 
 
 class MaterialError(ValueError):
@@ -44,6 +47,7 @@ class Material:
     attrs: dict = field(default_factory=dict)
     offset: int = 0              # character offsets of the block in the text (0 for DER)
     end: int = 0
+    der: bytes = b""             # a certificate's DER, for checking the chain it belongs to
 
 
 def fingerprint(data: bytes) -> str:
@@ -97,7 +101,7 @@ def parse_text(text: str) -> tuple[list[Material], list[str]]:
                 found.append(Material("private_key", material.key_block(label, block, body), start, end))
             else:
                 decode = material.pkcs7_certificates if label in PKCS7_LABELS else material.der_certificates
-                found.extend(Material("certificate", attrs, start, end) for attrs in decode(body))
+                found.extend(Material("certificate", attrs, start, end, der) for attrs, der in decode(body))
         except MaterialError as exc:
             errors.append(str(exc))
         except Exception as exc:  # noqa: BLE001  hostile input raises many types; one block never stops a scan
@@ -146,29 +150,72 @@ def private_key_nodes(text: str, name: str, source: str, where: Where, id_prefix
     return nodes
 
 
+def chain_attrs(materials: list[Material]) -> tuple[Material, dict] | None:
+    """The leaf of material written as a chain, and its chain attributes.
+
+    A chain is one leaf (not a CA) with the CA certificates that lead to it; a bundle of CA
+    certificates only (a trust store) or of several leaves is not one, and is not judged.
+    """
+    certs = [m for m in materials if m.kind == "certificate" and m.der]
+    leaves = [i for i, m in enumerate(certs) if m.attrs.get("is_ca") is not True]
+    if len(certs) < 2 or len(leaves) != 1:
+        return None
+    from . import material
+
+    try:
+        return certs[leaves[0]], material.chain_facts([m.der for m in certs], leaves[0])
+    except Exception as exc:  # noqa: BLE001  hostile input raises many types (see parse_text)
+        why = Unresolved(f"certificate chain unreadable ({type(exc).__name__})")
+        return certs[leaves[0]], {a: why for a in CHAIN_ATTRS}
+
+
+def _certificates(body: Any) -> tuple[list[Material], str | None]:
+    materials, errors = parse_text(body)
+    certs = [m for m in materials if m.kind == "certificate"]
+    return certs, (errors[0] if errors else None if certs else "no PEM certificate in the body")
+
+
 def apply_certificate_pem(graph: Graph) -> None:
     """Nodes that carry a raw PEM body (`certificate_pem`) get the parsed certificate attributes.
 
     Run on every graph, whatever its source: an adapter only stores the body it finds
     (IAM server certificate, imported ACM certificate) and the rules see key size,
-    signature hash and dates. The raw body is dropped once read.
+    signature hash, dates and usage. A chain written beside it (`certificate_chain_pem`) gives
+    the chain attributes. The raw bodies are dropped once read.
     """
     for node in graph.nodes.values():
         if "certificate_pem" not in node.attrs:
             continue
         body = node.attrs.pop("certificate_pem")
         where = node.spots.pop("certificate_pem", node.where)
+        chain = node.attrs.pop("certificate_chain_pem", None)
+        chain_where = node.spots.pop("certificate_chain_pem", where)
         if isinstance(body, Unresolved):
             values = {a: body for a in CERT_ATTRS}
         elif not isinstance(body, str):
             values = {a: Unresolved("certificate body is not a string") for a in CERT_ATTRS}
         else:
-            materials, errors = parse_text(body)
-            certs = [m for m in materials if m.kind == "certificate"]
+            certs, why = _certificates(body)
             if certs:
                 values = certs[0].attrs   # the leaf comes first; a chain has its own property
             else:
-                why = errors[0] if errors else "no PEM certificate in the body"
                 values = {a: Unresolved(f"certificate body: {why}") for a in CERT_ATTRS}
+            for k, v in _chain_values(certs, chain).items():
+                node.set(k, v, chain_where if chain is not None else where)
         for k, v in values.items():
             node.set(k, v, where)
+
+
+def _chain_values(leaf_certs: list[Material], chain: Any) -> dict:
+    """Chain attributes of a body (maybe a bundle itself) and the chain property beside it."""
+    if not leaf_certs:
+        return {}
+    if isinstance(chain, Unresolved):
+        return {a: chain for a in CHAIN_ATTRS}
+    rest: list[Material] = []
+    if isinstance(chain, str):
+        rest, why = _certificates(chain)
+        if not rest:
+            return {a: Unresolved(f"certificate chain: {why}") for a in CHAIN_ATTRS}
+    found = chain_attrs(leaf_certs + rest)
+    return found[1] if found and found[0] is leaf_certs[0] else {}

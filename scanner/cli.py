@@ -224,6 +224,8 @@ def cmd_baseline_create(args) -> int:
 
 
 def cmd_rules(args) -> int:
+    if args.profiles:
+        return _print_profiles(args.output)
     rules = load_rules(args.rules_dir)
     if args.output == "json":
         print(json.dumps([{
@@ -234,6 +236,21 @@ def cmd_rules(args) -> int:
     else:
         for r in rules:
             print(f"{r.code}  {r.name:<38} {r.severity:<8} {','.join(r.sources):<16} {r.title}")
+    return 0
+
+
+def _print_profiles(output: str) -> int:
+    """The built-in profile sets, as shipped (YAML, the form a policy file extends), or as JSON."""
+    from .config import builtin_names, builtin_text
+
+    if output == "json":
+        import yaml
+
+        print(json.dumps({name: yaml.safe_load(builtin_text(name))["profiles"] for name in builtin_names()}, indent=2))
+    else:
+        for name in builtin_names():
+            print(f"# extends: [{name}]")
+            print(builtin_text(name), end="")
     return 0
 
 
@@ -342,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rules", help="list the rule catalog")
     p.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    p.add_argument("--profiles", action="store_true",
+                   help="print the built-in profiles (the SEC09-BP01 guidance's certificate policies) instead")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
     p.set_defaults(func=cmd_rules)
     return parser

@@ -25,6 +25,8 @@ CONFIG_NAMES = (".certwarden.yaml", ".certwarden.yml", "pyproject.toml")
 DEFAULT_PROFILE_TAG = "certwarden:profile"
 RESERVED = ("enabled", "severity")     # rule settings that are not params
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
+# Built-in profile sets a policy file can extend (`extends: [sec09-bp01]`): one YAML file each.
+BUILTIN_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 class ConfigError(Exception):
@@ -39,18 +41,41 @@ class Profile:
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)   # tag key -> globs (any)
     kinds: tuple[str, ...] = ()
     params: dict[str, dict] = field(default_factory=dict)            # rule code -> overrides
+    paths: tuple[str, ...] = ()                                      # globs of files (any)
+    extended_key_usage: tuple[str, ...] = ()                         # usages the certificate has (all)
 
-    def matches(self, node: Node, profile_tag: str) -> bool:
+    def matches(self, node: Node, profile_tag: str, root: Path | None = None) -> bool:
         tags = node.tags
         if tags.get(profile_tag) == self.name:
             return True
-        if not self.tags and not self.kinds:
+        if not (self.tags or self.kinds or self.paths or self.extended_key_usage):
             return False
         if self.kinds and node.kind not in self.kinds:
             return False
+        if self.paths and not any(fnmatch.fnmatchcase(p, g) for p in _node_paths(node, root) for g in self.paths):
+            return False
+        if self.extended_key_usage:
+            usage = node.attrs.get("extended_key_usage")
+            if not isinstance(usage, list) or not set(self.extended_key_usage) <= set(usage):
+                return False
         # A tag value that is not a plain string (unresolved) never selects a profile: no guessing.
         return all(isinstance(tags.get(key), str) and any(fnmatch.fnmatchcase(tags[key], g) for g in globs)
                    for key, globs in self.tags.items())
+
+
+def _node_paths(node: Node, root: Path | None) -> list[str]:
+    """The node's file as written and relative to the policy file's directory (a glob such as
+    certs/signing/** is written from there)."""
+    file = node.where.file if node.where else None
+    if not file or "://" in file:   # live resources have no file
+        return []
+    paths = [Path(file).as_posix()]
+    if root is not None:
+        try:
+            paths.append(Path(file).resolve().relative_to(root).as_posix())
+        except ValueError:
+            pass
+    return paths
 
 
 @dataclass
@@ -66,11 +91,15 @@ class Config:
     rule_params: dict[str, dict] = field(default_factory=dict)    # rule code -> overrides
     profiles: tuple[Profile, ...] = ()
 
+    @property
+    def root(self) -> Path | None:
+        return Path(self.path).resolve().parent if self.path else None
+
     def params(self, rule: Rule, node: Node) -> dict:
         """The rule's params for this node; profiles apply in the order the file lists them."""
         params = {**rule.params, **self.rule_params.get(rule.code, {})}
         for profile in self.profiles:
-            if rule.code in profile.params and profile.matches(node, self.profile_tag):
+            if rule.code in profile.params and profile.matches(node, self.profile_tag, self.root):
                 params.update(profile.params[rule.code])
         return params
 
@@ -126,6 +155,11 @@ def schema(rules: list[Rule]) -> dict:
     names = [k for r in rules for k in (r.code, r.name)]
     for key in ("select", "ignore"):
         doc["properties"][key]["items"] = {"enum": names, "x-allowed": allowed_rules}
+    doc["properties"]["extends"]["items"] = {"enum": builtin_names(), "x-allowed": ", ".join(builtin_names())}
+    # A built-in profile may be given only a match (or some params): its rules come with it.
+    doc["$defs"]["builtin_profile"] = {k: v for k, v in doc["$defs"]["profile"].items() if k != "required"}
+    doc["properties"]["profiles"]["properties"] = {
+        name: {"$ref": "#/$defs/builtin_profile"} for name in builtin_profile_names()}
     kinds = sorted(set(KINDS) | {k for r in rules for k in r.kinds})
     doc["$defs"]["profile"]["properties"]["match"]["properties"]["kinds"]["items"] = {"enum": kinds}
     return doc
@@ -251,14 +285,42 @@ def _by_code(section: dict, rules: list[Rule], path: Path, where: str) -> dict[s
     return out
 
 
+# -- built-in profiles -------------------------------------------------------------------------
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
+def builtin_profile_names() -> list[str]:
+    return sorted({name for set_name in builtin_names() for name in yaml.safe_load(builtin_text(set_name))["profiles"]})
+
+
+def builtin_text(name: str) -> str:
+    return (BUILTIN_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def _profile_specs(data: dict, rules: list[Rule], path: Path) -> dict[str, tuple[dict, dict]]:
+    """name -> (match, rule code -> params): the extended built-in sets first, in the order
+    `extends` lists them, then the file's own profiles; a profile of the same name as a built-in
+    one keeps its place, takes the file's match when it gives one, and overrides param by param."""
+    specs: dict[str, tuple[dict, dict]] = {}
+    for set_name in data.get("extends", ()):
+        for name, spec in yaml.safe_load(builtin_text(set_name))["profiles"].items():
+            specs[name] = (spec.get("match", {}), _by_code(spec["rules"], rules, path, f"{set_name}.{name}.rules"))
+    for name, spec in data.get("profiles", {}).items():
+        params = _by_code(spec.get("rules", {}), rules, path, f"profiles.{name}.rules")
+        match, base = specs.get(name, ({}, {}))
+        merged = {code: {**base.get(code, {}), **params.get(code, {})} for code in {**base, **params}}
+        specs[name] = (spec.get("match", match), merged)
+    return specs
+
+
 def build(data: dict, rules: list[Rule], path: Path) -> Config:
     settings = _by_code(data.get("rules", {}), rules, path, "rules")
     profiles = []
-    for name, spec in data.get("profiles", {}).items():
-        match = spec.get("match", {})
+    for name, (match, params) in _profile_specs(data, rules, path).items():
         tags = {k: tuple(v) if isinstance(v, list) else (v,) for k, v in match.get("tags", {}).items()}
-        params = _by_code(spec["rules"], rules, path, f"profiles.{name}.rules")
-        profiles.append(Profile(name, tags, tuple(match.get("kinds", ())), params))
+        profiles.append(Profile(name, tags, tuple(match.get("kinds", ())), params, tuple(match.get("paths", ())),
+                                tuple(match.get("extended_key_usage", ()))))
     return Config(
         path=str(path), fail_on=data.get("fail_on"), exclude=tuple(data.get("exclude", ())),
         select=tuple(data.get("select", ())), ignore=tuple(data.get("ignore", ())),

@@ -11,6 +11,13 @@ from typing import Any
 
 from .model import Node
 
+# What a certificate says it may be used for (scanner.material's names: digital_signature,
+# key_encipherment, ...; server_auth, client_auth, code_signing, ...), the extensions it has, and
+# the chain written with it: a list of {subject, not_before, not_after} and the first link that
+# does not hold. None: not known (a requested certificate before it is issued), so not judged.
+USAGE = {"key_usage": None, "extended_key_usage": None, "extensions": None}
+CHAIN = {"chain": None, "chain_problem": None}
+
 # kind -> {attribute: default}; the attribute list doubles as documentation of the model.
 KINDS: dict[str, dict[str, Any]] = {
     "kms_key": {
@@ -42,12 +49,14 @@ KINDS: dict[str, dict[str, Any]] = {
         "certificate_pem": None,              # imported body as written (Terraform certificate_body)
         # From an imported body (certificate_pem, parsed by scanner.certs): the rest of the X.509 facts.
         "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False, "fingerprint": None,
+        "certificate_chain_pem": None,        # imported chain as written (Terraform certificate_chain)
+        **USAGE, **CHAIN,
     },
     "certificate": {                          # parsed X.509 material
         "key_algorithm": None,                # RSA | EC | DSA | Ed25519 | Ed448
         "key_bits": None, "signature_hash": None, "not_before": None, "not_after": None,
         "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False,
-        "fingerprint": None,
+        "fingerprint": None, **USAGE, **CHAIN,
     },
     "private_key": {"key_type": None, "key_bits": None, "encrypted": False, "fingerprint": None},
     "iam_server_certificate": {
@@ -56,6 +65,8 @@ KINDS: dict[str, dict[str, Any]] = {
         "certificate_pem": None,              # body as written, parsed by the PEM adapter
         "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False, "fingerprint": None,
         "managed_renewal": False,             # IAM never renews a certificate (ACM does)
+        "certificate_chain_pem": None,        # CertificateChain / certificate_chain as written
+        **USAGE, **CHAIN,
     },
     "pca_authority": {
         "ca_type": "ROOT",                    # ROOT | SUBORDINATE (CloudFormation requires it)
@@ -75,6 +86,8 @@ KINDS: dict[str, dict[str, Any]] = {
         "template": "EndEntityCertificate/V1",  # template name without the ARN prefix
         "not_after": None,                    # computed from Validity when it is absolute or relative
         "validity": None,                     # (type, value) as written
+        "not_before": None,                   # CloudFormation ValidityNotBefore, when absolute
+        **USAGE,                              # from ApiPassthrough extensions, when written
     },
     # A bucket created without a public access block gets all four settings on (AWS's default
     # since April 2023); a setting left out of a block that is given is stored false (the

@@ -8,10 +8,11 @@ import base64
 import struct
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from .certs import Material, MaterialError, fingerprint
 from .model import Unresolved
@@ -29,6 +30,41 @@ def _key_facts(key) -> tuple[str, int | None]:
     if isinstance(key, ed448.Ed448PublicKey | ed448.Ed448PrivateKey):
         return "Ed448", 456
     return type(key).__name__, None
+
+
+# Key usage flags as the SEC09-BP01 guidance names them (cryptography's KeyUsage attributes).
+KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+              "key_agreement", "key_cert_sign", "crl_sign")
+EXTENDED_KEY_USAGES = {
+    ExtendedKeyUsageOID.SERVER_AUTH: "server_auth", ExtendedKeyUsageOID.CLIENT_AUTH: "client_auth",
+    ExtendedKeyUsageOID.CODE_SIGNING: "code_signing", ExtendedKeyUsageOID.EMAIL_PROTECTION: "email_protection",
+    ExtendedKeyUsageOID.TIME_STAMPING: "time_stamping", ExtendedKeyUsageOID.OCSP_SIGNING: "ocsp_signing",
+    ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE: "any",
+}
+EXTENSIONS = {ExtensionOID.KEY_USAGE: "key_usage", ExtensionOID.EXTENDED_KEY_USAGE: "extended_key_usage",
+              ExtensionOID.SUBJECT_ALTERNATIVE_NAME: "subject_alt_name",
+              ExtensionOID.BASIC_CONSTRAINTS: "basic_constraints"}
+
+
+def _usages(cert: x509.Certificate) -> dict:
+    """Key usage, extended key usage and the extensions present, in the guidance's names."""
+    try:
+        extensions = list(cert.extensions)
+    except ValueError:   # a duplicate or malformed extension: what it allows is not known
+        unknown = Unresolved("certificate extensions could not be read")
+        return {"key_usage": unknown, "extended_key_usage": unknown, "extensions": unknown}
+    present = [EXTENSIONS.get(e.oid, e.oid.dotted_string) for e in extensions]
+    key_usage, eku = [], []
+    for ext in extensions:
+        if isinstance(ext.value, x509.KeyUsage):
+            for flag in KEY_USAGES:
+                if getattr(ext.value, flag):
+                    key_usage.append(flag)
+            if ext.value.key_agreement:   # encipher_only/decipher_only qualify key agreement
+                key_usage += [f for f in ("encipher_only", "decipher_only") if getattr(ext.value, f)]
+        elif isinstance(ext.value, x509.ExtendedKeyUsage):
+            eku = [EXTENDED_KEY_USAGES.get(oid, oid.dotted_string) for oid in ext.value]
+    return {"key_usage": key_usage, "extended_key_usage": eku, "extensions": present}
 
 
 def certificate_attrs(cert: x509.Certificate) -> dict:
@@ -58,6 +94,7 @@ def certificate_attrs(cert: x509.Certificate) -> dict:
         "is_ca": is_ca, "sans": names, "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(), "self_signed": cert.subject == cert.issuer,
         "fingerprint": fingerprint(cert.public_bytes(serialization.Encoding.DER)),
+        **_usages(cert),
     }
 
 
@@ -121,18 +158,67 @@ def key_block(label: str, block: str, body: bytes) -> dict:
     return _private_key_attrs(key)
 
 
-def der_certificates(body: bytes) -> list[dict]:
-    return [certificate_attrs(x509.load_der_x509_certificate(body))]
+def der_certificates(body: bytes) -> list[tuple[dict, bytes]]:
+    """(attributes, DER) of the one certificate in a DER body."""
+    return [(certificate_attrs(x509.load_der_x509_certificate(body)), body)]
 
 
-def pkcs7_certificates(body: bytes) -> list[dict]:
-    return [certificate_attrs(cert) for cert in pkcs7.load_der_pkcs7_certificates(body)]
+def pkcs7_certificates(body: bytes) -> list[tuple[dict, bytes]]:
+    return [(certificate_attrs(cert), cert.public_bytes(serialization.Encoding.DER))
+            for cert in pkcs7.load_der_pkcs7_certificates(body)]
+
+
+def _name(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string() or "(empty subject)"
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    """A root: it ends a chain. What follows one links to nothing (ACM returns its own root after
+    an imported chain), and TLS 1.3 lets a server send such extra certificates."""
+    return cert.subject == cert.issuer
+
+
+def _link_problem(certs: list[x509.Certificate]) -> str | None:
+    """The first link of [leaf, issuer, issuer's issuer, ...] that does not hold, in words."""
+    for i, (child, parent) in enumerate(zip(certs, certs[1:]), 1):
+        if _self_signed(child):
+            return None   # a root ends the chain (see _self_signed)
+        if child.issuer != parent.subject:
+            if any(c.subject == child.issuer for c in certs[i + 1:]):
+                return f"out of order: certificate {i + 1} ({_name(parent)}) is not the issuer of certificate {i}"
+            return (f"certificate {i + 1} ({_name(parent)}) is not the issuer of certificate {i} "
+                    f"(issued by {child.issuer.rfc4514_string()})")
+        try:
+            child.verify_directly_issued_by(parent)
+        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+            return (f"the signature of certificate {i} ({_name(child)}) does not verify with the key of "
+                    f"certificate {i + 1} ({_name(parent)})")
+    return None
+
+
+def chain_facts(ders: list[bytes], leaf: int = 0) -> dict:
+    """What a chain written after (or around) its leaf says: its links, checked with cryptography.
+
+    `ders` are in the order written and `leaf` is where the leaf stands; a leaf that is not
+    first is out of order. The intermediates' dates are kept, since whether they are valid
+    depends on the day of the scan.
+    """
+    certs = [x509.load_der_x509_certificate(d) for d in ders]
+    ordered = [certs[leaf], *certs[:leaf], *certs[leaf + 1:]]
+    problem = (f"out of order: the leaf certificate ({_name(certs[leaf])}) is certificate {leaf + 1}, not the first"
+               if leaf else _link_problem(ordered))
+    end = next((i for i, c in enumerate(ordered) if _self_signed(c)), len(ordered) - 1)
+    return {
+        "chain": [{"subject": _name(c), "not_before": c.not_valid_before_utc, "not_after": c.not_valid_after_utc}
+                  for c in ordered[1:end + 1]],
+        "chain_problem": problem,
+    }
 
 
 def der(data: bytes) -> Material:
     """A DER certificate or (unencrypted PKCS#8) private key."""
     try:
-        return Material("certificate", certificate_attrs(x509.load_der_x509_certificate(data)))
+        return Material("certificate", certificate_attrs(x509.load_der_x509_certificate(data)), der=data)
     except Exception:  # noqa: BLE001  hostile input raises many types (see certs.parse_text)
         pass
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from scanner.config import Config
+from scanner.config import Config, build as build_config
 from scanner.rulepack import load_rules, select
 from scanner.scan import Options, scan
 
@@ -69,9 +69,26 @@ def fixture_params(entry: Path) -> dict:
     return {}
 
 
+# `# cw-profile: web_server` in a fixture: every certificate in it uses that built-in profile.
+PROFILE = re.compile(r"^\s*#\s*cw-profile:\s*([a-z_]+)\s*$", re.M)
+
+
+def fixture_config(entry: Path, code: str, rules) -> Config:
+    """The policy a fixture runs under: its cw-params, or the shipped profile it names, applied
+    through `extends` and a match on every path (so the fixture proves the shipped profile)."""
+    files = sorted(entry.glob("*.tf")) if entry.is_dir() else [entry]
+    for f in files:
+        m = PROFILE.search(f.read_text(encoding="utf-8", errors="replace"))
+        if m:
+            data = {"extends": ["sec09-bp01"], "profiles": {m.group(1): {"match": {"paths": ["*"]}}}}
+            return build_config(data, rules, entry)
+    return Config(rule_params={code: fixture_params(entry)})
+
+
 def findings(entry: Path, code: str, now) -> set[tuple]:
-    rules = select(load_rules(), [code], None)
-    config = Config(rule_params={code: fixture_params(entry)})
+    all_rules = load_rules()
+    rules = select(all_rules, [code], None)
+    config = fixture_config(entry, code, all_rules)
     result = scan([str(entry)], rules, Options(now=now, config=config))
     assert not result.errors, result.errors
     return {(f.code, f.resource, Path(f.where.file).name, f.where.line) for f in result.findings}

@@ -240,7 +240,7 @@ def test_wrong_keys_and_types_name_the_key_path_and_what_is_allowed(tmp_path, ru
           empty: {match: {}}
         colour: red
     """) == [
-        "colour: unknown key (allowed: fail_on, exclude, select, ignore, profile_tag, rules, profiles)",
+        "colour: unknown key (allowed: fail_on, exclude, select, ignore, profile_tag, rules, extends, profiles)",
         "exclude: must be a list, not string 'tests'",
         "fail_on: 'hihg' is not allowed (allowed: critical, high, medium, low, info, none)",
         "profiles.Bad-Name: not a valid profile name (allowed: lower-case letters, digits and _, starting with a letter)",

@@ -60,10 +60,17 @@ def test_configuration_examples_are_valid(lang, name, body, rules):
 
 def test_configuration_doc_shows_blocks_of_both_forms():
     assert {(lang, name) for lang, name, _ in blocks("configuration.md")} == {
-        ("yaml", ".certwarden.yaml"), ("toml", "pyproject.toml")}
+        ("yaml", ".certwarden.yaml"), ("toml", "pyproject.toml"), ("yaml", "scanner/profiles/sec09-bp01.yaml")}
 
 
 def test_readme_policy_example_is_valid(rules):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     body = re.search(r"```yaml\n# \.certwarden\.yaml\n(.*?)```", readme, re.S).group(1)
     validate(yaml.safe_load(body), rules, "README.md")
+
+
+def test_configuration_shows_the_shipped_profiles_as_they_ship():
+    from scanner.config import builtin_text
+
+    shown = {name: body for _, name, body in blocks("configuration.md")}
+    assert shown["scanner/profiles/sec09-bp01.yaml"] == builtin_text("sec09-bp01")

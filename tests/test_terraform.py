@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXED_NOW, FIXTURES, SHARED, needs_shared
-from fixture_support import TF_PENDING, fixture_params
+from fixture_support import TF_PENDING, fixture_config
 
-from scanner.config import Config
 from scanner.report import sarif
 from scanner.rulepack import load_rules, select
 from scanner.scan import Options, scan
@@ -48,8 +47,8 @@ def _shape(rule):
 @pytest.mark.parametrize("code", sorted(c for c, r in RULES.items()
                                         if {"cfn", "tf"} <= set(r.sources) and c not in TF_PENDING))
 def test_terraform_and_cloudformation_fixtures_agree(code):
-    def fail(entry):   # with the rule parameters the fixture asks for (CW802's trusted accounts)
-        return run([entry], [code], config=Config(rule_params={code: fixture_params(entry)})).findings
+    def fail(entry):   # with the policy the fixture asks for (CW802's trusted accounts, CW206's profile)
+        return run([entry], [code], config=fixture_config(entry, code, list(RULES.values()))).findings
     cfn, tf = fail(FIXTURES / code / "cfn_fail.yaml"), fail(FIXTURES / code / "tf_fail")
     assert cfn and tf
     assert {(f.code, f.severity) for f in cfn} == {(f.code, f.severity) for f in tf} == {(code, RULES[code].severity)}

@@ -3,4 +3,4 @@ rule files as {check: NAME, args: {...}}. Each returns True/False/None, a Hit, o
 
 Importing this package registers them all; the modules are named after what they look at.
 """
-from . import inventory, lifetimes, policies, tls  # noqa: F401
+from . import certificates, inventory, lifetimes, policies, tls  # noqa: F401

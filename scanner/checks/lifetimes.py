@@ -4,6 +4,7 @@ Each is registered with @check and returns True/False/None, a Hit, or an Unresol
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..kinds import attr
 from ..model import Node, Unresolved
 
 
-def _when(value: Any) -> Any:
+def when(value: Any) -> Any:
     """A date attribute as an aware datetime; False when absent (a check's None means unknown)."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
@@ -21,7 +22,7 @@ def _when(value: Any) -> Any:
 
 @check("expired")
 def expired(node: Node, ev: Evaluation, field: str = "not_after") -> Any:
-    end = _when(attr(node, field))
+    end = when(attr(node, field))
     if not end:   # absent (False) or Unresolved
         return end
     if end >= ev.now:
@@ -32,7 +33,7 @@ def expired(node: Node, ev: Evaluation, field: str = "not_after") -> Any:
 @check("expires_within")
 def expires_within(node: Node, ev: Evaluation, days: int, field: str = "not_after", skip_unused: bool = False) -> Any:
     """Not yet expired (that is CW203) but ending within `days`."""
-    end = _when(attr(node, field))
+    end = when(attr(node, field))
     if not end:   # absent (False) or Unresolved
         return end
     if skip_unused and attr(node, "in_use_by") == []:
@@ -43,9 +44,19 @@ def expires_within(node: Node, ev: Evaluation, days: int, field: str = "not_afte
     return Hit(None, {"date": end.date().isoformat(), "days_left": left.days}, field)
 
 
+@check("not_yet_valid")
+def not_yet_valid(node: Node, ev: Evaluation, field: str = "not_before") -> Any:
+    start = when(attr(node, field))
+    if not start:   # absent (False) or Unresolved
+        return start
+    if start <= ev.now:
+        return False
+    return Hit(None, {"date": start.date().isoformat(), "days_until": math.ceil((start - ev.now).total_seconds() / 86400)}, field)
+
+
 @check("validity_longer_than")
 def validity_longer_than(node: Node, ev: Evaluation, days: int) -> Any:
-    start, end = _when(attr(node, "not_before")), _when(attr(node, "not_after"))
+    start, end = when(attr(node, "not_before")), when(attr(node, "not_after"))
     for v in (start, end):
         if not v:
             return v

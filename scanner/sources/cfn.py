@@ -133,6 +133,12 @@ def _pca_authority(r: Resource) -> None:
 
 def _pca_certificate(r: Resource) -> None:
     normalize.set_pca_certificate(r, "TemplateArn", "Validity", "Type", "Value")
+    normalize.set_pca_usage(r, "ApiPassthrough")
+    start = r.get("ValidityNotBefore")
+    if isinstance(start, dict):
+        r.node.set("not_before", normalize.pca_not_before(r.get("ValidityNotBefore", "Type"),
+                                                          r.get("ValidityNotBefore", "Value")),
+                   r.spot("ValidityNotBefore"))
 
 
 def _s3_bucket(r: Resource) -> None:

@@ -33,6 +33,7 @@ def _acm_certificate(r: Resource) -> None:
 def _iam_server_certificate(r: Resource) -> None:
     # The raw body is turned into key/signature/date attributes by certs.apply_certificate_pem.
     r.put("certificate_pem", "CertificateBody")
+    r.put("certificate_chain_pem", "CertificateChain")
     r.put("tags", "Tags", conv=to_tags)
 
 

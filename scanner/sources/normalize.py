@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import certs
@@ -22,6 +23,64 @@ def set_pca_certificate(r: ResourceView, template: str, validity: str, vtype: st
     kind, amount = r.get(validity, vtype), r.get(validity, value)
     if kind is not None and amount is not None:
         r.node.set("validity", (kind, amount), r.spot(validity))
+
+
+# ACM Private CA's ApiPassthrough names, in the names parsed certificates use (scanner.material).
+_PCA_KEY_USAGE = {"DigitalSignature": "digital_signature", "NonRepudiation": "content_commitment",
+                  "KeyEncipherment": "key_encipherment", "DataEncipherment": "data_encipherment",
+                  "KeyAgreement": "key_agreement", "KeyCertSign": "key_cert_sign", "CRLSign": "crl_sign",
+                  "EncipherOnly": "encipher_only", "DecipherOnly": "decipher_only"}
+_PCA_EKU = {"SERVER_AUTH": "server_auth", "CLIENT_AUTH": "client_auth", "CODE_SIGNING": "code_signing",
+            "EMAIL_PROTECTION": "email_protection", "TIME_STAMPING": "time_stamping",
+            "OCSP_SIGNING": "ocsp_signing"}
+
+
+def set_pca_usage(r: ResourceView, *path: str) -> None:
+    """Key usage and extended key usage an ACM PCA certificate's ApiPassthrough asks for.
+
+    Terraform writes the passthrough as a JSON string (jsonencode), CloudFormation as a mapping.
+    Only what is written is set: a template without passthrough leaves the usage unknown.
+    """
+    passthrough = r.get(*path)
+    if isinstance(passthrough, str):
+        try:
+            passthrough = json.loads(passthrough)
+        except ValueError:
+            passthrough = Unresolved("api_passthrough is not JSON")
+    where = r.spot(*path)
+    if isinstance(passthrough, Unresolved):
+        r.node.set("key_usage", passthrough, where)
+        r.node.set("extended_key_usage", passthrough, where)
+        return
+    extensions = passthrough.get("Extensions") if isinstance(passthrough, dict) else None
+    if not isinstance(extensions, dict):
+        return
+    flags = extensions.get("KeyUsage")
+    if isinstance(flags, dict):
+        r.node.set("key_usage", [_PCA_KEY_USAGE.get(k, k) for k, on in flags.items() if on is True], where)
+    ekus = extensions.get("ExtendedKeyUsage")
+    if isinstance(ekus, list):
+        names = [_PCA_EKU.get(e.get("ExtendedKeyUsageType"), e.get("ExtendedKeyUsageType"))
+                 or e.get("ExtendedKeyUsageObjectIdentifier") for e in ekus if isinstance(e, dict)]
+        r.node.set("extended_key_usage", [n for n in names if isinstance(n, str)], where)
+
+
+def pca_not_before(kind: Any, value: Any) -> Any:
+    """The start an ACM PCA ValidityNotBefore gives, when it is a date (ABSOLUTE, END_DATE).
+
+    A relative start counts from issuance, which is never in the future: None.
+    """
+    for v in (kind, value):
+        if isinstance(v, Unresolved):
+            return v
+    try:
+        if str(kind).upper() == "ABSOLUTE":
+            return datetime.fromtimestamp(int(value), tz=timezone.utc)
+        if str(kind).upper() == "END_DATE":
+            return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError, TypeError):
+        return Unresolved(f"validity start {kind} {value} not understood")
+    return None
 
 
 def set_public_access_block(r: ResourceView, bucket: Node, block: Where, settings: dict[str, tuple],

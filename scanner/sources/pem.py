@@ -19,6 +19,7 @@ def _node_name(path: str, index: int) -> str:
 
 def _graph(path: str, materials: list[certs.Material], text: str | None) -> Graph:
     graph = Graph(unit=path, source="pem")
+    chain = certs.chain_attrs(materials)   # a leaf with the CA certificates that lead to it
     for i, m in enumerate(materials, 1):
         line = text.count("\n", 0, m.offset) + 1 if text is not None else 0
         end = text.count("\n", 0, m.end) + 1 if text is not None else 0
@@ -26,6 +27,8 @@ def _graph(path: str, materials: list[certs.Material], text: str | None) -> Grap
         node = Node(id=f"{path}#{i}", kind=m.kind, name=_node_name(path, i), source="pem", where=where,
                     type="X.509 certificate" if m.kind == "certificate" else "private key")
         node.attrs.update(m.attrs)
+        if chain is not None and chain[0] is m:
+            node.attrs.update(chain[1])
         graph.add(node)
     return graph
 

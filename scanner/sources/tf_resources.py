@@ -160,6 +160,7 @@ def _pca_authority(r: TfResource) -> None:
 
 def _pca_certificate(r: TfResource) -> None:
     normalize.set_pca_certificate(r, "template_arn", "validity", "type", "value")
+    normalize.set_pca_usage(r, "api_passthrough")
 
 
 def _s3_bucket(r: TfResource) -> None:
@@ -211,6 +212,7 @@ def _apigw_v2_domain(r: TfResource) -> None:
 
 def _server_certificate(r: TfResource) -> None:
     r.put("certificate_pem", "certificate_body")   # parsed by certs.apply_certificate_pem
+    r.put("certificate_chain_pem", "certificate_chain")
     r.put("tags", "tags", conv=to_tags)
 
 
@@ -224,6 +226,7 @@ def _acm_certificate(r: TfResource) -> None:
     r.put("create_before_destroy", "lifecycle", "create_before_destroy", conv=to_bool)
     r.put("tags", "tags", conv=to_tags)
     r.put("certificate_pem", "certificate_body")   # imported: parsed like an IAM body
+    r.put("certificate_chain_pem", "certificate_chain")
     written = [k for k in ("certificate_body", "private_key") if r.get(k) is not None]
     known = [k for k in written if not isinstance(r.get(k), Unresolved) or isinstance(r.get(k), PartialText)]
     if written:   # a value known only later may still be null: then it is not known to be imported

@@ -34,6 +34,44 @@ def _validation_method(cert: dict) -> object:
     return "DNS" if "DNS" in methods else methods.pop() if methods else None
 
 
+# DescribeCertificate's usage names, as parsed certificates name them (scanner.material).
+_KEY_USAGE = {"DIGITAL_SIGNATURE": "digital_signature", "NON_REPUDIATION": "content_commitment",
+              "KEY_ENCIPHERMENT": "key_encipherment", "DATA_ENCIPHERMENT": "data_encipherment",
+              "KEY_AGREEMENT": "key_agreement", "CERTIFICATE_SIGNING": "key_cert_sign",
+              "CRL_SIGNING": "crl_sign", "ENCIPHER_ONLY": "encipher_only", "DECIPHER_ONLY": "decipher_only"}
+_EXTENDED_KEY_USAGE = {"TLS_WEB_SERVER_AUTHENTICATION": "server_auth", "TLS_WEB_CLIENT_AUTHENTICATION": "client_auth",
+                       "CODE_SIGNING": "code_signing", "EMAIL_PROTECTION": "email_protection",
+                       "TIME_STAMPING": "time_stamping", "OCSP_SIGNING": "ocsp_signing", "ANY": "any"}
+
+
+def _set_usage(node, cert: dict) -> None:
+    """Usage as ACM describes it. Only an answer that lists key usages says anything: without
+    them the usage is not known (the certificate is not issued yet), and nothing is judged."""
+    if "KeyUsages" not in cert:
+        return
+    key_usage = [_KEY_USAGE.get(u["Name"], u["Name"].lower()) for u in cert["KeyUsages"]]
+    eku = [_EXTENDED_KEY_USAGE.get(u["Name"], u.get("OID") or u["Name"].lower())
+           for u in cert.get("ExtendedKeyUsages", []) if u.get("Name") != "NONE"]
+    extensions = [name for name, present in (("key_usage", key_usage), ("extended_key_usage", eku),
+                                             ("subject_alt_name", cert.get("SubjectAlternativeNames"))) if present]
+    for attr, value in (("key_usage", key_usage), ("extended_key_usage", eku), ("extensions", extensions)):
+        node.set(attr, value)
+
+
+def _set_imported_body(ctx: Ctx, acm, node, arn: str) -> None:
+    """An imported certificate's own body and chain: usage, extensions and the chain's links
+    are read from the certificates themselves (certs.apply_certificate_pem). When they cannot be
+    read, what DescribeCertificate said stands and only the chain is unknown."""
+    got = ctx.detail(acm.get_certificate, "GetCertificate", CertificateArn=arn)
+    if isinstance(got, Unresolved):
+        node.set("chain", got)
+        node.set("chain_problem", got)
+        return
+    node.set("certificate_pem", got["Certificate"])
+    if got.get("CertificateChain"):
+        node.set("certificate_chain_pem", got["CertificateChain"])
+
+
 def collect(ctx: Ctx) -> None:
     acm = ctx.client("acm")
     # ListCertificates returns only RSA_2048 certificates unless asked for every key type.
@@ -68,6 +106,9 @@ def collect(ctx: Ctx) -> None:
         for attr, field in (("not_before", "NotBefore"), ("not_after", "NotAfter")):
             if cert.get(field) is not None:
                 node.set(attr, when(cert[field]))
+        _set_usage(node, cert)
+        if cert.get("Type") == "IMPORTED":
+            _set_imported_body(ctx, acm, node, arn)
         tags = ctx.detail(acm.list_tags_for_certificate, "ListTagsForCertificate", CertificateArn=arn)
         node.set("tags", tags if isinstance(tags, Unresolved)
                  else {t["Key"]: t.get("Value", "") for t in tags.get("Tags", [])})

@@ -20,4 +20,6 @@ def collect(ctx: Ctx) -> None:
             continue
         cert = got["ServerCertificate"]
         node.set("certificate_pem", cert["CertificateBody"])
+        if cert.get("CertificateChain"):
+            node.set("certificate_chain_pem", cert["CertificateChain"])
         node.set("tags", {t["Key"]: t.get("Value", "") for t in cert.get("Tags", [])})

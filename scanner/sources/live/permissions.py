@@ -10,7 +10,7 @@ import json
 
 ACTIONS = (
     "acm-pca:ListCertificateAuthorities", "acm-pca:ListTags",
-    "acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
+    "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
     "apigateway:GET",
     "cloudfront:ListDistributions",
     "cloudhsm:DescribeClusters",
