@@ -21,6 +21,7 @@ from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
+LIVE_FORMATS = ("snapshot", "asff", "ocsf")   # of live accounts only: they name accounts and ARNs
 
 
 class UsageError(Exception):
@@ -31,14 +32,16 @@ def _csv(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def _outputs(specs: list[str] | None) -> list[tuple[str, str | None]]:
+def _outputs(specs: list[str] | None, formats: tuple[str, ...] = FORMATS) -> list[tuple[str, str | None]]:
     """-o FORMAT[=PATH], repeatable; at most one may go to stdout."""
     outs = []
     for spec in specs or ["text"]:
         fmt, _, path = spec.partition("=")
         fmt = fmt.strip().lower()
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
+        if fmt in LIVE_FORMATS and fmt not in formats:
+            raise UsageError(f"-o {fmt} is written by `certwarden live` only")
+        if fmt not in formats:
+            raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(formats)})")
         outs.append((fmt, path or None))
     if sum(1 for _, p in outs if p is None) > 1:
         raise UsageError("only one --output can go to stdout; give the others a path (FORMAT=PATH)")
@@ -90,12 +93,30 @@ def _scan(args, outputs=()):
 
 
 def _render(fmt: str, result, args, to_terminal: bool) -> str:
+    if fmt in LIVE_FORMATS:
+        return _render_live(fmt, result)
     if fmt == "text":
         return text.render(result, color=to_terminal and _color(sys.stdout), quiet=args.quiet,
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
         return sarif.render(result, category=args.sarif_category)
     return {"json": json_report, "junit": junit, "markdown": markdown}[fmt].render(result)
+
+
+def _render_live(fmt: str, result) -> str:
+    """The outputs of a live run that name accounts and ARNs (docs/live.md)."""
+    read_at = datetime.now(timezone.utc)
+    if fmt == "snapshot":
+        from .sources import snapshot
+
+        return snapshot.dump(result.graphs, result.errors, result.scanned, read_at)
+    if fmt == "asff":
+        from .report import asff
+
+        return asff.render(result, read_at)
+    from .report import ocsf
+
+    return ocsf.render(result, read_at)
 
 
 def cmd_scan(args) -> int:
@@ -151,7 +172,14 @@ def cmd_live(args) -> int:
         sys.stdout.write(permissions.organization_json(args.role_name, args.external_id) if args.organization
                          else permissions.policy_json())
         return 0
-    outputs = _outputs(args.output)
+    outputs = _outputs(args.output, FORMATS + LIVE_FORMATS)
+    if any(fmt == "ocsf" for fmt, _ in outputs):   # say it now, not after a scan of minutes
+        from .report import ocsf
+
+        try:
+            ocsf.require()
+        except ocsf.MissingLibrary as exc:
+            raise UsageError(str(exc)) from None
     all_rules, config, rules = _policy(args, ["."])
     services = _csv(args.service) or list(SERVICES)
     unknown = [s for s in services if s not in SERVICES]
@@ -182,9 +210,23 @@ def cmd_live(args) -> int:
     if regions == ["all"]:
         regions = all_regions(accounts[0]) if accounts else []
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
-    result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency)
+    with _progress(args, accounts, regions, services, len(unreadable)) as progress:
+        result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency, progress)
     _print_errors(result, outputs)
     return _report(result, args.fail_on or config.fail_on or "low", args, outputs)
+
+
+def _progress(args, accounts, regions, services, failed_accounts: int):
+    """A progress bar on stderr when it is a terminal and not --quiet; otherwise nothing."""
+    import contextlib
+
+    if args.quiet or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return contextlib.nullcontext()
+    from .progress import LiveProgress
+    from .sources.live import jobs
+
+    return LiveProgress(sys.stderr, [(r.account, g, s) for r, g, s in jobs(accounts, regions, services)],
+                        failed_accounts)
 
 
 def _report(result, fail_on: str, args, outputs) -> int:
@@ -203,7 +245,7 @@ def _report(result, fail_on: str, args, outputs) -> int:
         if path is None:
             sys.stdout.write(body)
         else:
-            write_output(path, body)
+            write_output(path, _gzip(body) if path.endswith(".gz") else body)
     if result.scanned == 0 and result.errors:
         return 2
     if fail_on == "none":
@@ -211,6 +253,12 @@ def _report(result, fail_on: str, args, outputs) -> int:
     threshold = SEVERITY_ORDER[fail_on]
     failing = [f for f in result.findings if not f.suppressed and SEVERITY_ORDER[f.severity] >= threshold]
     return 1 if failing else 0
+
+
+def _gzip(text: str) -> bytes:
+    import gzip
+
+    return gzip.compress(text.encode("utf-8"), mtime=0)   # mtime 0: the same read gives the same bytes
 
 
 def cmd_baseline_create(args) -> int:
@@ -221,6 +269,43 @@ def cmd_baseline_create(args) -> int:
     kept = sum(1 for f in result.findings if not f.suppressed)
     print(f"certwarden: baseline {args.file}: {kept} finding{'s' * (kept != 1)} recorded", file=sys.stderr)
     return 0
+
+
+def cmd_securityhub_import(args) -> int:
+    """Import an ASFF report into Security Hub (writes: BatchImportFindings), archiving the
+    findings of an earlier import that it no longer holds."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from . import securityhub
+    from .jsonfile import JSONFileError, read_json
+    from .sources.live.aws import client_config, problem
+
+    if args.print_policy:
+        sys.stdout.write(json.dumps(securityhub.import_policy(), indent=2) + "\n")
+        return 0
+    if not args.report:
+        raise UsageError("securityhub import: name the ASFF report (certwarden live -o asff=FILE)")
+    try:
+        doc = read_json(args.report, "ASFF report")
+    except JSONFileError as exc:
+        raise UsageError(str(exc)) from None
+    findings = doc.get("Findings") if isinstance(doc, dict) else None
+    if not isinstance(findings, list) or not all(isinstance(f, dict) and str(f.get("Id", "")).startswith(
+            securityhub.ID_PREFIX) for f in findings):
+        raise UsageError(f"{args.report}: not a certwarden ASFF report (write one with certwarden live -o asff=FILE)")
+    session = boto3.Session(profile_name=args.profile)
+    region = args.region or session.region_name or "us-east-1"
+    try:
+        done = securityhub.run(findings, session, region, args.endpoint_url, client_config())
+    except (ClientError, BotoCoreError) as exc:
+        print(f"certwarden: securityhub: {problem(exc)}", file=sys.stderr)
+        return 2
+    for line in done.failed:
+        print(f"certwarden: securityhub: not imported: {line}", file=sys.stderr)
+    print(f"certwarden: securityhub {done.product}: {done.created} new, {done.updated} updated, "
+          f"{done.archived} archived, {len(done.failed)} failed", file=sys.stderr)
+    return 1 if done.failed else 0
 
 
 def cmd_rules(args) -> int:
@@ -356,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the stacks are written (default certwarden-remediation/)")
     p.add_argument("--region", metavar="REGION", help="region in the printed deploy commands and links")
     p.set_defaults(func=cmd_remediate)
+
+    p = sub.add_parser("securityhub", help="AWS Security Hub: import the findings of a live scan (writes to AWS)")
+    hsub = p.add_subparsers(dest="securityhub_command", required=True)
+    p = hsub.add_parser("import", help="BatchImportFindings from an ASFF report (certwarden live -o asff=FILE); "
+                                       "findings no longer in it are archived")
+    p.add_argument("report", nargs="?", metavar="REPORT.json", help="the ASFF report")
+    p.add_argument("--region", metavar="REGION", help="the Security Hub region (default: the profile's)")
+    p.add_argument("--profile", metavar="NAME", help="AWS profile (default: the usual credential chain)")
+    p.add_argument("--endpoint-url", metavar="URL", help="send every call to this endpoint (a local stand-in such as moto)")
+    p.add_argument("--print-policy", action="store_true", help="print the IAM policy the import needs, and exit")
+    p.set_defaults(func=cmd_securityhub_import)
 
     p = sub.add_parser("rules", help="list the rule catalog")
     p.add_argument("-o", "--output", choices=("text", "json"), default="text")

@@ -65,6 +65,7 @@ KINDS: dict[str, dict[str, Any]] = {
         "certificate_pem": None,              # body as written, parsed by the PEM adapter
         "is_ca": False, "sans": [], "subject": None, "issuer": None, "self_signed": False, "fingerprint": None,
         "managed_renewal": False,             # IAM never renews a certificate (ACM does)
+        "tags": {},
         "certificate_chain_pem": None,        # CertificateChain / certificate_chain as written
         **USAGE, **CHAIN,
     },
@@ -93,6 +94,7 @@ KINDS: dict[str, dict[str, Any]] = {
     # since April 2023); a setting left out of a block that is given is stored false (the
     # adapters set that), and live reads what the bucket has.
     "s3_bucket": {
+        "bucket_name": None,
         "block_public_acls": True, "ignore_public_acls": True,
         "block_public_policy": True, "restrict_public_buckets": True,
         "has_public_access_block": False,
@@ -118,11 +120,21 @@ KINDS: dict[str, dict[str, Any]] = {
     # ApiGatewayV2 defaults to TLS_1_2; a REST (v1) domain defaults to TLS_1_0, which its adapter
     # writes explicitly.
     "apigw_domain": {"security_policy": "TLS_1_2"},
-    "cloudhsm_cluster": {"hsm_count": 0, "hsm_azs": []},
+    "cloudhsm_cluster": {"hsm_count": 0, "hsm_azs": [], "tags": {}},
     "events_rule": {"event_sources": [], "detail_types": [], "enabled": True},
     "config_rule": {"source_identifier": None},
+    # A classic load balancer: its listeners are lb_listener nodes; the balancer itself holds nothing
+    # a rule reads.
+    "elb_classic": {},
+    # A resource of any other type that carries tags: CW108 compares the environments of what
+    # refers to one key.
+    "resource": {"tags": {}},
 }
 
+
+# Every live node carries its ARN (sources.live.aws.Ctx.node); templates set it where they know it.
+for _attrs in KINDS.values():
+    _attrs.setdefault("arn", None)
 
 # The four S3 Block Public Access settings: our attribute names and the API's.
 PUBLIC_ACCESS_SETTINGS = {"block_public_acls": "BlockPublicAcls", "ignore_public_acls": "IgnorePublicAcls",

@@ -33,9 +33,9 @@ def _linked_directory(path: str) -> str | None:
     return None
 
 
-def write_output(path: str | os.PathLike, text: str) -> None:
-    """Write `text` (UTF-8) to `path`, created or truncated; OutputError if `path` or a directory
-    on a relative path to it is a symlink, or the file cannot be written."""
+def write_output(path: str | os.PathLike, text: str | bytes) -> None:
+    """Write `text` (UTF-8; bytes as they are) to `path`, created or truncated; OutputError if
+    `path` or a directory on a relative path to it is a symlink, or the file cannot be written."""
     path = os.fspath(path)
     linked = _linked_directory(path)
     if linked is not None:
@@ -47,7 +47,7 @@ def write_output(path: str | os.PathLike, text: str) -> None:
             raise OutputError(f"{path}: is a symbolic link; outputs are never written through one") from None
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as fh:
             fh.write(text)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from None

@@ -1,11 +1,15 @@
 """Loading and validating rule files (the shipped pack and users' --rules-dir)."""
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import yaml
+
+from .kinds import KINDS
 
 # jsonschema is imported only to validate: it costs a third of startup, and the shipped pack is
 # validated by the test suite (tests/test_rulepack_schema.py), so a scan validates only --rules-dir.
@@ -103,6 +107,49 @@ def load_file(path: Path, validator=None, validate: bool = True) -> Rule:
     )
 
 
+# -- the vocabulary: every kind and attribute a rule names is one the model declares -----------
+def _nearest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (nearest: {close[0]})" if close else ""
+
+
+def _attrs_named(cond, where: str, own: bool = True) -> Iterator[tuple[str, str, bool]]:
+    """(key path, attribute, whether it is the rule's own node's) for every attr a condition
+    names; the conditions under an edge's `where` are about the neighbour."""
+    if not isinstance(cond, dict):
+        return
+    for key in ("all", "any"):
+        for i, sub in enumerate(cond.get(key, ())):
+            yield from _attrs_named(sub, f"{where}.{key}[{i}]", own)
+    if "not" in cond:
+        yield from _attrs_named(cond["not"], f"{where}.not", own)
+    if "edge" in cond:
+        if "via" in cond:
+            yield f"{where}.via", cond["via"], own
+        yield from _attrs_named(cond.get("where"), f"{where}.where", False)
+    if "attr" in cond:
+        yield f"{where}.attr", cond["attr"].split(".", 1)[0], own
+
+
+def check_vocabulary(rule: Rule) -> None:
+    """A misspelt kind or attribute would read as absent and make the rule fire (or never fire)
+    on every node: refuse it at load, naming the file, the rule, the key path and the nearest name."""
+    for i, kind in enumerate(rule.kinds):
+        if kind not in KINDS:
+            raise RuleError(f"{rule.path}: {rule.code}: kinds[{i}]: unknown kind {kind!r}{_nearest(kind, KINDS)}")
+    own = set().union(*(KINDS[k] for k in rule.kinds))
+    anywhere = set().union(*KINDS.values())
+    named = [*_attrs_named(rule.when, "when"), *_attrs_named(rule.escalate_when, "escalate_when")]
+    named += [(f"at[{i}]", a, True) for i, a in enumerate(rule.at)]
+    named += [(f"fix.set.{a}", a, True) for a in ((rule.fix or {}).get("set") or {})]
+    for where, name, of_own in named:
+        known = own if of_own else anywhere
+        if name not in known:
+            scope = "/".join(rule.kinds) if of_own else "any kind"
+            raise RuleError(f"{rule.path}: {rule.code}: {where}: unknown attribute {name!r} for {scope}"
+                            f"{_nearest(name, known)}")
+
+
 def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
     """The shipped pack plus users' rule directories; codes and names must be unique."""
     files = [(f, False) for f in sorted(_pack_dir().glob("*.yaml"))]
@@ -116,6 +163,7 @@ def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
     seen: dict[str, str] = {}
     for f, validate in files:
         rule = load_file(f, validator, validate)
+        check_vocabulary(rule)
         for key in (rule.code, rule.name):
             if key in seen:
                 raise RuleError(f"{f}: {key} is already defined in {seen[key]}")

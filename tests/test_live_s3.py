@@ -158,7 +158,7 @@ def test_a_rate_schedule_is_an_interval_and_a_cron_schedule_is_not(aws, run_cli,
         made = real_client(self, service, region)
         if service == "secretsmanager":
             stub = Stubber(made)
-            stub.add_response("list_secrets", listing, {})
+            stub.add_response("list_secrets", listing, {"MaxResults": 100})   # pages as large as the API allows
             stub.activate()
         return made
     monkeypatch.setattr(Reader, "client", stubbed)

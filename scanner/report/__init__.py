@@ -8,6 +8,20 @@ DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 from ..paths import relative_uri, repo_root  # noqa: F401  (re-exported for reporters)
 
+WA_SECTIONS = {1: "certificate management", 2: "key generation and storage", 3: "rotation",
+               4: "CA management", 5: "monitoring and auditing", 6: "governance"}
+
+
+def requirements(rule) -> list[str]:
+    """The controls a rule checks, by name: SEC09-BP01 and its sections, then the Security Hub
+    controls and AWS Config rules its refs name ("SH KMS.4", "CFG cmk-backing-key-rotation-enabled")."""
+    names = ["AWS Well-Architected SEC09-BP01"]
+    names += [f"AWS Well-Architected SEC09-BP01 {WA_SECTIONS[s]}" for s in rule.wa if s in WA_SECTIONS]
+    for ref in rule.refs:
+        head, _, rest = ref.partition(" ")
+        names.append({"SH": "AWS Security Hub", "CFG": "AWS Config"}.get(head, head) + (f" {rest}" if rest else ""))
+    return names
+
 
 def root_of(result, root=None):
     """The folder report paths are relative to: the scanned files' repository (not the current

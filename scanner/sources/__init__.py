@@ -10,7 +10,7 @@ import os
 
 from ..findings import InputError
 from ..model import Graph
-from . import cfn, pem
+from . import cfn, pem, snapshot
 from .files import CFN_EXTS, PEM_EXTS, ReadError, as_utf8, is_binary, read_bytes
 from .loader import LoadError, load, load_all
 
@@ -42,6 +42,8 @@ def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[Inpu
         elif not (explicit or ext in _TEMPLATE_EXTS):
             return [], []
         return [], [InputError(path, str(exc))]
+    if snapshot.looks_like(data) and (explicit or ext == ".json"):
+        return snapshot.read(path, data)
     if ext in PEM_EXTS:
         return pem.read(path, data)
     if ext not in CFN_EXTS and not explicit:

@@ -57,26 +57,31 @@ def _collect(reader: Reader, region: str, service: str) -> tuple[Ctx, BaseExcept
 MAX_CONCURRENCY = 16   # calls in flight at once, over every account, region and service
 
 
+def jobs(readers: list[Reader], regions: list[str], services: list[str]) -> list[tuple[Reader, str, str]]:
+    """(account, region, service) to read: global services once per account."""
+    return [(reader, region, service) for reader in readers for service in services
+            for region in ([GLOBAL_REGION] if SERVICES[service][0] else regions)]
+
+
 def read(readers: list[Reader], regions: list[str], services: list[str], max_concurrency: int = MAX_CONCURRENCY,
          progress: Callable[[str, BaseException | None], None] | None = None) -> LiveRead:
     """Every (account, region, service) is one job, and one pool runs them all: a large
-    organisation is read at the same bounded rate as one account. `progress(place, error)` is
+    organisation is read at the same bounded rate as one account. `progress(account, error)` is
     called as each job ends."""
     out = LiveRead()
-    jobs = [(reader, region, service) for reader in readers for service in services
-            for region in ([GLOBAL_REGION] if SERVICES[service][0] else regions)]
+    jobs_ = jobs(readers, regions, services)
 
     def run(job: tuple[Reader, str, str]) -> tuple[Ctx, BaseException | None]:
         done = _collect(*job)
         if progress is not None:
-            progress(f"aws://{job[0].account}/{job[1]}/{job[2]}", done[1])
+            progress(job[0].account, done[1])
         return done
 
-    with ThreadPoolExecutor(max(1, min(max_concurrency, len(jobs)))) as pool:
-        done = list(pool.map(run, jobs))
+    with ThreadPoolExecutor(max(1, min(max_concurrency, len(jobs_)))) as pool:
+        done = list(pool.map(run, jobs_))
     graphs = {reader.account: Graph(unit=f"aws://{reader.account}", source="live") for reader in readers}
     failed: dict[tuple[str, str], list[str]] = {}   # (account, region) -> problems of its failed jobs
-    for (reader, region, service), (ctx, exc) in zip(jobs, done):
+    for (reader, region, service), (ctx, exc) in zip(jobs_, done):
         place = f"aws://{reader.account}/{region}/{service}"
         if exc is not None:
             failed.setdefault((reader.account, region), []).append(problem(exc))
@@ -88,7 +93,7 @@ def read(readers: list[Reader], regions: list[str], services: list[str], max_con
         if ctx.partial:
             more = f" (and {len(ctx.partial) - 1} more)" if len(ctx.partial) > 1 else ""
             out.errors.append(InputError(place, f"{ctx.partial[0]}{more}"))
-    out.errors = _one_line_per_region(out.errors, failed, jobs)
+    out.errors = _one_line_per_region(out.errors, failed, jobs_)
     for graph in graphs.values():
         for link in LINKERS:
             link(graph)

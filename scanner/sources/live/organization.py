@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...findings import InputError
-from .aws import Reader, client_config, problem
+from .aws import Reader, client_config, largest_page, problem
 
 DEFAULT_ROLE = "certwarden-read"
 
@@ -28,7 +28,8 @@ def active_accounts(session, region: str, endpoint_url: str | None, config) -> l
     """(account ID, partition) of every ACTIVE account, in the order the API lists them."""
     org = session.client("organizations", region_name=region, endpoint_url=endpoint_url, config=config)
     out = []
-    for page in org.get_paginator("list_accounts").paginate():
+    size = largest_page(org, "list_accounts")   # 20: a page per 20 accounts
+    for page in org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": size} if size else {}):
         for account in page.get("Accounts", []):
             if account.get("Status", "ACTIVE") == "ACTIVE":   # SUSPENDED and PENDING_CLOSURE cannot be read
                 out.append((account["Id"], account["Arn"].split(":")[1]))
