@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .findings import InputError
 from .model import Graph
-from .sources.files import MAX_FILE_BYTES
+from .sources.files import ReadError, read_bytes
 from .units import Unit, read_unit
 
 
@@ -47,12 +47,9 @@ class Cache:
         digest = hashlib.sha256(code_fingerprint())
         digest.update(f"{unit.kind}\0{unit.path}\0{unit.explicit}\0{unit.roots}\0".encode())
         for member in members:
-            try:
-                if os.path.getsize(member) > MAX_FILE_BYTES:
-                    return None   # refused by the reader without being read; hashing it would read it
-                with open(member, "rb") as fh:
-                    data = fh.read()
-            except OSError:
+            try:   # as the reader reads it: a file it refuses (too big, a FIFO, outside the roots) is not hashed
+                data = read_bytes(member, roots=unit.roots or None)
+            except ReadError:
                 return None
             digest.update(member.encode() + b"\0" + hashlib.sha256(data).digest())
         return digest.hexdigest()

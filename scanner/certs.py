@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import re
 from bisect import bisect_left
@@ -132,6 +133,49 @@ def acm_key_algorithm(name: Any) -> tuple[Any, Any]:
 
 def holds_private_key(text: str) -> bool:
     return bool(KEY_MARKER.search(text))
+
+
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_BODY_LINE = re.compile(r"[A-Za-z0-9+/=\s\\\"':,-]*")   # base64, RFC 1421 headers, string escapes
+REDACTED = "[private key redacted]"
+
+
+def redact(text: str) -> str:
+    """The text with the body of every private key block replaced, line for line, by REDACTED:
+    for what quotes input back (errors, diffs, messages). The BEGIN/END lines stay, so a reader
+    sees what was there, and so do the line breaks, so line numbers and diff hunks stay right.
+    A block with no END line is redacted up to the first line that cannot be part of it."""
+    if "PRIVATE KEY-----" not in text:
+        return text
+    ends = [m.start() for m in _KEY_END.finditer(text)]
+    out, pos = [], 0
+    for m in KEY_MARKER.finditer(text):
+        if m.start() < pos:
+            continue
+        i = bisect.bisect_left(ends, m.end())
+        end = ends[i] if i < len(ends) else _body_end(text, m.end())
+        out += [text[pos:m.end()], _redact_lines(text[m.end():end])]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _body_end(text: str, start: int) -> int:
+    at = start
+    for line in text[start:].splitlines(keepends=True):
+        if not _BODY_LINE.fullmatch(line):
+            break
+        at += len(line)
+    return at
+
+
+def _redact_lines(body: str) -> str:
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        content = line.strip()
+        if content:
+            lines[i] = line[:len(line) - len(line.lstrip())] + REDACTED + ("\r" if line.endswith("\r") else "")
+    return "\n".join(lines)
 
 
 def private_key_nodes(text: str, name: str, source: str, where: Where, id_prefix: str | None = None) -> list[Node]:

@@ -141,7 +141,9 @@ def cmd_fix(args) -> int:
     plan = fixes.plan(result, unsafe=args.unsafe_fixes)
     root = repo_root(args.paths[0] if args.paths else None)
     if args.write:
-        changed = fixes.write(plan)
+        changed, refused = fixes.write(plan, result.roots)
+        for err in refused:
+            print(f"certwarden: {err}", file=sys.stderr)
         print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
               f"in {len(changed)} file{'s' * (len(changed) != 1)}", file=sys.stderr)
     else:

@@ -5,13 +5,24 @@ import string
 from datetime import datetime
 from typing import Iterable
 
-from . import checks  # noqa: F401  (registers the Python checks)
+from . import certs, checks  # noqa: F401  (checks registers the Python checks)
 from .conditions import Evaluation, evaluate
 from .config import Config
 from .findings import Finding
 from .kinds import attr as read_attr
 from .model import Graph, Node, Unresolved, Where
 from .rulepack import Rule, raise_severity
+
+
+# Characters of one value quoted in a message: names, policy names and ARNs fit; a blob read
+# from a file (or a var file) does not, and is cut.
+MAX_QUOTED = 120
+
+
+def _quoted(text: str) -> str:
+    """A value as a message may quote it: key material redacted, length capped."""
+    text = certs.redact(text)
+    return text if len(text) <= MAX_QUOTED else f"{text[:MAX_QUOTED]}... ({len(text)} characters)"
 
 
 class _Values(dict):
@@ -37,13 +48,13 @@ def _display(value) -> str:
 
 def _message(rule: Rule, node: Node, ev: Evaluation, params: dict) -> str:
     """Fill the template: check details first, then rule parameters, then node attributes."""
-    values = _Values(name=node.name, kind=node.kind)
+    values = _Values(name=_quoted(node.name), kind=node.kind)
     for hit in ev.hits:
         for k, v in hit.detail.items():
-            values.setdefault(k, _display(v))
+            values.setdefault(k, _quoted(_display(v)))
     for f in {f for _, f, _, _ in string.Formatter().parse(rule.message) if f}:
         if f not in values:
-            values[f] = _display(params[f]) if f in params else _display(read_attr(node, f))
+            values[f] = _quoted(_display(params[f]) if f in params else _display(read_attr(node, f)))
     try:
         return rule.message.format_map(values)
     except (ValueError, IndexError, AttributeError):
@@ -99,7 +110,8 @@ class Engine:
                 severity = raise_severity(severity)
         where, attr = _locate(rule, node, ev)
         if result is None:
-            message = f"{rule.title}: could not be evaluated for {node.name} ({'; '.join(dict.fromkeys(ev.unknown)) or 'unresolved value'})"
+            reasons = "; ".join(dict.fromkeys(_quoted(r) for r in ev.unknown)) or "unresolved value"
+            message = f"{rule.title}: could not be evaluated for {_quoted(node.name)} ({reasons})"
         else:
             message = _message(rule, node, ev, params)
         return Finding(

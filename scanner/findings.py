@@ -64,6 +64,7 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)   # informational, e.g. remote modules not scanned
+    roots: list[str] = field(default_factory=list)    # real paths of the scanned roots: fixes write only there
     scanned: int = 0              # units (files, modules; live: service-region pairs) read successfully
     live: bool = False            # findings name resources of accounts, not places in files
     rules: list = field(default_factory=list)

@@ -9,11 +9,15 @@ use it) are made only when asked, as in ruff.
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from dataclasses import dataclass, field
 
-from .findings import Finding, ScanResult
+from . import certs
+from .findings import Finding, InputError, ScanResult
 from .sources import cfn_fix, tf_fix
 from .sources.edits import Edit, apply
+from .sources.files import ReadError, confinement, read_bytes
 
 ADAPTERS = {"cfn": cfn_fix.edits_for, "tf": tf_fix.edits_for}
 
@@ -27,9 +31,12 @@ class Plan:
     no_fix: int = 0   # findings whose rule has no automatic fix, or whose adapter declined
 
 
-def _read(file: str) -> str:
-    with open(file, encoding="utf-8", newline="") as fh:   # line endings as written: edits keep them
-        return fh.read()
+def _read(file: str, roots) -> str | None:
+    """The text as read (line endings as written: edits keep them); None when it cannot be."""
+    try:
+        return read_bytes(file, roots=roots).decode("utf-8")
+    except (ReadError, UnicodeDecodeError):
+        return None
 
 
 def fixable(f: Finding) -> bool:
@@ -55,7 +62,11 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
             continue
         file = f.where.file
         if file not in out.texts:
-            out.originals[file] = out.texts[file] = _read(file)
+            text = _read(file, result.roots or None)
+            if text is None:
+                out.no_fix += 1
+                continue
+            out.originals[file] = out.texts[file] = text
         edits = edits_for(f, out.texts[file])
         if edits:
             out.texts[file] = apply(out.texts[file], edits)
@@ -68,23 +79,47 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
 
 
 def diff(p: Plan, relative) -> str:
-    """A unified diff of every changed file; `relative` names a file as the report does."""
+    """A unified diff of every changed file; `relative` names a file as the report does. Private
+    key material in the context lines is redacted (line for line, so the hunks stay right)."""
     chunks = []
     for file, new in p.texts.items():
         old = p.originals[file]
         if new != old:
             name = relative(file)
+            old, new = certs.redact(old), certs.redact(new)
             chunks.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                                f"a/{name}", f"b/{name}"))
     return "".join(chunks)
 
 
-def write(p: Plan) -> list[str]:
-    changed = [file for file, new in p.texts.items() if new != p.originals[file]]
-    for file in changed:
-        with open(file, "w", encoding="utf-8", newline="") as fh:   # CRLF files stay CRLF
-            fh.write(p.texts[file])
-    return changed
+def write(p: Plan, roots) -> tuple[list[str], list[InputError]]:
+    """Write the changed files: only regular files inside the scanned roots, never through a
+    symbolic link. Returns the files written and one error for each refused."""
+    changed, refused = [], []
+    for file, new in p.texts.items():
+        if new == p.originals[file]:
+            continue
+        reason = "symbolic link" if os.path.islink(file) else confinement(file, roots)
+        if reason is None:
+            try:
+                _write(file, new)
+                changed.append(file)
+                continue
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+        refused.append(InputError(file, f"{reason}, not written"))
+    return changed, refused
+
+
+def _write(file: str, text: str) -> None:
+    # O_NOFOLLOW: a link put in place since the check is not followed either; the file is
+    # truncated only once fstat says it is a regular file (not a FIFO or a device).
+    fd = os.open(file, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "w", encoding="utf-8", newline="") as fh:   # CRLF files stay CRLF
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        fh.truncate(0)
+        fh.write(text)
 
 
 def attach_safe_edits(result: ScanResult) -> None:
@@ -93,5 +128,6 @@ def attach_safe_edits(result: ScanResult) -> None:
     for f in result.findings:
         if fixable(f) and f.fix.get("safety") == "safe":
             if f.where.file not in texts:
-                texts[f.where.file] = _read(f.where.file)
-            f.edits = edits_for(f, texts[f.where.file]) or []
+                texts[f.where.file] = _read(f.where.file, result.roots or None)
+            text = texts[f.where.file]
+            f.edits = (edits_for(f, text) or []) if text is not None else []

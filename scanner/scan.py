@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import sources
+from . import certs, sources
 from .config import Config
-from .findings import ScanResult, report_order
+from .findings import InputError, ScanResult, report_order
 from .parallel import run_units
 from .paths import repo_root
 from .rulepack import Rule
@@ -37,9 +37,11 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result.errors.extend(found.errors)
     explicit = set(paths)
     known = {key: r.code for r in (options.catalog or rules) for key in (r.code, r.name)}
-    units = [Unit("file", path, explicit=path in explicit) for path in found.files]
+    roots = tuple(found.roots)
+    result.roots = list(roots)
+    units = [Unit("file", path, explicit=path in explicit, roots=roots) for path in found.files]
     through_callers = sources.called_modules(found.tf_dirs)   # read with their callers, not alone
-    units += [Unit("module", directory, files=tuple(files), var_files=options.var_files, roots=tuple(found.roots))
+    units += [Unit("module", directory, files=tuple(files), var_files=options.var_files, roots=roots)
               for directory, files in found.tf_dirs.items() if directory not in through_callers]
     for outcome in run_units(units, rules, options, root, known):
         result.errors.extend(outcome.errors)
@@ -52,6 +54,8 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result.findings = list({(f.fingerprint, f.where.line, f.where.column, f.message): f
                             for f in result.findings}.values())
     # A module called from several roots says the same thing once per caller: say it once.
-    result.notices = list(dict.fromkeys(result.notices))
-    result.errors = list({(e.file, e.line, e.message): e for e in result.errors}.values())
+    # Errors and notices may quote input (a parser's token, a module source): never key material.
+    result.notices = list(dict.fromkeys(certs.redact(n) for n in result.notices))
+    errors = (InputError(e.file, certs.redact(e.message), e.line) for e in result.errors)
+    result.errors = list({(e.file, e.line, e.message): e for e in errors}.values())
     return result

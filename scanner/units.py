@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import sources
 from .findings import InputError
 from .model import Graph
+from .sources.files import ReadError, open_regular
 
 # What makes a module read files that are not its members: a local module call, file() and kin.
 # [ \t], not \s: under re.M, ^\s* scans every blank line below each line start (quadratic).
@@ -26,7 +27,7 @@ class Unit:
     explicit: bool = False             # named on the command line: report it even if it is no template
     files: tuple[str, ...] = ()        # a module's .tf files
     var_files: tuple[str, ...] = ()    # Terraform --var-file, read with every root module
-    roots: tuple[str, ...] = ()        # the scanned directories: the only places file() may read
+    roots: tuple[str, ...] = ()        # the scanned directories (real paths): the only places read
 
     def members(self) -> tuple[str, ...] | None:
         """Every file the unit's graphs depend on, or None when that is not known without reading
@@ -35,10 +36,10 @@ class Unit:
             return (self.path,)
         for path in self.files:
             try:
-                with open(path, "rb") as fh:
+                with open_regular(path) as fh:
                     if _READS_ELSEWHERE.search(fh.read()):
                         return None
-            except OSError:
+            except (ReadError, OSError):
                 return None
         try:
             tfvars = sorted(os.path.join(self.path, n) for n in os.listdir(self.path) if ".tfvars" in n)
@@ -51,5 +52,5 @@ def read_unit(unit: Unit) -> tuple[list[Graph], list[InputError], list[str]]:
     """Graphs, one-line errors and notices of one unit; never raises on bad input."""
     if unit.kind == "module":
         return sources.read_module(unit.path, list(unit.files), unit.var_files, unit.roots)
-    graphs, errors = sources.read_file(unit.path, explicit=unit.explicit)
+    graphs, errors = sources.read_file(unit.path, explicit=unit.explicit, roots=unit.roots or None)
     return graphs, errors, []

@@ -11,7 +11,7 @@ import os
 from ..findings import InputError
 from ..model import Graph
 from . import cfn, pem, snapshot
-from .files import CFN_EXTS, PEM_EXTS, ReadError, as_utf8, is_binary, read_bytes
+from .files import CFN_EXTS, PEM_EXTS, ReadError, as_utf8, is_binary, open_regular, read_bytes
 from .loader import LoadError, load, load_all
 
 # Extensions a template-looking file is reported under when it cannot be read. Other
@@ -25,17 +25,18 @@ def _announces_template(path: str, head: bytes) -> bool:
     return ext in {".yaml", ".yml", ".template", ".cfn"} or any(m in head for m in _MARKERS)
 
 
-def read_file(path: str, explicit: bool = False) -> tuple[list[Graph], list[InputError]]:
-    """Read one file as a CloudFormation template or Terraform plan, or as certificate/key material (pem.py)."""
+def read_file(path: str, explicit: bool = False, roots=None) -> tuple[list[Graph], list[InputError]]:
+    """Read one file as a CloudFormation template or Terraform plan, or as certificate/key material
+    (pem.py). With roots (real paths), a file whose real path is not inside them is not read."""
     ext = os.path.splitext(path)[1].lower()
     try:
-        data = read_bytes(path)
+        data = read_bytes(path, roots=roots)
     except ReadError as exc:
         if "limit" in str(exc):
             try:
-                with open(path, "rb") as fh:
+                with open_regular(path) as fh:
                     head = fh.read(65536)
-            except OSError:
+            except (ReadError, OSError):
                 head = b""
             if not (explicit or _announces_template(path, head)):
                 return [], []

@@ -6,6 +6,7 @@ import functools
 import fnmatch
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 from ..findings import InputError
@@ -33,6 +34,8 @@ class Found:
     files: list[str] = field(default_factory=list)   # candidate template / material files
     tf_dirs: dict[str, list[str]] = field(default_factory=dict)   # module dir -> .tf files
     errors: list[InputError] = field(default_factory=list)
+    # Real paths of the given directories and of the directories of the given files: the only
+    # places any reader may open a file (see confinement).
     roots: list[str] = field(default_factory=list)
 
 
@@ -57,6 +60,25 @@ def _inside(path: str, root: str) -> bool:
         return os.path.commonpath([path, root]) == root
     except ValueError:
         return False
+
+
+def confinement(path: str, roots) -> str | None:
+    """Why `path` may not be opened, or None when it may: its real path (links resolved) must lie
+    inside one of the scanned roots (real paths), and under none of the directories discovery
+    always skips (.git holds the checkout's credentials; node_modules, .terraform, virtualenvs
+    hold code nobody reviewed in this change). Every reader and the fix writer ask this."""
+    real = os.path.realpath(path)
+    for root in roots:
+        if _inside(real, root):
+            parts = os.path.relpath(real, root).split(os.sep)
+            skipped = next((p for p in parts[:-1] if p in DEFAULT_EXCLUDES), None)
+            return None if skipped is None else f"inside {skipped}/, which is never scanned"
+    return "symbolic link leaves the scan root" if os.path.islink(path) else "outside the scan root"
+
+
+def refused(reason: str) -> str:
+    """The one-line error of a file confinement refuses to read."""
+    return f"{reason}, {'not followed' if reason.startswith('symbolic link') else 'not read'}"
 
 
 def _add(found: Found, path: str, explicit: bool) -> None:
@@ -87,10 +109,11 @@ def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
             if os.path.islink(given) and not os.path.exists(given):
                 found.errors.append(InputError(given, "broken symbolic link"))
             else:
+                found.roots.append(os.path.realpath(os.path.dirname(given) or "."))
                 _add(found, given, explicit=True)
             continue
         root = os.path.realpath(given)
-        found.roots.append(given)
+        found.roots.append(root)
         for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
             rel_dir = os.path.relpath(dirpath, given)
             keep = []
@@ -114,21 +137,46 @@ def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
                     if not os.path.exists(target):
                         found.errors.append(InputError(full, "broken symbolic link"))
                         continue
-                    if not _inside(target, root):
-                        found.errors.append(InputError(full, "symbolic link leaves the scan root, not followed"))
+                    reason = confinement(full, (root,))
+                    if reason is not None:
+                        found.errors.append(InputError(full, refused(reason)))
                         continue
                 _add(found, full, explicit=False)
     return found
 
 
-def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+def open_regular(path: str):
+    """A regular file, open for reading in binary; ReadError for anything else. A FIFO would block
+    open() forever and a device would be read forever: the open is non-blocking and the open
+    descriptor decides, so a file swapped for a FIFO after a stat cannot hang the scan either."""
     try:
-        size = os.path.getsize(path)
+        fh = open(path, "rb", opener=_nonblocking)
+    except PermissionError:
+        raise ReadError("permission denied") from None
+    except OSError as exc:
+        raise ReadError(exc.strerror or str(exc)) from None
+    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        fh.close()
+        raise ReadError("not a regular file")
+    return fh
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES, roots=None) -> bytes:
+    """The bytes of a regular file; with `roots`, only of one inside them (see confinement)."""
+    if roots is not None and (reason := confinement(path, roots)) is not None:
+        raise ReadError(refused(reason))
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError("not a regular file")
+        size = st.st_size
         if size > limit:
             raise ReadError(f"file is {size // (1024 * 1024)} MiB, over the {limit // (1024 * 1024)} MiB limit")
-        if not os.path.isfile(path):
-            raise ReadError("not a regular file")
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             # read(n) allocates n bytes up front: ask for the size stat gave, not for the limit
             data = fh.read(size + 1)
             if len(data) > size:   # the file grew since stat

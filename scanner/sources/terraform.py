@@ -16,7 +16,7 @@ from typing import Any
 from ..findings import InputError
 from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
 from .budget import ELEMENT, MODULE, Budget
-from .files import ReadError, as_utf8, is_binary, read_bytes
+from .files import ReadError, as_utf8, confinement, is_binary, open_regular, read_bytes, refused
 from .loader import PosDict, PosList
 from .tf_eval import Context, Evaluator, FileText, Ref, unknown
 from .tf_hcl import Block, HclError
@@ -39,9 +39,9 @@ class Report:
         self.notices: list[str] = []
 
 
-def _read_hcl(path: str, report: Report) -> Block | None:
+def _read_hcl(path: str, report: Report, roots=None) -> Block | None:
     try:
-        data = read_bytes(path)
+        data = read_bytes(path, roots=roots)
         if is_binary(data):
             raise ReadError("binary file, not Terraform")
         return parse_kept(as_utf8(data).decode("utf-8"), path)
@@ -52,16 +52,19 @@ def _read_hcl(path: str, report: Report) -> Block | None:
     return None
 
 
-def read_var_file(path: str, report: Report, budget: Budget | None = None) -> dict:
-    """Values of a .tfvars (HCL) or .tfvars.json file."""
+def read_var_file(path: str, report: Report, roots=None, budget: Budget | None = None) -> dict:
+    """Values of a .tfvars (HCL) or .tfvars.json file (with roots: only one inside them)."""
     if path.endswith(".json"):
         try:
-            doc = json.loads(as_utf8(read_bytes(path)))
-        except (ReadError, ValueError) as exc:
+            doc = json.loads(as_utf8(read_bytes(path, roots=roots)))
+        except ReadError as exc:
+            report.errors.append(InputError(path, str(exc)))
+            return {}
+        except ValueError as exc:
             report.errors.append(InputError(path, f"invalid variables file: {str(exc).splitlines()[0]}"))
             return {}
         return doc if isinstance(doc, dict) else {}
-    root = _read_hcl(path, report)
+    root = _read_hcl(path, report, roots)
     if root is None:
         return {}
     ev = Evaluator(Context(), budget)
@@ -73,8 +76,7 @@ class Module(Context):
                  prefix: str = "", inputs: dict | None = None, depth: int = 0, chain: tuple = (),
                  roots: tuple[str, ...] = (), budget: Budget | None = None):
         self.dir, self.report, self.records = directory, report, graph_records
-        # file() reads only inside the scan (its roots; by default the root module's directory)
-        self.roots = tuple(os.path.realpath(r) for r in roots) or (os.path.realpath(directory),)
+        self.roots = roots   # real paths: every file this module reads lies inside one (files.confinement)
         self.prefix, self.inputs, self.depth = prefix, inputs, depth
         self.chain = chain + (os.path.realpath(directory),)
         self.budget = budget or Budget()   # one for the root module and every module it calls
@@ -89,7 +91,7 @@ class Module(Context):
         self.values: dict[str, Any] = {}
         self._cache: dict[tuple, Any] = {}
         for path in sorted(files):
-            root = _read_hcl(path, report)
+            root = _read_hcl(path, report, roots)
             if root is not None:
                 self._collect(root)
 
@@ -156,14 +158,12 @@ class Module(Context):
 
     def file(self, name: str) -> Any:
         """file(): a relative path is read from the root module's directory, where Terraform runs."""
-        path = os.path.realpath(os.path.join(self.chain[0], name))
-        if not any(os.path.commonpath([path, r]) == r for r in self.roots):
-            return unknown(f"file({name!r}) is outside the scan")
+        path = os.path.join(self.chain[0], name)
         try:
-            text = FileText(as_utf8(read_bytes(path, MAX_FILE_READ)).decode("utf-8"))
-        except (ReadError, OSError):
-            return unknown(f"file({name!r}) cannot be read")
-        text.path = path
+            text = FileText(as_utf8(read_bytes(path, MAX_FILE_READ, self.roots)).decode("utf-8"))
+        except ReadError as exc:
+            return unknown(f"file({name!r}) cannot be read: {exc}")
+        text.path = os.path.realpath(path)
         return text
 
     def module_output(self, name: str, output: str) -> Any:
@@ -283,6 +283,9 @@ class Module(Context):
                 f"{call.file}:{call.line}: module.{name} comes from {source!r}, a remote module, not scanned")
             return None
         directory = os.path.normpath(os.path.join(self.dir, source))
+        if (reason := confinement(directory, self.roots)) is not None:
+            self.report.notices.append(f"{call.file}:{call.line}: module.{name} comes from {source!r}, {refused(reason)}")
+            return None
         if self.depth + 1 > MAX_MODULE_DEPTH or os.path.realpath(directory) in self.chain:
             self.report.notices.append(
                 f"{call.file}:{call.line}: module.{name} not followed (nesting deeper than {MAX_MODULE_DEPTH} or a loop)")
@@ -357,11 +360,13 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
     records: list[Record] = []
     overrides: dict[str, Any] = {}
     budget = Budget()
+    # Files are read only inside the scan: its roots, by default the root module's directory.
+    roots = tuple(os.path.realpath(r) for r in roots) or (os.path.realpath(directory),)
     auto = sorted(f for f in _listdir(directory) if f.endswith((".auto.tfvars", ".auto.tfvars.json")))
     for name in [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in _listdir(directory)] + auto:
-        overrides.update(read_var_file(os.path.join(directory, name), report, budget))
-    for path in var_files:
-        overrides.update(read_var_file(path, report, budget))
+        overrides.update(read_var_file(os.path.join(directory, name), report, roots, budget))
+    for path in var_files:   # named by whoever runs the scan: read wherever they are
+        overrides.update(read_var_file(path, report, budget=budget))
     module = Module(directory, files, report, records, roots=roots, budget=budget)
     try:
         module.build(overrides)
@@ -389,9 +394,9 @@ def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:
     for directory, files in tf_dirs.items():
         for f in files:
             try:
-                with open(f, "rb") as fh:
+                with open_regular(f) as fh:
                     text = fh.read(MAX_CALL_SCAN)
-            except OSError:
+            except (ReadError, OSError):
                 continue
             for m in _LOCAL_SOURCE.finditer(text):
                 target = os.path.normpath(os.path.join(directory, m.group(1).decode("utf-8", "replace")))

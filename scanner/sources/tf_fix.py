@@ -9,12 +9,14 @@ come from tf_hcl's tree; whatever this module cannot change for certain gives No
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 from lark import Token, Tree
 
 from .edits import Edit
+from .files import ReadError, read_bytes
 from .tf_hcl import Attr, Block, HclError, parse
 
 _KMS_KEY = {
@@ -280,11 +282,12 @@ def _in_sibling_file(bucket: Block, helper_type: str) -> bool:
         siblings = [p for p in here.parent.glob("*.tf") if p.name != here.name]
     except OSError:
         return False
+    inside = (os.path.realpath(here.parent),)   # a sibling linked elsewhere is not read
     for path in siblings:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_bytes(str(path), roots=inside).decode("utf-8")
             root = parse(text, str(path))
-        except (OSError, UnicodeDecodeError, HclError):
+        except (ReadError, UnicodeDecodeError, HclError):
             continue
         name = bucket.labels[1]
         if _helpers(root, helper_type, name, text.splitlines()) or _resource(root, helper_type, name):

@@ -87,6 +87,17 @@ def _body(tree: Tree, file: str, into: Block) -> None:
             into.blocks.append(block)
 
 
+def _syntax_error(exc: Exception) -> str:
+    """What the parser stopped at, by kind and place only: Lark's own message quotes the token,
+    which may be a whole unterminated heredoc (a private key in a tfvars file)."""
+    kind = getattr(getattr(exc, "token", None), "type", None)
+    if kind is None and not hasattr(exc, "char"):
+        return type(exc).__name__
+    what = {None: "character", "$END": "end of file", "STRING_CHARS": "text"}.get(kind, f"token {kind}")
+    line, column = getattr(exc, "line", 0), getattr(exc, "column", 0)
+    return f"unexpected {what} at line {line}, column {column}" if isinstance(line, int) and line > 0 else f"unexpected {what}"
+
+
 def parse(text: str, file: str) -> Block:
     """The file as one root block; HclError (with the line) when it is not valid HCL."""
     if len(text) > MAX_BYTES:
@@ -104,8 +115,7 @@ def parse(text: str, file: str) -> Block:
         raise HclError("nesting too deep") from None
     except Exception as exc:   # lark raises many types; each is a syntax error in the file
         line = getattr(exc, "line", 0) or 0
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HclError(f"invalid HCL: {message[:160]}", line if isinstance(line, int) and line > 0 else 0) from None
+        raise HclError(f"invalid HCL: {_syntax_error(exc)}", line if isinstance(line, int) and line > 0 else 0) from None
     root = Block("", [], file, 1, 1)
     body = tree.children[0] if tree.children and isinstance(tree.children[0], Tree) else None
     if body is not None:
