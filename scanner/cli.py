@@ -68,6 +68,8 @@ def _policy(args, paths: list[str]):
     """(every rule loaded, the config, the rules to run): --select/--ignore win over the config."""
     all_rules = load_rules(args.rules_dir)
     config = Config() if args.no_config else load_config(args.config, paths, all_rules)
+    if config.path and not getattr(args, "quiet", False):
+        print(f"certwarden: policy: {plain(config.path)}", file=sys.stderr)
     return all_rules, config, config.choose(all_rules, _csv(args.select), _csv(args.ignore))
 
 
