@@ -25,12 +25,8 @@ from pathlib import Path
 
 from .findings import InputError
 from .model import Graph
-<<<<<<< HEAD
 from .paths import git_root
-from .sources.files import MAX_FILE_BYTES
-=======
 from .sources.files import ReadError, read_bytes
->>>>>>> main
 from .units import Unit, read_unit
 
 SECRET = "secret"
