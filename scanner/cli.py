@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__, baseline, diffbase
+from .cache import CacheError
 from .config import Config, ConfigError, load_config
 from .outfile import OutputError, write_output
 from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
@@ -67,6 +68,8 @@ def _policy(args, paths: list[str]):
     """(every rule loaded, the config, the rules to run): --select/--ignore win over the config."""
     all_rules = load_rules(args.rules_dir)
     config = Config() if args.no_config else load_config(args.config, paths, all_rules)
+    if config.path and not getattr(args, "quiet", False):
+        print(f"certwarden: policy: {plain(config.path)}", file=sys.stderr)
     return all_rules, config, config.choose(all_rules, _csv(args.select), _csv(args.ignore))
 
 
@@ -485,7 +488,7 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="worker processes (default 0: one per core for large trees, none for small runs)")
     p.add_argument("--cache", metavar="DIR",
-                   help="reuse what was read from unchanged files (content hash); DIR must be trusted")
+                   help="reuse what was read from unchanged files (content hash); DIR must lie outside the scanned tree")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform variables file (.tfvars or .tfvars.json) for every module scanned, repeatable")
@@ -510,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, RuleError, ConfigError, OutputError) as exc:
+    except (UsageError, RuleError, ConfigError, OutputError, CacheError) as exc:
         print(f"certwarden: error: {lines(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
