@@ -16,12 +16,12 @@ from . import __version__, baseline, diffbase
 from .cache import CacheError
 from .config import Config, ConfigError, load_config
 from .outfile import OutputError, write_output
-from .report import json_report, junit, markdown, sarif, text
+from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
 from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "csv", "gitlab-sast", "gitlab-codequality")
 LIVE_FORMATS = ("snapshot", "asff", "ocsf")   # of live accounts only: they name accounts and ARNs
 
 
@@ -101,7 +101,9 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
         return sarif.render(result, category=args.sarif_category)
-    return {"json": json_report, "junit": junit, "markdown": markdown}[fmt].render(result)
+    return {"json": json_report.render, "junit": junit.render, "markdown": markdown.render, "html": html.render,
+            "csv": csv_report.render, "gitlab-sast": gitlab.render_sast,
+            "gitlab-codequality": gitlab.render_codequality}[fmt](result)
 
 
 def _render_live(fmt: str, result) -> str:
