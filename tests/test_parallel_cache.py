@@ -77,12 +77,13 @@ def test_corrupt_cache_entries_are_read_again(tree, rules, tmp_path):
 
 
 # -- the cache's contents are attacker input ------------------------------------------------------
-def _entry(cache_dir: Path, path: Path) -> Path:
-    from scanner.cache import Cache
-    from scanner.units import Unit
-
-    key = Cache(str(cache_dir)).key(Unit("file", str(path), explicit=True))
-    return cache_dir / key[:2] / key
+def _entry(cache_dir: Path, path: Path, rules) -> Path:
+    """The entry of the file `path` (a cached scan of it makes it if need be): the one that
+    names it."""
+    run(path, rules, jobs=1, cache_dir=str(cache_dir))
+    entry, = (p for p in cache_dir.rglob("*")
+              if p.is_file() and p.name != "secret" and str(path).encode() in p.read_bytes())
+    return entry
 
 
 class _Payload:
@@ -100,8 +101,7 @@ def test_a_planted_pickle_entry_is_not_run_and_the_file_is_read(tmp_path, rules)
     template.write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
     cache, marker = tmp_path / "cache", tmp_path / "pwned"
     plain = run(template, rules, jobs=1)
-    entry = _entry(cache, template)
-    entry.parent.mkdir(parents=True)
+    entry = _entry(cache, template, rules)
     entry.write_bytes(pickle.dumps(_Payload(marker)))
     assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
     assert not marker.exists()
@@ -121,7 +121,7 @@ def test_entries_without_the_secret_s_hmac_are_ignored(tmp_path, rules):
     plain = run(template, rules, jobs=1)
     assert [code for code, *_ in plain[0]].count("CW101") == 3
     assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
-    entry = _entry(cache, template)
+    entry = _entry(cache, template, rules)
     real = entry.read_bytes()
     forged = [b"\0" * 32 + _empty_outcome(),                 # a guessed MAC
               real[:32] + _empty_outcome(),                     # the MAC of other content
@@ -132,8 +132,7 @@ def test_entries_without_the_secret_s_hmac_are_ignored(tmp_path, rules):
     # An entry moved under another unit's key fails too: the key is part of what is signed.
     other = tmp_path / "other.yaml"
     other.write_text(GOOD)
-    run(other, rules, jobs=1, cache_dir=str(cache))
-    entry.write_bytes(_entry(cache, other).read_bytes())
+    entry.write_bytes(_entry(cache, other, rules).read_bytes())
     assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
 
 
@@ -147,7 +146,7 @@ def test_the_secret_is_private_and_an_unfit_one_is_replaced(tmp_path, rules):
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and len(secret.read_bytes()) == 32
     # A secret others could read (or a link in its place) is not trusted: a new one is made,
     # so entries signed with the old one are read again, not believed.
-    entry = _entry(cache, template)
+    entry = _entry(cache, template, rules)
     known = b"k" * 32
     secret.write_bytes(known)
     secret.chmod(0o644)
@@ -165,8 +164,8 @@ def test_an_entry_that_is_a_fifo_or_a_link_is_not_waited_on(tmp_path, rules):
     template.write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
     cache = tmp_path / "cache"
     plain = run(template, rules, jobs=1)
-    entry = _entry(cache, template)
-    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry = _entry(cache, template, rules)
+    entry.unlink()
     os.mkfifo(entry)
     assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
     entry.unlink()
