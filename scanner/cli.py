@@ -15,12 +15,12 @@ from pathlib import Path
 from . import __version__, baseline, diffbase
 from .config import Config, ConfigError, load_config
 from .outfile import OutputError, write_output
-from .report import json_report, junit, markdown, sarif, text
+from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
 from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .scan import SEVERITY_ORDER, Options, scan
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "csv", "gitlab-sast", "gitlab-codequality")
 LIVE_FORMATS = ("snapshot", "asff", "ocsf")   # of live accounts only: they name accounts and ARNs
 
 
@@ -67,6 +67,8 @@ def _policy(args, paths: list[str]):
     """(every rule loaded, the config, the rules to run): --select/--ignore win over the config."""
     all_rules = load_rules(args.rules_dir)
     config = Config() if args.no_config else load_config(args.config, paths, all_rules)
+    if config.path and not getattr(args, "quiet", False):
+        print(f"certwarden: policy: {plain(config.path)}", file=sys.stderr)
     return all_rules, config, config.choose(all_rules, _csv(args.select), _csv(args.ignore))
 
 
@@ -100,7 +102,9 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
         return sarif.render(result, category=args.sarif_category)
-    return {"json": json_report, "junit": junit, "markdown": markdown}[fmt].render(result)
+    return {"json": json_report.render, "junit": junit.render, "markdown": markdown.render, "html": html.render,
+            "csv": csv_report.render, "gitlab-sast": gitlab.render_sast,
+            "gitlab-codequality": gitlab.render_codequality}[fmt](result)
 
 
 def _render_live(fmt: str, result) -> str:

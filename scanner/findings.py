@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
+from .estate import Estate
 from .model import Where
 
 
@@ -70,4 +72,6 @@ class ScanResult:
     rules: list = field(default_factory=list)
     graphs: list = field(default_factory=list)   # live: the account graphs read (what a snapshot holds)
     baseline: dict | None = None   # {"file": ..., "matched": n} when --baseline left findings out
+    estate: Estate = field(default_factory=Estate)   # coverage figures and expiry dates of what was read
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))   # wall clock, not --now
     root: Path | None = None       # the scanned files' repository: reports name files relative to it

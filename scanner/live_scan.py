@@ -1,7 +1,7 @@
 """One live scan: read the accounts, run the engine on each account's graph, collect findings."""
 from __future__ import annotations
 
-from . import certs
+from . import certs, estate
 from .engine import Engine
 from .findings import InputError, ScanResult, report_order
 from .model import Graph
@@ -11,13 +11,19 @@ from .sources import live
 
 def evaluate(graphs: list[Graph], errors: list[InputError], read: int, rules, options: Options) -> ScanResult:
     """Findings of account graphs, read now or from a snapshot: the same rules, the same order."""
-    result = ScanResult(rules=rules, live=True, graphs=graphs)
+    result = ScanResult(rules=rules, live=True, graphs=graphs,
+                        estate=estate.start(options.now, options.catalog or rules, options.config))
     result.errors.extend(errors)
     result.scanned = read
     engine = Engine(rules, options.now, options.config, options.strict)
+
+    def arn(where) -> str:
+        return where.arn or ""
+
     for graph in graphs:
+        result.estate.add(estate.of_graph(graph, arn))
         for finding in engine.run(graph):
-            finding.path_key = finding.where.arn or ""
+            finding.path_key = arn(finding.where)
             result.findings.append(finding)
     result.findings.sort(key=report_order)
     return result

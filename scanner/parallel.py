@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from . import certs, suppressions
+from . import certs, estate, suppressions
 from .engine import Engine
 from .findings import Finding, InputError
 from .paths import relative_uri
@@ -27,6 +27,7 @@ class Outcome:
     errors: list[InputError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     scanned: int = 0
+    estate: estate.Estate = field(default_factory=estate.Estate)
 
 
 class Worker:
@@ -35,6 +36,7 @@ class Worker:
     def __init__(self, rules, options, root, known: dict[str, str]):
         self.engine = Engine(rules, options.now, options.config, options.strict)
         self.root, self.known, self.today = root, known, options.now.date()
+        self.policy = options.config.suppressions
         if options.cache_dir:
             from .cache import Cache
 
@@ -42,16 +44,21 @@ class Worker:
         else:
             self.read = read_unit
 
+    def place(self, where) -> str:
+        """A file relative to the repository; a live resource of a snapshot by its ARN."""
+        return relative_uri(where.file, self.root) if where.file else where.arn or ""
+
     def __call__(self, unit: Unit) -> Outcome:
         """Every source's unit goes through here: rules, then the suppressions written in it."""
         graphs, errors, notices = self.read(unit)
         out = Outcome(errors=list(errors), notices=list(notices), scanned=len(graphs))
         for graph in graphs:
             certs.apply_certificate_pem(graph)   # PEM bodies from any source -> certificate attributes
+            out.estate.add(estate.of_graph(graph, self.place))
             findings = list(self.engine.run(graph))
             for finding in findings:
-                finding.path_key = relative_uri(finding.where.file, self.root) if finding.where.file else ""
-            problems, more = suppressions.apply(graph, findings, self.known, self.today)
+                finding.path_key = self.place(finding.where)
+            problems, more = suppressions.apply(graph, findings, self.known, self.today, self.policy)
             out.errors.extend(problems)
             out.notices.extend(more)
             out.findings.extend(findings)

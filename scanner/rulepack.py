@@ -16,6 +16,11 @@ from .kinds import KINDS
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+# The rule catalog's sections, by the hundreds digit of a CW code: how reports group rules.
+FAMILIES = {"1": "KMS keys", "2": "Certificates and ACM", "3": "Private CA",
+            "4": "Buckets holding certificate material", "5": "Secrets and private keys",
+            "6": "TLS endpoints", "7": "HSM", "8": "Monitoring and governance"}
+OTHER_FAMILY = "Other rules"   # codes outside the catalog's scheme (a --rules-dir of one's own)
 
 
 class RuleError(Exception):
@@ -47,6 +52,13 @@ class Rule:
     @property
     def doc_path(self) -> str:
         return f"docs/rules/{self.code}.md"
+
+
+def family(code: str) -> str:
+    """The catalog section a rule code belongs to."""
+    if len(code) == 5 and code.startswith("CW") and code[2:].isdigit():
+        return FAMILIES.get(code[2], OTHER_FAMILY)
+    return OTHER_FAMILY
 
 
 def _pack_dir() -> Path:

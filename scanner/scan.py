@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import certs, sources
+from . import certs, estate, sources
 from .config import Config
 from .findings import InputError, ScanResult, report_order
 from .parallel import run_units
@@ -32,7 +32,7 @@ class Options:
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     root = options.root or repo_root(paths[0] if paths else None)
-    result = ScanResult(rules=rules, root=root)
+    result = ScanResult(rules=rules, root=root, estate=estate.start(options.now, options.catalog or rules, options.config))
     found = discover(paths, options.excludes)
     result.errors.extend(found.errors)
     explicit = set(paths)
@@ -48,6 +48,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         result.notices.extend(outcome.notices)
         result.scanned += outcome.scanned
         result.findings.extend(outcome.findings)
+        result.estate.add(outcome.estate)
     result.findings.sort(key=report_order)
     # Two roots calling one local module under the same name report its resource twice, word
     # for word and at the same place: keep one (SARIF consumers merge equal fingerprints anyway).
@@ -58,4 +59,5 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     result.notices = list(dict.fromkeys(certs.redact(n) for n in result.notices))
     errors = (InputError(e.file, certs.redact(e.message), e.line) for e in result.errors)
     result.errors = list({(e.file, e.line, e.message): e for e in errors}.values())
+    result.estate.expiries = list(dict.fromkeys(result.estate.expiries))   # a module read once per caller
     return result

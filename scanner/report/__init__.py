@@ -27,3 +27,14 @@ def root_of(result, root=None):
     """The folder report paths are relative to: the scanned files' repository (not the current
     directory's, which may be another one), or the current directory for a live scan."""
     return root or result.root or repo_root()
+
+
+def place(finding, root) -> str:
+    """Where a finding is, as people read it: the repository-relative file, else the ARN."""
+    w = finding.where
+    return relative_uri(w.file, root) if w.file else w.arn or ""
+
+
+def rule_uri(rule) -> str:
+    """The rule's page, as SARIF's helpUri gives it."""
+    return DOCS_BASE + rule.doc_path

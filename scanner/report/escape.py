@@ -10,6 +10,8 @@ the function for its format before writing them.
               would be a workflow command (`::error file=...::`) in a GitHub Actions log.
 - markdown(): a Markdown table cell or inline text: plain(), then HTML and Markdown syntax
               neutralized (a `<!--` cannot hide the rows after it, a `|` cannot add a column).
+- html():     text in an HTML page, element content or attribute value: plain(), then `<>&"'`
+              as entities.
 - xml():      text for an XML document built with ElementTree (which escapes `<&>"` itself):
               characters XML 1.0 forbids are shown as escapes instead of making the file invalid.
 """
@@ -71,3 +73,10 @@ def xml(text) -> str:
     """A value XML can hold: characters XML forbids become visible escapes."""
     text = str(text)
     return _NOT_XML.sub(lambda m: _escape(m.group()), text) if _NOT_XML.search(text) else text
+
+
+def html(text) -> str:
+    """A value in HTML text or a quoted attribute: shown as itself, never markup."""
+    from html import escape   # the stdlib module, not this function
+
+    return escape(plain(text), quote=True)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..findings import Finding, ScanResult
 from ..rulepack import Rule
-from . import DOCS_BASE, LEVELS, SECURITY_SEVERITY, relative_uri, root_of
+from . import LEVELS, SECURITY_SEVERITY, relative_uri, root_of, rule_uri
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/certwarden/certwarden"
@@ -44,7 +44,7 @@ def _rule(rule: Rule) -> dict:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why},
         "help": {"text": text, "markdown": markdown},
-        "helpUri": DOCS_BASE + rule.doc_path,
+        "helpUri": rule_uri(rule),
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": props,
     }
