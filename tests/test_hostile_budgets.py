@@ -158,7 +158,8 @@ def test_terraform_modules_calling_a_module_30_times_each(tmp_path):
     for level in range(1, 5):
         module(tmp_path, f"m{level}", "".join(f'module "c{i}" {{\n  source = "../m{level + 1}"\n}}\n' for i in range(30)))
     module(tmp_path, "m5", GOOD_TF)
-    graphs, errors, _ = read_unit(Unit("module", str(tmp_path / "m1"), files=(str(tmp_path / "m1" / "main.tf"),)))
+    graphs, errors, _ = read_unit(Unit("module", str(tmp_path / "m1"), files=(str(tmp_path / "m1" / "main.tf"),),
+                                       roots=(str(tmp_path),)))
     assert [(Path(e.file).relative_to(tmp_path).as_posix(), e.message) for e in errors] == [("m4/main.tf", BUDGET_ERROR)]
     assert 0 < len(graphs[0].nodes) < 1024
 

@@ -197,7 +197,6 @@ def targets():
             expected.update({os.path.realpath(os.path.join(tmp, n)): diffbase.WHOLE for n in case["untracked"]})
             got = diffbase.changed_lines("HEAD", tmp)
             assert got == expected, f"changed lines {got!r}, expected {expected!r}"
-    from scanner import diffbase
 
     diff_tokens = st.sampled_from(["+++ b/x.yaml", "+++ /dev/null", '+++ "b/a\\tb\\303\\"', "--- a/x.yaml", "diff --git ",
                                    "@@ -1,2 +3,4 @@", "@@ -0,0 +1 @@", "@@ -5 +0,0 @@", "+", "-", " ", "++ b/y",
