@@ -5,22 +5,38 @@ the rules depend on things a content hash does not see (the rule pack, --now, se
 cached unit always yields exactly the findings a fresh read would. The key also covers the
 scanner's own code, so an upgrade never reads entries written by another version.
 
-Entries are pickles: the cache directory must be as trusted as the scanner itself (in CI, a
-cache written by the same pipeline), since loading a pickle can run code.
+The cache's contents are not trusted. Entries are data only (tagged JSON, `graphjson`: reading
+one cannot run code), and each carries an HMAC keyed by a random secret made with the directory
+(`DIR/secret`, mode 0600): an entry that fails it, or does not decode, is ignored and the unit
+read again. A directory inside the scanned tree is refused, since the code under scan could
+then write both the secret and the entries.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import os
-import pickle
+import secrets
+import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from .findings import InputError
 from .model import Graph
+from .paths import git_root
 from .sources.files import ReadError, read_bytes
 from .units import Unit, read_unit
+
+SECRET = "secret"
+MAC_BYTES = 32                      # HMAC-SHA256
+MAX_ENTRY_BYTES = 256 * 1024 * 1024   # a unit's graphs are a few times its source (at most 512 KiB a file)
+_OPEN_ENTRY = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)   # never a FIFO's wait
+
+
+class CacheError(Exception):
+    """A cache directory that must not be used; one line."""
 
 
 @lru_cache(maxsize=1)
@@ -33,9 +49,83 @@ def code_fingerprint() -> bytes:
     return digest.digest()
 
 
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def prepare(directory: str, paths: list[str]) -> None:
+    """Refuse a cache inside a directory scanned or the repository holding a path scanned, and
+    make the directory and its secret: in the main process, before any worker reads it."""
+    cache = os.path.realpath(directory)
+    roots = {os.path.realpath(p) for p in paths if os.path.isdir(p)}
+    roots.update(str(repo) for p in paths if (repo := git_root(p)) is not None)
+    for root in sorted(roots, key=len, reverse=True):   # name the nearest
+        if _inside(cache, root):
+            raise CacheError(f"--cache {directory} is inside the scanned tree {root}, whose files could "
+                             "plant entries: keep the cache outside it (e.g. ~/.cache/certwarden)")
+    _secret(Path(directory))
+
+
+def _secret(directory: Path) -> bytes:
+    """The directory's secret, made (random, 0600) when it is not there yet."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"--cache {directory}: cannot create the directory: {exc.strerror}") from None
+    return _read_secret(directory / SECRET) or _new_secret(directory / SECRET)
+
+
+def _read_file(path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:
+    """A regular file of at most `limit` bytes, not through a link, and its status; else None."""
+    try:
+        fd = os.open(path, _OPEN_ENTRY)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        return fh.read(limit + 1), st
+
+
+def _read_secret(path: Path) -> bytes | None:
+    """The secret, or None when it is absent or unfit: not a regular file only we can read."""
+    read = _read_file(path, MAC_BYTES)
+    if read is None:
+        return None
+    key, st = read
+    private = not st.st_mode & 0o077 and st.st_uid == os.geteuid()
+    return key if private and len(key) == MAC_BYTES else None
+
+
+def _new_secret(path: Path) -> bytes:
+    """Written whole under a temporary name, then linked: a parallel run sees all of it or none.
+    An unfit secret is replaced, so every entry made with it fails authentication."""
+    key, tmp = secrets.token_bytes(MAC_BYTES), ""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")   # mode 0600
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            theirs = _read_secret(path)
+            if theirs is not None:   # a parallel run made it first
+                return theirs
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise CacheError(f"{path}: cannot create the cache's secret: {exc.strerror}") from None
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):   # gone when it replaced an unfit secret
+                os.unlink(tmp)
+    return key
+
+
 class Cache:
     def __init__(self, directory: str):
         self.dir = Path(directory)
+        self.secret = _secret(self.dir)
         self.hits = self.misses = 0
 
     def key(self, unit: Unit) -> str | None:
@@ -54,31 +144,54 @@ class Cache:
             digest.update(member.encode() + b"\0" + hashlib.sha256(data).digest())
         return digest.hexdigest()
 
+    def _mac(self, key: str, payload: bytes) -> bytes:
+        # The key is signed with the payload: an entry moved under another unit's name fails.
+        return hmac.new(self.secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
+
     def read(self, unit: Unit) -> tuple[list[Graph], list[InputError], list[str]]:
         key = self.key(unit)
         if key is None:
             return read_unit(unit)
         entry = self.dir / key[:2] / key
-        try:
-            with open(entry, "rb") as fh:
-                cached = pickle.load(fh)
+        cached = self._load(entry, key)
+        if cached is not None:
             self.hits += 1
             return cached
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            pass   # absent or unreadable: read the unit and (re)write the entry
         self.misses += 1
         outcome = read_unit(unit)
-        self._write(entry, outcome)
+        self._write(entry, key, outcome)
         return outcome
 
-    @staticmethod
-    def _write(entry: Path, outcome) -> None:
-        """Written to a temporary file and renamed, so parallel workers never see half an entry."""
+    def _load(self, entry: Path, key: str):
+        """The entry's outcome, or None when it is absent, not ours (HMAC), or does not decode."""
+        from . import graphjson
+
+        read = _read_file(entry, MAX_ENTRY_BYTES)
+        if read is None:
+            return None
+        data = read[0]
+        mac, payload = data[:MAC_BYTES], data[MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._mac(key, payload)):
+            return None
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
+            graphs, errors, notices = graphjson.loads(payload)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            return None
+        return graphs, errors, notices
+
+    def _write(self, entry: Path, key: str, outcome) -> None:
+        """Written to a temporary file and renamed, so parallel workers never see half an entry."""
+        from . import graphjson
+
+        try:
+            payload = graphjson.dumps(outcome)
+        except (TypeError, ValueError, RecursionError):   # a value graphjson does not store
+            return
+        try:
+            entry.parent.mkdir(mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(self._mac(key, payload) + payload)
             os.replace(tmp, entry)
-        except (OSError, pickle.PicklingError, TypeError, RecursionError):   # TypeError: an unpicklable value
+        except OSError:
             pass   # a cache that cannot be written only costs time

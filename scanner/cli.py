@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__, baseline, diffbase
+from .cache import CacheError
 from .config import Config, ConfigError, load_config
 from .findings import InternalError
 from .outfile import OutputError, write_output
@@ -548,7 +549,7 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="worker processes (default 0: one per core for large trees, none for small runs)")
     p.add_argument("--cache", metavar="DIR",
-                   help="reuse what was read from unchanged files (content hash); DIR must be trusted")
+                   help="reuse what was read from unchanged files (content hash); DIR must lie outside the scanned tree")
     p.add_argument("--exclude", action="append", metavar="GLOB",
                    help="skip paths matching the glob, relative to the repository root or to a PATH (repeatable)")
     p.add_argument("--force-exclude", action="store_true",
@@ -578,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, RuleError, ConfigError, OutputError) as exc:
+    except (UsageError, RuleError, ConfigError, OutputError, CacheError) as exc:
         print(f"certwarden: error: {lines(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:

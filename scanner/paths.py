@@ -5,15 +5,20 @@ import os
 from pathlib import Path
 
 
-def repo_root(start: str | None = None) -> Path:
-    """The repository root above start (a .git entry), else the current directory."""
+def git_root(start: str | None = None) -> Path | None:
+    """The repository root above start (a .git entry), or None outside any repository."""
     here = Path(start or os.getcwd()).resolve()
     if here.is_file():
         here = here.parent
     for candidate in (here, *here.parents):
         if (candidate / ".git").exists():
             return candidate
-    return Path(os.getcwd()).resolve()
+    return None
+
+
+def repo_root(start: str | None = None) -> Path:
+    """The repository root above start (a .git entry), else the current directory."""
+    return git_root(start) or Path(os.getcwd()).resolve()
 
 
 def relative_uri(file: str, root: Path) -> str:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import certs, estate, sources
+from .cache import prepare as prepare_cache
 from .config import Config
 from .findings import ScanResult, report_order
 from .parallel import run_units
@@ -32,6 +33,8 @@ class Options:
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
+    if options.cache_dir:
+        prepare_cache(options.cache_dir, paths)   # CacheError: refused before anything is read
     root = options.root or repo_root(paths[0] if paths else None)
     result = ScanResult(rules=rules, root=root, estate=estate.start(options.now, options.catalog or rules, options.config))
     found = discover(paths, options.excludes, str(root), options.force_exclude)

@@ -1,12 +1,17 @@
 """Workers and --cache change how fast a scan is, never what it finds."""
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+import stat
+from pathlib import Path
 
 import pytest
 
 import scanner.cache
 from conftest import FIXED_NOW, FIXTURES
+from gitrepo import init
 from hostile import GOOD, write_cases
 from scanner.parallel import PARALLEL_MIN_UNITS, worker_count
 from scanner.scan import Options, scan
@@ -67,8 +72,123 @@ def test_corrupt_cache_entries_are_read_again(tree, rules, tmp_path):
     plain = run(tree, rules, jobs=1, cache_dir=str(cache))
     for entry in cache.rglob("*"):
         if entry.is_file():
-            entry.write_bytes(b"not a pickle")
+            entry.write_bytes(b"not an entry")
     assert run(tree, rules, jobs=1, cache_dir=str(cache)) == plain
+
+
+# -- the cache's contents are attacker input ------------------------------------------------------
+def _entry(cache_dir: Path, path: Path, rules) -> Path:
+    """The entry of the file `path` (a cached scan of it makes it if need be): the one that
+    names it."""
+    run(path, rules, jobs=1, cache_dir=str(cache_dir))
+    entry, = (p for p in cache_dir.rglob("*")
+              if p.is_file() and p.name != "secret" and str(path).encode() in p.read_bytes())
+    return entry
+
+
+class _Payload:
+    """A pickle that runs code when loaded (what `pickle.load` of a planted entry would do)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "ran"))
+
+
+def test_a_planted_pickle_entry_is_not_run_and_the_file_is_read(tmp_path, rules):
+    template = tmp_path / "keys.yaml"
+    template.write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
+    cache, marker = tmp_path / "cache", tmp_path / "pwned"
+    plain = run(template, rules, jobs=1)
+    entry = _entry(cache, template, rules)
+    entry.write_bytes(pickle.dumps(_Payload(marker)))
+    assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+    assert not marker.exists()
+    assert not entry.read_bytes().startswith(b"\x80"), "the entry was rewritten as data"
+
+
+def _empty_outcome() -> bytes:
+    from scanner import graphjson
+
+    return graphjson.dumps(([], [], []))   # "nothing in this file": would hide every finding
+
+
+def test_entries_without_the_secret_s_hmac_are_ignored(tmp_path, rules):
+    template = tmp_path / "keys.yaml"
+    template.write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
+    cache = tmp_path / "cache"
+    plain = run(template, rules, jobs=1)
+    assert [code for code, *_ in plain[0]].count("CW101") == 3
+    assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+    entry = _entry(cache, template, rules)
+    real = entry.read_bytes()
+    forged = [b"\0" * 32 + _empty_outcome(),                 # a guessed MAC
+              real[:32] + _empty_outcome(),                     # the MAC of other content
+              real[:-40] + real[-40:].replace(b"4", b"5")]      # the real entry, tampered
+    for body in forged:
+        entry.write_bytes(body)
+        assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+    # An entry moved under another unit's key fails too: the key is part of what is signed.
+    other = tmp_path / "other.yaml"
+    other.write_text(GOOD)
+    entry.write_bytes(_entry(cache, other, rules).read_bytes())
+    assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+
+
+def test_the_secret_is_private_and_an_unfit_one_is_replaced(tmp_path, rules):
+    template = tmp_path / "keys.yaml"
+    template.write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
+    cache = tmp_path / "cache"
+    plain = run(template, rules, jobs=1, cache_dir=str(cache))
+    secret = cache / "secret"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and len(secret.read_bytes()) == 32
+    # A secret others could read (or a link in its place) is not trusted: a new one is made,
+    # so entries signed with the old one are read again, not believed.
+    entry = _entry(cache, template, rules)
+    known = b"k" * 32
+    secret.write_bytes(known)
+    secret.chmod(0o644)
+    import hashlib
+    import hmac
+    payload = _empty_outcome()
+    key = entry.name
+    entry.write_bytes(hmac.new(known, key.encode() + b"\0" + payload, hashlib.sha256).digest() + payload)
+    assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+    assert secret.read_bytes() != known and stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+def test_an_entry_that_is_a_fifo_or_a_link_is_not_waited_on(tmp_path, rules):
+    template = tmp_path / "keys.yaml"
+    template.write_text((FIXTURES / "CW101" / "cfn_fail.yaml").read_text())
+    cache = tmp_path / "cache"
+    plain = run(template, rules, jobs=1)
+    entry = _entry(cache, template, rules)
+    entry.unlink()
+    os.mkfifo(entry)
+    assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+    entry.unlink()
+    entry.symlink_to("/dev/zero")
+    assert run(template, rules, jobs=1, cache_dir=str(cache)) == plain
+
+
+def test_a_cache_inside_the_scanned_tree_is_refused(tmp_path, run_cli):
+    repo = init(tmp_path / "repo")
+    (repo / "infra").mkdir()
+    template = repo / "infra" / "keys.yaml"
+    template.write_text(GOOD)
+    for paths, cache in (([repo], repo / ".cache"), ([repo / "infra"], repo / "infra" / "c"),
+                         ([template], repo / ".cache")):   # a file: its repository is the tree
+        code, out, err = run_cli("scan", *paths, "--cache", cache)
+        root = repo / "infra" if cache.parent == repo / "infra" else repo
+        assert (code, out) == (2, "")
+        assert err == (f"certwarden: error: --cache {cache} is inside the scanned tree {root}, whose files "
+                       "could plant entries: keep the cache outside it (e.g. ~/.cache/certwarden)\n")
+        assert not cache.exists()
+    code, _, err = run_cli("scan", template, "--cache", tmp_path / "outside")
+    assert code == 1 and "error" not in err
+    assert (tmp_path / "outside" / "secret").is_file()
 
 
 def test_cache_key_changes_with_content_and_path(tmp_path):
@@ -116,3 +236,27 @@ def test_modules_reading_files_outside_themselves_are_not_cached(tmp_path):
                  'locals {\n  t = templatefile("t.tpl", {})\n}\n'):
         main.write_text(body)
         assert cache.key(unit) is None, body
+
+
+def test_cache_entries_keep_every_model_type_and_odd_keys():
+    from datetime import datetime, timezone
+
+    from scanner import graphjson
+    from scanner.model import Unresolved, Where
+    from scanner.sources.loader import PosDict, PosList
+    from scanner.sources.tf_eval import PartialText, Text
+
+    block = PosDict({"\x00": 1, "Tags": PosList([Text("x")]), 3: None, (1, 2): True})   # YAML keys of any type
+    block.pos, block.line = {"\x00": (1, 1), 3: (2, 1)}, 7
+    block["Tags"].pos = {0: (3, 5)}
+    block["Tags"][0].line = 3
+    value = [block, {"\x00": "not a tag"}, (Where("a.yaml", 1, 2, ("Properties", 0)),), {1.5, "s"},
+             Unresolved("r"), PartialText("p", "a\x00?\x00b", 4), datetime(2026, 1, 1, tzinfo=timezone.utc),
+             float("inf"), "\ud800"]
+    back = graphjson.loads(graphjson.dumps(value))
+    assert back == value
+    assert [type(v) for v in back] == [type(v) for v in value]
+    assert (back[0].pos, back[0].line, back[0]["Tags"].pos, back[0]["Tags"][0].line) == (block.pos, 7, {0: (3, 5)}, 3)
+    assert not hasattr(back[0], "end_line")
+    with pytest.raises(TypeError):
+        graphjson.dumps([object()])   # not a model type: the unit is not cached, never pickled

@@ -29,13 +29,16 @@ def hook_repo(tmp_path_factory):
     return repo, commit_all(repo, "snapshot"), tmp_path_factory.mktemp("pre-commit-home")
 
 
-def project(hook_repo, tmp_path, hook_id: str):
-    """A repository whose pre-commit config uses this checkout's hook `hook_id` (CW101 only)."""
+def project(hook_repo, tmp_path, hook_id: str, entry: str | None = None):
+    """A repository whose pre-commit config uses this checkout's hook `hook_id`, CW101 only: chosen
+    in the policy file, or (given `entry`) by options in an entry of the user's own."""
     source, rev, home = hook_repo
     env = {**ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     repo = init(tmp_path / "project")
-    (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: {hook_id}\n    args: [--select, CW101]\n")
+    hook = f"  - id: {hook_id}\n" + (f"    entry: {entry}\n" if entry else "")
+    (repo / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n{hook}")
+    if not entry:
+        (repo / ".certwarden.yaml").write_text("select: [CW101]\n")
     (repo / "README.md").write_text("not scanned\n")
     subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True,
                    capture_output=True)
@@ -47,7 +50,7 @@ def commit(repo, env, name: str, text: str, message: str) -> tuple[int, str]:
     """Write `name`, add it and try to commit: (exit code, what git and the hooks printed)."""
     (repo / name).parent.mkdir(parents=True, exist_ok=True)
     (repo / name).write_text(text)
-    git(repo, "add", name)
+    git(repo, "add", "--", name)
     done = subprocess.run(["git", "commit", "-m", message], cwd=repo, env=env, capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr
 
@@ -69,8 +72,27 @@ def test_hook_blocks_a_bad_template_and_passes_a_good_one(hook_repo, tmp_path):
     assert git(repo, "log", "--format=%s").stdout.split() == ["good", "config"]
 
 
+def test_file_names_that_look_like_options_are_scanned_as_files(hook_repo, tmp_path):
+    """A pull request can commit files named like options: each is a path, read and reported."""
+    repo, env = project(hook_repo, tmp_path, "certwarden")
+    (repo / "relaxed.yaml").write_text("ignore: [CW101]\n")   # what `--config=relaxed.yaml` would load
+    names = ["--config=relaxed.yaml", "--exclude=*.yaml", "--cache=cw.json", "--ignore=CW101.yaml"]
+    for name in names:
+        (repo / name).write_text(BAD)
+    git(repo, "add", "--", "relaxed.yaml", *names)
+    done = subprocess.run(["git", "commit", "-m", "hostile"], cwd=repo, env=env, capture_output=True, text=True)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "Failed" in output
+    assert "12 findings (12 high) in 4 files; 4 scanned" in output   # relaxed.yaml holds no template
+    for name in names:
+        assert f"{name}\n  4:3      high     CW101 kms-rotation-disabled  NoRotation" in output, name
+    assert not (repo / "cw.json").exists(), "no cache was made"
+    assert git(repo, "log", "--format=%s").stdout.split() == ["config"], "the commit was blocked"
+
+
 def test_fix_hook_fixes_in_place_and_the_second_commit_passes(hook_repo, tmp_path):
-    repo, env = project(hook_repo, tmp_path, "certwarden-fix")
+    repo, env = project(hook_repo, tmp_path, "certwarden-fix", entry="certwarden fix --write --select CW101 --")
 
     code, output = commit(repo, env, "stack.yaml", BAD, "bad")
     assert code != 0, output   # pre-commit stops a commit whose files a hook changed
@@ -89,9 +111,9 @@ def test_hook_manifest_covers_every_source():
     import yaml
     hook, fixer = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert (hook["id"], hook["entry"], hook["pass_filenames"], hook["require_serial"]) == (
-        "certwarden", "certwarden scan --force-exclude", True, True)
+        "certwarden", "certwarden scan --force-exclude --", True, True)
     assert (fixer["id"], fixer["entry"], fixer["pass_filenames"], fixer["require_serial"]) == (
-        "certwarden-fix", "certwarden fix --write --force-exclude", True, True)
+        "certwarden-fix", "certwarden fix --write --force-exclude --", True, True)
     pattern = re.compile(hook["files"])
     for name in ("a.yaml", "b.yml", "c.json", "d.template", "e.cfn", "mod/main.tf", "ca.pem", "x.crt"):
         assert pattern.search(name), name
