@@ -115,7 +115,9 @@ KEY_YAML = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      
     ("big.json", '{"Resources": {"Key": {"Type": "AWS::KMS::Key",\n "Properties": {"PendingWindowInDays": 1.5e+999}}}}',
      2, "number '1.5e+999' is not finite"),
     ("tf/main.tf", 'resource "aws_kms_key" "k" {\n  deletion_window_in_days = 1e999\n}\n', 2, "number 1e999 is out of range"),
-    ("tf/main.tf", 'resource "aws_kms_key" "k" {\n  deletion_window_in_days = ' + "9" * 400 + "\n}\n", 2,
+    ("tf/main.tf", 'resource "aws_kms_key" "k" {\n  deletion_window_in_days = ' + "9" * 5000 + "\n}\n", 2,
+     "number 99999999999999999999... is out of range"),
+    ("tf/main.tf", 'resource "aws_kms_key" "k" {\n  deletion_window_in_days = ' + "9" * 400 + ".5\n}\n", 2,
      "number 99999999999999999999... is out of range"),
     ("tf/terraform.tfvars.json", '{"w": 1e999}', 0, "invalid variables file: number 1e999 is out of range"),
     ("tf/terraform.tfvars.json", '{"w": NaN}', 0, "invalid variables file: number NaN is out of range"),
@@ -199,7 +201,7 @@ def test_an_unexpected_exception_is_an_internal_error_naming_the_file(tmp_path, 
 
     def broken(path, doc, keys):
         raise KeyError("boom")
-    monkeypatch.setattr(cfn, "build", broken)   # worker processes fork with it
+    monkeypatch.setattr(cfn, "read", broken)   # worker processes fork with it
     (tmp_path / "a.yaml").write_text(GOOD_CFN)
     (tmp_path / "b.yaml").write_text(GOOD_CFN)
     code, out, err = run_cli("scan", tmp_path / "a.yaml", tmp_path / "b.yaml", "--no-config", "-j", jobs)

@@ -23,7 +23,8 @@ from .loader import MAX_DEPTH, bracket_depth_over
 MAX_BYTES = 512 * 1024
 _COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//)[^\n]*", re.M)
 _MARKER_TRAILING = re.compile(r"^([ \t]*[A-Za-z][A-Za-z0-9._-]*)[ \t]+$", re.M)
-# A literal that could overflow a float64: an exponent of 3+ digits, or 309+ digits in a row.
+MAX_INT_DIGITS = 4300   # sys.int_info.default_max_str_digits: int() refuses longer text
+# A literal that could overflow a float64 or int(): an exponent of 3+ digits, or 309+ digits in a row.
 _HUGE_NUMBER = re.compile(r"[eE][+-]?\d{3}|\d{309}")
 
 
@@ -146,10 +147,11 @@ def _any_script(text: str) -> Tree:
 
 
 def _check_numbers(tree: Tree) -> None:
-    """A number no float64 holds (1e999) is refused: no AWS argument takes one, and the rules
-    compare numbers as Python floats and ints."""
+    """A fraction no float64 holds (1e999 is infinite) or an integer Python will not convert
+    from text (over 4300 digits) is refused: no AWS argument takes one. Large integers below
+    that are read, and evaluation budgets what is computed from them."""
     for tok in tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("INT_LITERAL", "FLOAT_LITERAL")):
-        if len(tok.lstrip("-")) > 308 or not math.isfinite(float(tok)):
+        if (len(tok.lstrip("-")) > MAX_INT_DIGITS if tok.type == "INT_LITERAL" else not math.isfinite(float(tok))):
             raise HclError(f"number {tok[:20]}{'...' * (len(tok) > 20)} is out of range", tok.line or 0)
 
 
