@@ -68,6 +68,8 @@ def _policy(args, paths: list[str]):
     """(every rule loaded, the config, the rules to run): --select/--ignore win over the config."""
     all_rules = load_rules(args.rules_dir)
     config = Config() if args.no_config else load_config(args.config, paths, all_rules)
+    if config.path and not getattr(args, "quiet", False):
+        print(f"certwarden: policy: {plain(config.path)}", file=sys.stderr)
     return all_rules, config, config.choose(all_rules, _csv(args.select), _csv(args.ignore))
 
 
@@ -77,7 +79,27 @@ def _print_errors(result, outputs) -> None:
             print(f"certwarden: {plain(err)}", file=sys.stderr)
 
 
+HCL2_FIX = ("the installed hcl2 module is not python-hcl2 >= 8.1 (Checkov's bc-python-hcl2 installs one of "
+            "the same name): install certwarden in an environment of its own (pipx, a venv), or run "
+            "pip install --force-reinstall 'python-hcl2>=8.1'")
+
+
+def _check_hcl2() -> None:
+    """Terraform needs python-hcl2's parses_to_tree; another `hcl2` would turn every .tf file
+    into an error. Read from the module's source, so a scan without Terraform imports nothing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hcl2")
+    try:
+        found = spec is not None and "parses_to_tree" in Path(spec.origin).read_text(encoding="utf-8")
+    except (OSError, TypeError, UnicodeDecodeError):
+        found = False
+    if not found:
+        raise UsageError(HCL2_FIX)
+
+
 def _scan(args, outputs=()):
+    _check_hcl2()
     paths = args.paths or ["."]
     all_rules, config, rules = _policy(args, paths)
     excludes = args.exclude if args.exclude is not None else config.exclude
@@ -85,11 +107,12 @@ def _scan(args, outputs=()):
         raise UsageError("--jobs must be 0 (automatic) or more")
     options = Options(excludes=tuple(excludes), strict=args.strict, now=_now(args.now), config=config,
                       catalog=tuple(all_rules), var_files=tuple(args.var_file or ()),
-                      jobs=args.jobs, cache_dir=args.cache)
+                      jobs=args.jobs, cache_dir=args.cache, force_exclude=args.force_exclude)
     result = scan(paths, rules, options)
     _print_errors(result, outputs)
-    for notice in result.notices:
-        print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
+    if not getattr(args, "quiet", False):   # -q: findings only
+        for notice in result.notices:
+            print(f"certwarden: note: {plain(notice)}", file=sys.stderr)
     return result, args.fail_on or config.fail_on or "low"
 
 
@@ -253,6 +276,8 @@ def _report(result, fail_on: str, args, outputs) -> int:
             write_output(path, _gzip(body) if path.endswith(".gz") else body)
     if result.scanned == 0 and result.errors:
         return 2
+    if any(not os.path.lexists(p) for p in getattr(args, "paths", None) or ()):
+        return 2   # a PATH that does not exist is a usage error, whatever --fail-on says
     if fail_on == "none":
         return 0
     threshold = SEVERITY_ORDER[fail_on]
@@ -487,7 +512,10 @@ def _input_options(p: argparse.ArgumentParser) -> None:
                    help="worker processes (default 0: one per core for large trees, none for small runs)")
     p.add_argument("--cache", metavar="DIR",
                    help="reuse what was read from unchanged files (content hash); DIR must lie outside the scanned tree")
-    p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching paths (repeatable)")
+    p.add_argument("--exclude", action="append", metavar="GLOB",
+                   help="skip paths matching the glob, relative to the repository root or to a PATH (repeatable)")
+    p.add_argument("--force-exclude", action="store_true",
+                   help="apply the excludes to files named on the command line too (as pre-commit names them)")
     p.add_argument("--var-file", action="append", metavar="FILE",
                    help="Terraform variables file (.tfvars or .tfvars.json) for every module scanned, repeatable")
     _rule_options(p)

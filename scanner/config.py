@@ -1,6 +1,6 @@
 """The policy file: `.certwarden.yaml`, `.certwarden.yml` or `[tool.certwarden]` in pyproject.toml.
 
-Found upward from the scan root, or named with --config. It is validated against
+Found upward from the scan root up to the repository root, or named with --config. It is validated against
 scanner/schemas/config.schema.json narrowed to the loaded rules: every rule's params are typed
 by their defaults, so a misspelt key or a wrong type is an error naming the file, the key path
 and what is allowed. Precedence for a param: rule default < `rules:` < matching profiles.
@@ -63,6 +63,14 @@ class Profile:
                    for key, globs in self.tags.items())
 
 
+@dataclass(frozen=True)
+class SuppressionPolicy:
+    """The policy file's `suppressions:`: what an inline suppression must hold to apply."""
+
+    min_reason_length: int = 1
+    max_days: int | None = None     # until= required, at most this many days after the scan date
+
+
 def _node_paths(node: Node, root: Path | None) -> list[str]:
     """The node's file as written and relative to the policy file's directory (a glob such as
     certs/signing/** is written from there)."""
@@ -90,6 +98,7 @@ class Config:
     severities: dict[str, str] = field(default_factory=dict)      # rule code -> severity
     rule_params: dict[str, dict] = field(default_factory=dict)    # rule code -> overrides
     profiles: tuple[Profile, ...] = ()
+    suppressions: SuppressionPolicy = field(default_factory=SuppressionPolicy)
 
     @property
     def root(self) -> Path | None:
@@ -234,16 +243,31 @@ def _claims_tool_table(pyproject: Path) -> bool:
         return False
 
 
+def _search_top(here: Path) -> Path:
+    """Where the upward search stops: the repository root (the directory holding .git); outside
+    a repository, the current directory if here is below it, else here."""
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    cwd = Path.cwd().resolve()
+    return cwd if here.is_relative_to(cwd) else here
+
+
 def find(start: str | Path) -> Path | None:
-    """The nearest config file in start's directory or above it."""
+    """The nearest config file in start's directory or above it, never above _search_top: a policy
+    file in a shared parent (the system temp directory, a CI workspace) does not govern what is
+    cloned below it."""
     here = Path(start).resolve()
     if not here.is_dir():
         here = here.parent
+    top = _search_top(here)
     for directory in (here, *here.parents):
         for name in CONFIG_NAMES:
             candidate = directory / name
             if candidate.is_file() and (name != "pyproject.toml" or _claims_tool_table(candidate)):
                 return candidate
+        if directory == top:
+            return None
     return None
 
 
@@ -329,6 +353,7 @@ def build(data: dict, rules: list[Rule], path: Path) -> Config:
         severities={c: s["severity"] for c, s in settings.items() if "severity" in s},
         rule_params={c: {k: v for k, v in s.items() if k not in RESERVED} for c, s in settings.items()},
         profiles=tuple(profiles),
+        suppressions=SuppressionPolicy(**data.get("suppressions", {})),
     )
 
 

@@ -3,6 +3,13 @@
 A finding counts as changed when its line changed or, for a finding placed on a whole resource
 (an absent property), when any line of that resource changed. Files git does not track yet
 count as changed throughout.
+
+The tree is the attacker's and the user's git config is not ours, so nothing is left to either:
+REV is resolved to a commit id first (`rev-parse --verify --end-of-options`, so `--output=FILE`
+is a revision name, not an option); the diff is asked for with fixed prefixes, as text, without
+textconv, external drivers, colour or renames; file names are unquoted as git quotes them; and
+each hunk's lines are counted from its `@@` header, so an added line reading `++ b/other` is
+content, never a file header.
 """
 from __future__ import annotations
 
@@ -12,45 +19,75 @@ import subprocess
 
 from .findings import Finding
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(rb"@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 WHOLE = None   # a file changed throughout (untracked)
+# Options that make the diff's shape ours whatever the user's config and the tree's attributes
+# say (diff.noprefix, diff.mnemonicPrefix, diff.relative, color.diff, `-diff` or `binary` in
+# .gitattributes, textconv drivers).
+_DIFF = ("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--text", "--no-renames", "--no-relative",
+         "--src-prefix=a/", "--dst-prefix=b/", "--unified=0")
+_C_ESCAPES = dict(zip(b"abtnvfr\"\\", b"\a\b\t\n\v\f\r\"\\"))
+_C_QUOTED = re.compile(rb'\\([abtnvfr"\\]|[0-7]{3})')
 
 
 class DiffError(Exception):
     pass
 
 
-def _git(top: str, *args: str) -> str:
+def _git(top: str, *args: str) -> bytes:
     try:
-        proc = subprocess.run(["git", "-c", "core.quotePath=false", "-C", top, *args], capture_output=True, text=True, check=False)
+        proc = subprocess.run(["git", "-c", "core.quotePath=false", "-C", top, *args], capture_output=True, check=False)
     except OSError as exc:
         raise DiffError(f"--diff-base needs git: {exc.strerror or exc}") from None
     if proc.returncode:
-        raise DiffError(f"git {' '.join(args[:2])}: {proc.stderr.strip() or 'failed'}")
+        problem = proc.stderr.decode(errors="replace").strip() or "failed"
+        raise DiffError(f"git {' '.join(args[:2])}: {problem}")
     return proc.stdout
+
+
+def _unquote(name: bytes) -> bytes:
+    """A path as git writes it in a header: C-quoted ("b/a\\tb") when it holds special bytes."""
+    if not name.startswith(b'"'):
+        return name.removesuffix(b"\t")   # git ends a name holding a space with a tab
+    body = name[1:name.rindex(b'"')] if name.endswith(b'"') else name[1:]
+    return _C_QUOTED.sub(lambda m: bytes([_C_ESCAPES.get(m[1][0]) or int(m[1], 8) & 0xFF]), body)
+
+
+def parse(diff: bytes, top: str) -> dict[str, set[int]]:
+    """A `git diff --unified=0` with a/ b/ prefixes -> absolute path -> new-side lines changed."""
+    changed: dict[str, set[int]] = {}
+    lines: set[int] = set()
+    rows, i = diff.split(b"\n"), 0
+    while i < len(rows):
+        row, i = rows[i], i + 1
+        if row.startswith(b"+++ "):
+            lines = set()
+            target = _unquote(row[4:])
+            if target.startswith(b"b/") and b"\0" not in target:   # else /dev/null: a deleted file
+                changed[os.path.realpath(os.path.join(top, os.fsdecode(target[2:])))] = lines
+        elif m := _HUNK.match(row):
+            old, start, new = int(m.group(1) or 1), int(m.group(2)), int(m.group(3) or 1)
+            # A pure deletion (new count 0) touches the line it happened after.
+            lines.update(range(start, start + new) if new else [start])
+            # Skip the hunk's own lines, counted: what they say is content, whatever it looks like.
+            left = old + new
+            while left and i < len(rows):
+                left -= not rows[i].startswith(b"\\")   # "\ No newline at end of file" is no line
+                i += 1
+    return changed
 
 
 def changed_lines(rev: str, cwd: str = ".") -> dict[str, set[int] | None]:
     """Absolute path -> the line numbers (new side) changed since rev; WHOLE for untracked files."""
-    top = _git(cwd, "rev-parse", "--show-toplevel").strip()
-    diff = _git(top, "diff", "--no-color", "--no-ext-diff", "--unified=0", "--no-renames", rev, "--")
-    changed: dict[str, set[int] | None] = {}
-    lines: set[int] = set()
-    for row in diff.splitlines():
-        if row.startswith("+++ "):
-            target = row[4:]
-            lines = set()
-            if target != "/dev/null":   # a deleted file has no new lines
-                changed[os.path.realpath(os.path.join(top, target[2:]))] = lines
-        elif row.startswith("@@"):
-            m = _HUNK.match(row)
-            if m:
-                start, count = int(m.group(1)), int(m.group(2) or 1)
-                # A pure deletion (count 0) touches the line it happened after.
-                lines.update(range(start, start + count) if count else [start])
-    for path in _git(top, "ls-files", "--others", "--exclude-standard", "-z").split("\0"):
+    top = os.fsdecode(_git(cwd, "rev-parse", "--show-toplevel").rstrip(b"\n"))
+    try:
+        commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
+    except DiffError:
+        raise DiffError(f"--diff-base {rev}: not a commit in this repository") from None
+    changed: dict[str, set[int] | None] = dict(parse(_git(top, *_DIFF, commit, "--"), top))
+    for path in _git(top, "ls-files", "--others", "--exclude-standard", "-z").split(b"\0"):
         if path:
-            changed[os.path.realpath(os.path.join(top, path))] = WHOLE
+            changed[os.path.realpath(os.path.join(top, os.fsdecode(path)))] = WHOLE
     return changed
 
 

@@ -48,7 +48,7 @@ def _display(value) -> str:
 
 def _message(rule: Rule, node: Node, ev: Evaluation, params: dict) -> str:
     """Fill the template: check details first, then rule parameters, then node attributes."""
-    values = _Values(name=_quoted(node.name), kind=node.kind)
+    values = _Values(name=_quoted(node.attrs.get("display") or node.name), kind=node.kind)
     for hit in ev.hits:
         for k, v in hit.detail.items():
             values.setdefault(k, _quoted(_display(v)))

@@ -87,8 +87,11 @@ def diff(p: Plan, relative) -> str:
         if new != old:
             name = relative(file)
             old, new = certs.redact(old), certs.redact(new)
+            # a/ and b/ prefix a path inside the repository, as git writes it; an absolute path
+            # outside it is written as it is (not a//abs/path)
+            before, after = (name, name) if name.startswith("/") else (f"a/{name}", f"b/{name}")
             chunks.extend(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                               f"a/{name}", f"b/{name}"))
+                                               before, after))
     return "".join(chunks)
 
 

@@ -102,6 +102,7 @@ KINDS: dict[str, dict[str, Any]] = {
         "public_grants": [],                  # grantee URIs of AllUsers / AuthenticatedUsers grants
         "policy": None,
         "managed_elsewhere": False,           # only a policy or ACL for a bucket outside the unit
+        "display": None,                      # then: how messages name that bucket
         "holds_key_material": False,
         "account_block": None,                # live: the account-level Block Public Access
         "tags": {},
@@ -109,6 +110,7 @@ KINDS: dict[str, dict[str, Any]] = {
     "secret": {
         "kms_key_id": None, "rotation_enabled": False, "rotation_interval_days": None, "tags": {},
         "managed_elsewhere": False,           # only a rotation schedule for a secret outside the unit
+        "display": None,                      # then: how messages name that secret
     },
     # An HTTPS/TLS listener created without a policy gets ELBSecurityPolicy-2016-08 (API default,
     # ELBv2 and classic alike); it still allows TLS 1.0. A classic listener with custom

@@ -36,6 +36,7 @@ class Worker:
     def __init__(self, rules, options, root, known: dict[str, str]):
         self.engine = Engine(rules, options.now, options.config, options.strict)
         self.root, self.known, self.today = root, known, options.now.date()
+        self.policy = options.config.suppressions
         if options.cache_dir:
             from .cache import Cache
 
@@ -57,7 +58,7 @@ class Worker:
             findings = list(self.engine.run(graph))
             for finding in findings:
                 finding.path_key = self.place(finding.where)
-            problems, more = suppressions.apply(graph, findings, self.known, self.today)
+            problems, more = suppressions.apply(graph, findings, self.known, self.today, self.policy)
             out.errors.extend(problems)
             out.notices.extend(more)
             out.findings.extend(findings)

@@ -22,6 +22,12 @@ EXPIRY_CODES = frozenset({"CW801", "CW203", "CW204", "CW213"})
 # "Required IAM permissions").
 AUTOMATION_BASE_ACTIONS = ("ssm:StartAutomationExecution", "ssm:GetAutomationExecution")
 
+# A remediation acts only on resources chosen for it: those the report flagged (a Config rule
+# scoped to each resource ID), else those tagged so by a person. Past this many flagged
+# resources per rule, the tag is the scope (a stack holds at most 500 resources).
+REMEDIATE_TAG = "certwarden:remediate"
+MAX_SCOPED_RESOURCES = 50
+
 
 @dataclass(frozen=True)
 class Runbook:
@@ -29,6 +35,7 @@ class Runbook:
     document: str
     resource_parameter: str          # the runbook parameter that receives the resource ID
     actions: tuple[str, ...]         # what the runbook calls, beyond AUTOMATION_BASE_ACTIONS
+    service: str                     # kms | s3: how the resource ID is read off an ARN and written in one
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,12 @@ class ConfigRule:
 
 
 ENABLE_KEY_ROTATION = Runbook("AWSConfigRemediation-EnableKeyRotation", "KeyId",
-                              ("kms:EnableKeyRotation", "kms:GetKeyRotationStatus"))
+                              ("kms:EnableKeyRotation", "kms:GetKeyRotationStatus"), "kms")
 CANCEL_KEY_DELETION = Runbook("AWSConfigRemediation-CancelKeyDeletion", "KeyId",
-                              ("kms:CancelKeyDeletion", "kms:DescribeKey"))
+                              ("kms:CancelKeyDeletion", "kms:DescribeKey"), "kms")
 # Turns on the bucket's Block Public Access settings (s3:PutBucketPublicAccessBlock).
 DISABLE_BUCKET_PUBLIC_READ_WRITE = Runbook("AWS-DisableS3BucketPublicReadWrite", "S3BucketName",
-                                           ("s3:PutBucketPublicAccessBlock",))
+                                           ("s3:PutBucketPublicAccessBlock",), "s3")
 
 # Rule code -> the Config rules that watch for it. Codes absent here (or whose family is
 # already covered by the expiry monitoring stack) get no Config rule.
@@ -83,8 +90,32 @@ def stacks(findings: list[dict], params: Params | None = None) -> dict[str, dict
         out[MONITORING_FILE] = monitoring_stack(params)
     rules = config_rules_for(codes)
     if rules:
-        out[CONFIG_RULES_FILE] = config_rules_stack(rules)
+        out[CONFIG_RULES_FILE] = config_rules_stack(rules, flagged_ids(findings))
     return out
+
+
+def _resource_id(arn: str, service: str) -> str | None:
+    """The ID AWS Config knows a resource by, read off its ARN: a key's UUID, a bucket's name."""
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != service:
+        return None
+    if service == "kms":
+        return parts[5].removeprefix("key/") if parts[5].startswith("key/") else None
+    return parts[5].split("/")[0] or None
+
+
+def flagged_ids(findings: list[dict]) -> dict[str, list[str]]:
+    """Config rule identifier -> the resource IDs the report flagged for it (live findings name
+    resources by ARN; a scan's findings name template resources, which have no ID yet)."""
+    out: dict[str, set[str]] = {}
+    for f in findings:
+        if f.get("suppressions"):
+            continue
+        for rule in CONFIG_RULES.get(f.get("code"), ()):
+            rid = rule.runbook and _resource_id(f.get("arn"), rule.runbook.service)
+            if rid:
+                out.setdefault(rule.identifier, set()).add(rid)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def config_rules_for(codes: set) -> list[ConfigRule]:
@@ -149,7 +180,8 @@ def monitoring_stack(params: Params) -> dict:
 def _topic_key() -> dict:
     """A customer managed key for the topic. EventBridge cannot publish to a topic encrypted with
     the AWS managed alias/aws/sns (its key policy cannot be changed to let EventBridge use it),
-    so the topic gets its own key, rotated yearly, that EventBridge may use."""
+    so the topic gets its own key, rotated yearly, that EventBridge may use for this account's
+    rules only (the rule's ARN cannot be named here: the rule targets the topic, which needs the key)."""
     account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     return {
         "Type": "AWS::KMS::Key",
@@ -164,7 +196,8 @@ def _topic_key() -> dict:
                      "Action": "kms:*", "Resource": "*"},
                     {"Sid": "EventBridgePublishes", "Effect": "Allow",
                      "Principal": {"Service": "events.amazonaws.com"},
-                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"},
+                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
                 ],
             },
             "Tags": [{"Key": "Environment", "Value": {"Ref": "Environment"}},
@@ -174,7 +207,7 @@ def _topic_key() -> dict:
 
 
 def _topic_policy() -> dict:
-    """Only EventBridge rules of this account may publish to the topic."""
+    """Only the expiry rule of this stack may publish to the topic."""
     return {
         "Type": "AWS::SNS::TopicPolicy",
         "Properties": {
@@ -185,7 +218,8 @@ def _topic_policy() -> dict:
                     "Sid": "EventBridgePublishes", "Effect": "Allow",
                     "Principal": {"Service": "events.amazonaws.com"},
                     "Action": "sns:Publish", "Resource": {"Ref": "ExpiryTopic"},
-                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                  "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["CertificateExpiryEvents", "Arn"]}}},
                 }],
             },
         },
@@ -194,42 +228,70 @@ def _topic_policy() -> dict:
 
 # -- Config rules with remediations ----------------------------------------------------------------
 
-def config_rules_stack(rules: list[ConfigRule]) -> dict:
+def config_rules_stack(rules: list[ConfigRule], flagged: dict[str, list[str]] | None = None) -> dict:
+    """Each Config rule watches the whole account; its remediation is attached to rules of its
+    own, scoped to the flagged resources (else to those tagged certwarden:remediate=true), so
+    even automatic remediation never touches a resource nobody chose (an intended website or
+    CRL bucket, a key scheduled for deletion on purpose)."""
+    flagged = flagged or {}
     resources: dict[str, dict] = {}
+    scopes: dict[str, list[str]] = {}
     for rule in rules:
-        resources[rule.logical_id] = {
-            "Type": "AWS::Config::ConfigRule",
-            "Properties": {"Source": {"Owner": "AWS", "SourceIdentifier": rule.identifier},
-                           "Scope": {"ComplianceResourceTypes": [rule.resource_type]}},
-        }
-        if rule.runbook:
-            resources[f"{rule.logical_id}Remediation"] = _remediation(rule)
+        resources[rule.logical_id] = _config_rule(rule, {"ComplianceResourceTypes": [rule.resource_type]})
+        if not rule.runbook:
+            continue
+        ids = flagged.get(rule.identifier, [])
+        if ids and len(ids) <= MAX_SCOPED_RESOURCES:
+            scopes[rule.identifier] = ids
+            for i, rid in enumerate(ids, 1):
+                name = f"{rule.logical_id}Fix{i}"
+                resources[name] = _config_rule(rule, {"ComplianceResourceTypes": [rule.resource_type],
+                                                      "ComplianceResourceId": rid})
+                resources[f"{name}Remediation"] = _remediation(rule, name)
+        else:
+            name = f"{rule.logical_id}Tagged"
+            resources[name] = _config_rule(rule, {"TagKey": REMEDIATE_TAG, "TagValue": "true"})
+            resources[f"{name}Remediation"] = _remediation(rule, name)
+    books = _runbooks(rules)
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": ("certwarden: AWS Config managed rules for "
                         + ", ".join(r.identifier for r in rules)
-                        + (", with SSM Automation remediations" if _runbooks(rules) else "")),
+                        + (", with SSM Automation remediations scoped to the flagged resources "
+                           f"(else to resources tagged {REMEDIATE_TAG}=true)" if books else "")),
         "Resources": resources,
     }
-    if _runbooks(rules):
+    if books:
+        template["Metadata"] = {"certwarden": {
+            "remediation_scope": {r.identifier: scopes.get(r.identifier, f"tag {REMEDIATE_TAG}=true")
+                                  for r in rules if r.runbook},
+            "note": ("The rules without a suffix watch the whole account and remediate nothing; "
+                     "the Fix and Tagged rules remediate only the resources in their scope."),
+        }}
         template["Parameters"] = {"AutomaticRemediation": {
             "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
-            "Description": "true: Config runs the remediation on every non-compliant resource by itself"}}
+            "Description": ("true: Config runs each remediation by itself, on the resources in its "
+                            f"rule's scope only (the flagged resources, or those tagged {REMEDIATE_TAG}=true)")}}
         template["Conditions"] = {"Automatic": {"Fn::Equals": [{"Ref": "AutomaticRemediation"}, "true"]}}
-        resources["RemediationRole"] = _remediation_role(_runbooks(rules))
+        resources["RemediationRole"] = _remediation_role(books, scopes, rules)
     return template
+
+
+def _config_rule(rule: ConfigRule, scope: dict) -> dict:
+    return {"Type": "AWS::Config::ConfigRule",
+            "Properties": {"Source": {"Owner": "AWS", "SourceIdentifier": rule.identifier}, "Scope": scope}}
 
 
 def _runbooks(rules: list[ConfigRule]) -> list[Runbook]:
     return list(dict.fromkeys(r.runbook for r in rules if r.runbook))
 
 
-def _remediation(rule: ConfigRule) -> dict:
+def _remediation(rule: ConfigRule, config_rule: str) -> dict:
     book = rule.runbook
     return {
         "Type": "AWS::Config::RemediationConfiguration",
         "Properties": {
-            "ConfigRuleName": {"Ref": rule.logical_id},
+            "ConfigRuleName": {"Ref": config_rule},
             "TargetType": "SSM_DOCUMENT",
             "TargetId": book.document,
             "ResourceType": rule.resource_type,
@@ -245,9 +307,38 @@ def _remediation(rule: ConfigRule) -> dict:
     }
 
 
-def _remediation_role(runbooks: list[Runbook]) -> dict:
-    """One role SSM Automation assumes, allowed only what these runbooks call."""
-    actions = sorted(set(AUTOMATION_BASE_ACTIONS).union(*(b.actions for b in runbooks)))
+def _sub(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+def _targets(book: Runbook, ids: list[str]) -> tuple[list, dict | None]:
+    """(resources, condition) a runbook's own actions may touch: the flagged resources by ARN, or
+    every key or bucket of the account with the remediation tag (S3 cannot test bucket tags in a
+    policy; its Config rules are scoped by the tag all the same)."""
+    if book.service == "kms":
+        if ids:
+            return [_sub(f"arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/{i}") for i in ids], None
+        return ([_sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")],
+                {"StringEquals": {f"aws:ResourceTag/{REMEDIATE_TAG}": "true"}})
+    return [_sub(f"arn:${{AWS::Partition}}:s3:::{i}") for i in ids] or [_sub("arn:${AWS::Partition}:s3:::*")], None
+
+
+def _remediation_role(runbooks: list[Runbook], scopes: dict[str, list[str]], rules: list[ConfigRule]) -> dict:
+    """One role SSM Automation assumes, for this account's automations only, allowed what these
+    runbooks call, on the resources in their rules' scope."""
+    statements = [{
+        "Sid": "StartTheRunbooks", "Effect": "Allow", "Action": "ssm:StartAutomationExecution",
+        "Resource": [_sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:automation-definition/{b.document}:*")
+                     for b in runbooks]}, {
+        "Sid": "FollowTheRunbooks", "Effect": "Allow", "Action": "ssm:GetAutomationExecution",
+        "Resource": _sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-execution/*")}]
+    for n, book in enumerate(runbooks, 1):
+        ids = sorted({i for r in rules if r.runbook == book for i in scopes.get(r.identifier, [])})
+        resources, condition = _targets(book, ids)
+        statement = {"Sid": f"Runbook{n}", "Effect": "Allow", "Action": sorted(book.actions), "Resource": resources}
+        if condition:
+            statement["Condition"] = condition
+        statements.append(statement)
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
@@ -255,12 +346,14 @@ def _remediation_role(runbooks: list[Runbook]) -> dict:
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
+                               "Action": "sts:AssumeRole",
+                               # Confused deputy: only this account's automations assume the role.
+                               "Condition": {
+                                   "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                   "ArnLike": {"aws:SourceArn": _sub(
+                                       "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*")}}}],
             },
-            "Policies": [{
-                "PolicyName": "certwarden-remediation",
-                "PolicyDocument": {"Version": "2012-10-17",
-                                   "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]},
-            }],
+            "Policies": [{"PolicyName": "certwarden-remediation",
+                          "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
         },
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -21,6 +21,9 @@ FAMILIES = {"1": "KMS keys", "2": "Certificates and ACM", "3": "Private CA",
             "4": "Buckets holding certificate material", "5": "Secrets and private keys",
             "6": "TLS endpoints", "7": "HSM", "8": "Monitoring and governance"}
 OTHER_FAMILY = "Other rules"   # codes outside the catalog's scheme (a --rules-dir of one's own)
+
+
+DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 
 class RuleError(Exception):
@@ -48,6 +51,7 @@ class Rule:
     fix: dict | None = None
     notes: str = ""
     path: str = ""
+    help_uri: str | None = None   # the rule's page: declared, or the pack's docs/rules/ page for a shipped rule
 
     @property
     def doc_path(self) -> str:
@@ -115,7 +119,7 @@ def load_file(path: Path, validator=None, validate: bool = True) -> Rule:
         precision=data.get("precision", "high"), tags=tuple(data.get("tags", ())),
         params=dict(data.get("params", {})), escalate_when=data.get("escalate_when"),
         at=(at,) if isinstance(at, str) else tuple(at), fix=data.get("fix"),
-        notes=data.get("notes", "").strip(), path=str(path),
+        notes=data.get("notes", "").strip(), path=str(path), help_uri=data.get("help_uri"),
     )
 
 
@@ -175,6 +179,8 @@ def load_rules(extra_dirs: list[str] | tuple = ()) -> list[Rule]:
     seen: dict[str, str] = {}
     for f, validate in files:
         rule = load_file(f, validator, validate)
+        if not validate:   # shipped: its page is in docs/rules/ (a user rule has one only if it says so)
+            rule = replace(rule, help_uri=rule.help_uri or DOCS_BASE + rule.doc_path)
         check_vocabulary(rule)
         for key in (rule.code, rule.name):
             if key in seen:

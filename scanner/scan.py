@@ -29,6 +29,7 @@ class Options:
     var_files: tuple[str, ...] = ()                   # Terraform --var-file, for every root module
     jobs: int = 0                 # worker processes; 0 = one per core for large trees
     cache_dir: str | None = None  # --cache DIR: reuse the graphs of unchanged units
+    force_exclude: bool = False   # excludes apply to files named explicitly too
 
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
@@ -36,7 +37,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
         prepare_cache(options.cache_dir, paths)   # CacheError: refused before anything is read
     root = options.root or repo_root(paths[0] if paths else None)
     result = ScanResult(rules=rules, root=root, estate=estate.start(options.now, options.catalog or rules, options.config))
-    found = discover(paths, options.excludes)
+    found = discover(paths, options.excludes, str(root), options.force_exclude)
     result.errors.extend(found.errors)
     explicit = set(paths)
     known = {key: r.code for r in (options.catalog or rules) for key in (r.code, r.name)}

@@ -13,22 +13,26 @@ A comment applies to the resource that starts on the next line, else to the inne
 block that contains it; it matches findings by file and resource name, so one written inside a
 local Terraform module's file applies to that module's resources only. A reason is required; a
 suppression without one, with an unknown rule or a bad date is reported and does not apply.
-After its `until` date a suppression stops applying (like tfsec/Trivy's `exp:`).
+After its `until` date a suppression stops applying (like tfsec/Trivy's `exp:`). The policy
+file's `suppressions:` may ask for a longer reason and an expiry within some days.
+
+Only real comments count, as each format's own reader sees them (libyaml's tokens, python-hcl2's
+comment tokens): a `certwarden:ignore` inside a string, block scalar or heredoc is data, and a
+suppression that breaks a rule or the policy suppresses nothing.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from .config import SuppressionPolicy
 from .findings import Finding, InputError
 from .model import Graph, Where
 from .sources.files import ReadError, read_bytes
 from .sources.loader import LoadError, load_all
 
 MARKER = b"certwarden"
-# The comment must start the line or follow whitespace: a '#' inside a YAML word is no comment.
-_COMMENT = re.compile(r"(?:^|\s)(?:#|//)\s*certwarden:ignore\b(?P<args>.*)$")
 _KEY = re.compile(r"\b(reason|until)=")
 ALL_LINES = range(1, 1 << 30)
 
@@ -65,14 +69,93 @@ def _target(line: int, blocks: list[tuple[str, Where]], own_line: bool) -> str |
     return max(holding)[1] if holding else None
 
 
-def _comments(file: str, text: str, blocks: list[tuple[str, Where]], lines: range) -> list[Directive]:
+# -- real comments -------------------------------------------------------------------------------
+# `certwarden:ignore` counts only in a comment as the file's own reader sees it: never in a YAML
+# string or block scalar, a Terraform string or heredoc, nor anywhere in JSON (which has none).
+_DIRECTIVE = re.compile(r"\s*certwarden:ignore\b(?P<args>[^\r\n]*)")
+_YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")   # libyaml's line breaks, so lines agree
+_HCL_COMMENT = re.compile(r"(?:#|//)([^\n]*)|/\*((?:(?!\*/)[^\n])*)")
+
+
+@dataclass(frozen=True)
+class Comment:
+    line: int          # 1-based
+    own_line: bool     # nothing but blanks before it on its line
+    text: str          # what follows the comment marker on its line
+
+
+def _yaml_comments(text: str) -> list[Comment]:
+    """What lies between libyaml's tokens: a `#` in a quoted string or a block scalar is inside a
+    token, never in a gap between two."""
+    import yaml
+
+    text = text.removeprefix("\ufeff")   # libyaml counts positions after the byte order mark
+    out: list[Comment] = []
+    pos, line, column = 0, 0, 0
+    try:
+        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            start = token.start_mark.index
+            cursor, no, line_start = pos, line, (pos if column == 0 else None)
+            at = text.find("#", pos, start) if start > pos else -1
+            while at >= 0:   # each `#` in the gap starts a comment that runs to the line's end
+                for brk in _YAML_BREAK.finditer(text, cursor, at):
+                    no, line_start = no + 1, brk.end()
+                eol = _YAML_BREAK.search(text, at, start)
+                end = eol.start() if eol else start
+                own = line_start is not None and not text[line_start:at].strip()
+                out.append(Comment(no + 1, own, text[at + 1:end]))
+                cursor, at = at, text.find("#", end, start)
+            if token.end_mark.index >= pos:
+                pos, line, column = token.end_mark.index, token.end_mark.line, token.end_mark.column
+    except yaml.YAMLError:
+        return []   # the adapter read this file, so only a change since gets here: nothing applies
+    return out
+
+
+def _hcl_comments(text: str) -> list[Comment]:
+    """The comment tokens of python-hcl2's parse tree: strings and heredocs are other tokens."""
+    from .sources.tf_hcl import HclError, comment_tokens
+
+    try:
+        tokens = comment_tokens(text)
+    except HclError:
+        return []
+    lines = text.split("\n")
     out = []
-    for no, line in enumerate(text.splitlines(), 1):
-        m = _COMMENT.search(line) if no in lines else None
+    for tok_line, tok_column, body in tokens:
+        for m in _HCL_COMMENT.finditer(body):
+            nl = body.rfind("\n", 0, m.start())
+            line = tok_line + body.count("\n", 0, m.start())
+            column = tok_column + m.start() if nl < 0 else m.start() - nl   # 1-based
+            before = lines[line - 1][:column - 1] if line <= len(lines) else ""
+            out.append(Comment(line, not before.strip(), m.group(1) if m.group(1) is not None else m.group(2)))
+    return out
+
+
+def _pem_comments(text: str, blocks: list[tuple[str, Where]]) -> list[Comment]:
+    """The explanatory text around PEM blocks: lines starting with `#` outside every block."""
+    inside = {n for _, w in blocks for n in range(w.line, max(w.end_line, w.line) + 1)}
+    return [Comment(no, True, line.lstrip()[1:]) for no, line in enumerate(text.split("\n"), 1)
+            if no not in inside and line.lstrip().startswith("#")]
+
+
+def _real_comments(file: str, source: str, text: str, blocks: list[tuple[str, Where]]) -> list[Comment]:
+    if file.endswith(".json"):
+        return []
+    if source == "tf":
+        return _hcl_comments(text)
+    if source == "pem":
+        return _pem_comments(text, blocks)
+    return _yaml_comments(text)
+
+
+def _comments(file: str, source: str, text: str, blocks: list[tuple[str, Where]], lines: range) -> list[Directive]:
+    out = []
+    for c in _real_comments(file, source, text, blocks):
+        m = _DIRECTIVE.match(c.text) if c.line in lines else None
         if m:
             codes, reason, until = _parse_args(m.group("args"))
-            own_line = not line[:m.start()].strip()
-            out.append(Directive(file, no, _target(no, blocks, own_line), codes, reason, until))
+            out.append(Directive(file, c.line, _target(c.line, blocks, c.own_line), codes, reason, until))
     return out
 
 
@@ -138,17 +221,40 @@ def collect(graph: Graph) -> list[Directive]:
         if graph.source == "cfn":   # one file may hold several templates, each a unit of its own
             doc, lines = _own_document(data, file_blocks)
             out += _metadata(file, doc)
-        out += _comments(file, data.decode("utf-8", "replace"), file_blocks, lines)
+        out += _comments(file, graph.source, data.decode("utf-8", "replace"), file_blocks, lines)
     return sorted(out, key=lambda d: (d.file, d.line))
 
 
-def apply(graph: Graph, findings: list[Finding], known: dict[str, str], today: date
+def _problem(d: Directive, policy, today: date) -> str | None:
+    """Why this suppression cannot apply, or None. policy: the policy file's `suppressions`."""
+    if not d.codes:
+        return "suppression names no rule"
+    if not d.reason:
+        return "suppression without reason=...; not applied"
+    if len(d.reason) < policy.min_reason_length:
+        return (f"suppression reason {d.reason!r} is shorter than the {policy.min_reason_length} characters "
+                "the policy requires (suppressions.min_reason_length); not applied")
+    if d.resource is None:
+        return "suppression is neither inside nor just above a resource; not applied"
+    try:
+        expiry = date.fromisoformat(d.until) if d.until else None
+    except ValueError:
+        return f"suppression until={d.until!r} is not a date (YYYY-MM-DD); not applied"
+    if policy.max_days is not None and (expiry is None or expiry > today + timedelta(days=policy.max_days)):
+        return (f"suppression {'until=' + d.until if expiry else 'without until=YYYY-MM-DD'} reaches beyond "
+                f"the {policy.max_days} days the policy allows (suppressions.max_days); not applied")
+    return None
+
+
+def apply(graph: Graph, findings: list[Finding], known: dict[str, str], today: date, policy=None
           ) -> tuple[list[InputError], list[str]]:
     """Mark the findings of one unit that its suppressions cover.
 
-    known maps rule codes and names to codes. Returns problems (reported like input errors)
-    and notices (expired suppressions).
+    known maps rule codes and names to codes; policy is the policy file's `suppressions` (a
+    config.SuppressionPolicy). Returns problems (reported like input errors: a suppression that
+    breaks a rule or the policy does not apply) and notices (expired suppressions).
     """
+    policy = policy or SuppressionPolicy()
     problems: list[InputError] = []
     notices: list[str] = []
     blocks = _blocks(graph)
@@ -165,27 +271,14 @@ def apply(graph: Graph, findings: list[Finding], known: dict[str, str], today: d
                 codes.append(known[c])
             else:
                 problems.append(InputError(d.file, f"suppression names unknown rule {c!r}", d.line))
-        if not d.codes:
-            problems.append(InputError(d.file, "suppression names no rule", d.line))
+        problem = _problem(d, policy, today)
+        if problem:
+            problems.append(InputError(d.file, problem, d.line))
             continue
-        if not d.reason:
-            problems.append(InputError(d.file, "suppression without reason=...; not applied", d.line))
+        if d.until and today > date.fromisoformat(d.until):
+            notices.append(f"{where}: suppression of {', '.join(d.codes)} on {d.resource} "
+                           f"expired on {d.until}; no longer applied")
             continue
-        if d.resource is None:
-            problems.append(InputError(d.file, "suppression is neither inside nor just above a resource; "
-                                               "not applied", d.line))
-            continue
-        if d.until:
-            try:
-                expiry = date.fromisoformat(d.until)
-            except ValueError:
-                problems.append(InputError(d.file, f"suppression until={d.until!r} is not a date "
-                                                   "(YYYY-MM-DD); not applied", d.line))
-                continue
-            if today > expiry:
-                notices.append(f"{where}: suppression of {', '.join(d.codes)} on {d.resource} "
-                               f"expired on {d.until}; no longer applied")
-                continue
         mark = {"kind": "inSource", "justification": d.reason}
         if d.until:
             mark["until"] = d.until

@@ -1,5 +1,6 @@
 """The command-line contract: options, outputs, exit codes."""
 import json
+import shutil
 
 import pytest
 
@@ -99,6 +100,44 @@ def test_user_rules_dir(run_cli, tmp_path):
     assert code == 1 and "ACME1 KMS key Rotating has no Owner tag" in out
 
 
+def test_user_rules_link_to_their_own_page_or_to_none(run_cli, tmp_path):
+    rule = ("code: ACME1\nname: acme-owner\nseverity: low\nsources: [cfn]\nkinds: [kms_key]\n"
+            "title: Keys name their owner\nwhy: Ownership.\nwhen: {attr: tags.Owner, present: false}\nmessage: m\n")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ACME1.yaml").write_text(rule)
+    (tmp_path / "rules" / "ACME2.yaml").write_text(
+        rule.replace("ACME1", "ACME2").replace("acme-owner", "acme-owner-2") + "help_uri: https://wiki.example/acme2\n")
+    out = tmp_path / "r.sarif"
+    run_cli("scan", PASS, "--rules-dir", tmp_path / "rules", "--select", "ACME1,ACME2,CW101", "-o", f"sarif={out}")
+    rules = {r["id"]: r for r in json.loads(out.read_text())["runs"][0]["tool"]["driver"]["rules"]}
+    assert "helpUri" not in rules["ACME1"]   # no page was written for it
+    assert rules["ACME2"]["helpUri"] == "https://wiki.example/acme2"
+    assert rules["CW101"]["helpUri"].endswith("/docs/rules/CW101.md")
+
+
+def test_a_missing_path_is_a_usage_error_even_with_fail_on_none(run_cli, tmp_path):
+    code, _, _ = run_cli("scan", "--no-config", tmp_path / "nope", PASS, "--fail-on", "none")
+    assert code == 2
+
+
+def test_quiet_prints_no_notes(run_cli, tmp_path):
+    (tmp_path / "main.tf").write_text('module "x" {\n  source = "terraform-aws-modules/kms/aws"\n}\n')
+    code, _, err = run_cli("scan", "--no-config", tmp_path)
+    assert "a remote module, not scanned" in err
+    code, out, err = run_cli("scan", "--no-config", tmp_path, "-q")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_a_policy_for_a_bucket_of_another_stack_names_that_bucket(run_cli, tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "Resources:\n  ExternalPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n"
+        "      Bucket: bucket-of-another-stack\n      PolicyDocument:\n        Statement:\n"
+        "          - {Effect: Allow, Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*'}\n")
+    code, out, _ = run_cli("scan", "--no-config", tmp_path / "policy.yaml", "--select", "CW403", "-q")
+    assert code == 1
+    assert "CW403 S3 bucket bucket-of-another-stack (configured by ExternalPolicy) has a policy statement" in out
+
+
 def test_invalid_user_rule_names_file_and_field(run_cli, tmp_path):
     (tmp_path / "bad.yaml").write_text(
         "code: ACME2\nname: acme\nseverity: urgent\nsources: [cfn]\nkinds: [kms_key]\n"
@@ -112,3 +151,61 @@ def test_package_version_is_reported(run_cli):
     _, out, _ = run_cli("scan", FAIL, "-o", "json")
     assert json.loads(out)["tool"]["version"] == scanner.__version__
     assert ROOT.exists()
+
+
+def _legacy_repo(tmp_path):
+    from gitrepo import init
+
+    repo = init(tmp_path / "repo")
+    for name in ("infra/legacy/old.yaml", "infra/new.yaml"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "CW101" / "cfn_fail.yaml", repo / name)
+    return repo
+
+
+def _files_in(out: str) -> set[str]:
+    return {line for line in out.splitlines() if line.endswith(".yaml")}
+
+
+@pytest.mark.parametrize("cwd, path, glob, scanned", [
+    ("", "infra", "infra/legacy/*", "infra/new.yaml"),   # relative to the repository root
+    ("", "infra", "legacy/*", "infra/new.yaml"),         # relative to the PATH given
+    ("infra", ".", "infra/legacy/*", "./new.yaml"),      # the repository root, from a folder inside it
+    ("", "infra", "./infra/legacy", "infra/new.yaml"),
+])
+def test_excludes_match_relative_to_the_repository_root_and_to_the_path(run_cli, tmp_path, cwd, path, glob, scanned):
+    repo = _legacy_repo(tmp_path)
+    code, out, err = run_cli("scan", "--no-config", "--select", "CW101", path, "--exclude", glob, cwd=repo / cwd)
+    assert code == 1, err
+    assert _files_in(out) == {scanned}
+
+
+def test_force_exclude_applies_the_excludes_to_files_named_explicitly(run_cli, tmp_path):
+    repo = _legacy_repo(tmp_path)
+    named = ["infra/legacy/old.yaml", "infra/new.yaml"]
+    code, out, _ = run_cli("scan", "--no-config", "--select", "CW101", *named, "--exclude", "infra/legacy/*", cwd=repo)
+    assert _files_in(out) == set(named)   # named files are scanned whatever the excludes say
+    code, out, _ = run_cli("scan", "--no-config", "--select", "CW101", *named, "--exclude", "infra/legacy/*",
+                           "--force-exclude", cwd=repo)
+    assert code == 1 and _files_in(out) == {"infra/new.yaml"}
+
+
+def test_another_hcl2_module_is_named_with_what_to_do(run_cli, tmp_path, monkeypatch):
+    import sys
+
+    fake = tmp_path / "site" / "hcl2"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("def loads(text):\n    return {}\n")   # bc-python-hcl2's shape
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "hcl2", raising=False)
+    code, _, err = run_cli("scan", "--no-config", PASS)
+    assert code == 2
+    line, = err.splitlines()
+    assert "not python-hcl2 >= 8.1 (Checkov's bc-python-hcl2" in line and "--force-reinstall" in line
+
+
+def test_the_declared_python_hcl2_floor_has_what_the_code_calls():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert "python-hcl2>=8.1" in deps   # 7.3.1 has no hcl2.parses_to_tree; 8.1.0 is the first 8.x

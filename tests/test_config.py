@@ -57,7 +57,9 @@ def found(out: str) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def keys(tmp_path):
+    """A repository (the policy file is searched for up to its root) with keys under infra/."""
     write(tmp_path / "infra" / "keys.yaml", KEYS)
+    (tmp_path / ".git").mkdir()
     return tmp_path
 
 
@@ -155,12 +157,13 @@ def test_pyproject_tool_table(keys, run_cli):
 
 
 def test_discovery_walks_up_and_passes_over_pyproject_without_tool_table(tmp_path):
-    write(tmp_path / ".certwarden.yml", "fail_on: high\n")
-    write(tmp_path / "repo" / "pyproject.toml", "[project]\nname = 'x'\n")
+    write(tmp_path / "repo" / ".certwarden.yml", "fail_on: high\n")
+    write(tmp_path / "repo" / "infra" / "pyproject.toml", "[project]\nname = 'x'\n")
+    (tmp_path / "repo" / ".git").mkdir()
     deep = tmp_path / "repo" / "infra" / "prod"
     deep.mkdir(parents=True)
-    assert find(deep) == tmp_path / ".certwarden.yml"
-    assert find(deep / "stack.yaml") == tmp_path / ".certwarden.yml"
+    assert find(deep) == tmp_path / "repo" / ".certwarden.yml"
+    assert find(deep / "stack.yaml") == tmp_path / "repo" / ".certwarden.yml"
     write(tmp_path / "repo" / "infra" / ".certwarden.yaml", "{}\n")
     assert find(deep) == tmp_path / "repo" / "infra" / ".certwarden.yaml"
 
@@ -240,7 +243,7 @@ def test_wrong_keys_and_types_name_the_key_path_and_what_is_allowed(tmp_path, ru
           empty: {match: {}}
         colour: red
     """) == [
-        "colour: unknown key (allowed: fail_on, exclude, select, ignore, profile_tag, rules, extends, profiles)",
+        "colour: unknown key (allowed: fail_on, exclude, select, ignore, profile_tag, rules, suppressions, extends, profiles)",
         "exclude: must be a list, not string 'tests'",
         "fail_on: 'hihg' is not allowed (allowed: critical, high, medium, low, info, none)",
         "profiles.Bad-Name: not a valid profile name (allowed: lower-case letters, digits and _, starting with a letter)",
@@ -301,6 +304,7 @@ def test_every_rule_param_can_be_set_with_its_default_type_and_no_other(rules):
 
 def test_empty_config_file_is_no_policy(tmp_path, rules):
     write(tmp_path / ".certwarden.yaml", "")
+    (tmp_path / ".git").mkdir()
     config = load_config(None, [str(tmp_path)], rules)
     assert (config.path, config.rule_params, config.profiles) == (str(tmp_path / ".certwarden.yaml"), {}, ())
     assert load_config(None, [str(tmp_path / "sub" / "x.yaml")], rules).path == config.path

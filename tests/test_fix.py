@@ -31,7 +31,7 @@ def test_fix_shows_a_diff_and_changes_nothing(tmp_path, run_cli):
     code, out, err = run_cli("fix", template, "--no-config", "--select", "CW101")
     assert code == 1, err   # there is something to fix
     path = template.resolve().as_posix()
-    assert out.startswith(f"--- a/{path}\n+++ b/{path}\n")   # outside the repository: the full path
+    assert out.startswith(f"--- {path}\n+++ {path}\n")   # outside the repository: the full path, no a//abs
     assert "+" in out and "EnableKeyRotation" in out
     assert template.read_text() == before
 

@@ -233,7 +233,7 @@ def test_private_key_bytes_never_reach_any_output(tmp_path, run_cli):
     assert {Path(e["file"].removeprefix("file://")).relative_to(repo).as_posix() for e in report["errors"]} >= {
         "broken_tf/main.tf", "broken_vars/terraform.tfvars", "broken.yaml", "broken.json", "bad.pem"}
     code, diff, err = run_cli("fix", repo, "--no-config", "--select", "CW101")
-    assert diff.count("+++ b/") == 4 and "PRIVATE KEY" in diff   # the context is there, redacted
+    assert diff.count("\n+++ ") == 4 and "PRIVATE KEY" in diff   # the context is there, redacted
     printed += [diff, err]
     leaked = [c for c in chunks for text in printed if c in text]
     assert leaked == []

@@ -88,6 +88,15 @@ def test_the_account_level_block_stands_in_for_the_buckets(aws, run_cli):
     assert hits(findings, "CW401") == [("no-own-block", REGION, account)]
 
 
+def test_an_endpoint_from_the_environment_counts_as_endpoint_url(aws, run_cli, monkeypatch):
+    bucket(aws, "no-own-block")
+    account_block(aws, account_of(aws))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)   # as LocalStack users set it, no --endpoint-url
+    code, out, err = run_cli("live", "--region", REGION, "--no-config", "-o", "json", "--service", "s3",
+                             "--select", "CW401")
+    assert (code, json.loads(out)["findings"], err) == (0, [], "")   # the account-level block was read
+
+
 def test_a_bucket_whose_policy_is_denied_is_reported_and_the_others_are_read(aws, run_cli, monkeypatch):
     for name in ("readable", "guarded"):
         bucket(aws, name).put_bucket_policy(Bucket=name, Policy=public_policy(name))

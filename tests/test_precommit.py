@@ -48,6 +48,7 @@ def project(hook_repo, tmp_path, hook_id: str, entry: str | None = None):
 
 def commit(repo, env, name: str, text: str, message: str) -> tuple[int, str]:
     """Write `name`, add it and try to commit: (exit code, what git and the hooks printed)."""
+    (repo / name).parent.mkdir(parents=True, exist_ok=True)
     (repo / name).write_text(text)
     git(repo, "add", "--", name)
     done = subprocess.run(["git", "commit", "-m", message], cwd=repo, env=env, capture_output=True, text=True)
@@ -110,9 +111,9 @@ def test_hook_manifest_covers_every_source():
     import yaml
     hook, fixer = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert (hook["id"], hook["entry"], hook["pass_filenames"], hook["require_serial"]) == (
-        "certwarden", "certwarden scan --", True, True)
+        "certwarden", "certwarden scan --force-exclude --", True, True)
     assert (fixer["id"], fixer["entry"], fixer["pass_filenames"], fixer["require_serial"]) == (
-        "certwarden-fix", "certwarden fix --write --", True, True)
+        "certwarden-fix", "certwarden fix --write --force-exclude --", True, True)
     pattern = re.compile(hook["files"])
     for name in ("a.yaml", "b.yml", "c.json", "d.template", "e.cfn", "mod/main.tf", "ca.pem", "x.crt"):
         assert pattern.search(name), name
@@ -130,3 +131,14 @@ def test_a_changed_tf_file_brings_its_module(tmp_path, monkeypatch):
     found = discover(["mod/keys.tf", "mod/vars.tf"])
     assert found.tf_dirs == {"mod": ["mod/keys.tf", "mod/main.tf", "mod/vars.tf"]}
     assert found.files == []
+
+
+def test_the_policy_excludes_hold_for_the_files_pre_commit_names(hook_repo, tmp_path):
+    repo, env = project(hook_repo, tmp_path, "certwarden")
+    (repo / ".certwarden.yaml").write_text("exclude: ['legacy/*']\n")
+    commit_all(repo, "policy")
+
+    code, output = commit(repo, env, "legacy/old.yaml", BAD, "legacy")   # excluded: --force-exclude
+    assert code == 0 and "Passed" in output, output
+    code, output = commit(repo, env, "new.yaml", BAD, "new")
+    assert code != 0 and "new.yaml" in output, output

@@ -55,8 +55,8 @@ def test_scan_report_to_stacks(run_cli, tmp_path):
         assert (f"https://console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/quickcreate"
                 f"?stackName={stack}&templateURL=") in stdout
     rules = yaml.safe_load((out / remediate.CONFIG_RULES_FILE).read_text())
-    identifiers = sorted(r["Properties"]["Source"]["SourceIdentifier"] for r in rules["Resources"].values()
-                         if r["Type"] == "AWS::Config::ConfigRule")
+    identifiers = sorted({r["Properties"]["Source"]["SourceIdentifier"] for r in rules["Resources"].values()
+                          if r["Type"] == "AWS::Config::ConfigRule"})
     assert identifiers == ["CMK_BACKING_KEY_ROTATION_ENABLED", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
                            "S3_BUCKET_PUBLIC_READ_PROHIBITED",
                            "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "SECRETSMANAGER_ROTATION_ENABLED_CHECK"]
@@ -93,18 +93,26 @@ def test_config_rules_stack_contents():
                     if r["Type"] == "AWS::Config::RemediationConfiguration"}
     assert remediations == {"AWSConfigRemediation-EnableKeyRotation", "AWSConfigRemediation-CancelKeyDeletion",
                             "AWS-DisableS3BucketPublicReadWrite"}
-    # one per family: CW402 is two (public read, public write), found twice but written once
-    assert sum(r["Type"] == "AWS::Config::ConfigRule" for r in res.values()) == 5
+    # one per family: CW402 is two (public read, public write), found twice but written once; each
+    # watches the account, and a second one, scoped by the remediation tag (these findings name no
+    # deployed resource), carries the remediation
+    assert sum(r["Type"] == "AWS::Config::ConfigRule" for r in res.values()) == 10
     assert sum(r["Type"] == "AWS::Config::RemediationConfiguration" for r in res.values()) == 5
+    assert res["CmkBackingKeyRotationEnabled"]["Properties"]["Scope"] == {"ComplianceResourceTypes": ["AWS::KMS::Key"]}
+    assert res["CmkBackingKeyRotationEnabledTagged"]["Properties"]["Scope"] == {
+        "TagKey": "certwarden:remediate", "TagValue": "true"}
+    assert res["CmkBackingKeyRotationEnabledTaggedRemediation"]["Properties"]["ConfigRuleName"] == {
+        "Ref": "CmkBackingKeyRotationEnabledTagged"}
     assert [r for r in res.values() if r["Type"] == "AWS::IAM::Role"] == [res["RemediationRole"]]
     for r in res.values():
         if r["Type"] == "AWS::Config::RemediationConfiguration":
             assert r["Properties"]["Automatic"] == {"Fn::If": ["Automatic", True, False]}
     assert template["Parameters"]["AutomaticRemediation"]["Default"] == "false"
     policy = res["RemediationRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert policy == [{"Effect": "Allow", "Resource": "*", "Action": [
+    assert sorted(a for s in policy for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])) == [
         "kms:CancelKeyDeletion", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus",
-        "s3:PutBucketPublicAccessBlock", "ssm:GetAutomationExecution", "ssm:StartAutomationExecution"]}]
+        "s3:PutBucketPublicAccessBlock", "ssm:GetAutomationExecution", "ssm:StartAutomationExecution"]
+    assert all(s["Resource"] != "*" for s in policy)
 
 
 def test_rule_without_runbook_gets_no_role():

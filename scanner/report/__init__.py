@@ -3,10 +3,10 @@ from __future__ import annotations
 
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "warning", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
-DOCS_BASE = "https://github.com/certwarden/certwarden/blob/main/"
 
 
 from ..paths import relative_uri, repo_root  # noqa: F401  (re-exported for reporters)
+from ..rulepack import DOCS_BASE  # noqa: F401
 
 WA_SECTIONS = {1: "certificate management", 2: "key generation and storage", 3: "rotation",
                4: "CA management", 5: "monitoring and auditing", 6: "governance"}
@@ -36,5 +36,5 @@ def place(finding, root) -> str:
 
 
 def rule_uri(rule) -> str:
-    """The rule's page, as SARIF's helpUri gives it."""
-    return DOCS_BASE + rule.doc_path
+    """The rule's page (SARIF leaves helpUri out for a user rule without one)."""
+    return rule.help_uri or DOCS_BASE + rule.doc_path

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from .. import __version__
 from ..findings import Finding, ScanResult
 from ..rulepack import Rule
-from . import LEVELS, SECURITY_SEVERITY, relative_uri, root_of, rule_uri
+from . import LEVELS, SECURITY_SEVERITY, relative_uri, root_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/certwarden/certwarden"
@@ -38,16 +38,19 @@ def _rule(rule: Rule) -> dict:
     }
     if rule.severity in SECURITY_SEVERITY:
         props["security-severity"] = SECURITY_SEVERITY[rule.severity]
-    return {
+    desc = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.why},
         "help": {"text": text, "markdown": markdown},
-        "helpUri": rule_uri(rule),
+        "helpUri": rule.help_uri,
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": props,
     }
+    if rule.help_uri is None:   # a user rule without a page: no link to one that does not exist
+        del desc["helpUri"]
+    return desc
 
 
 LIVE_PREFIX = "aws://"

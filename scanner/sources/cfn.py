@@ -14,7 +14,7 @@ from ..model import Graph, Node, Unresolved, Where
 from . import normalize
 from .cfn_resolve import ResRef, Resolver, referenced
 from .loader import PosDict
-from .resource_view import (ResourceView, canned_acl, to_bool, to_int,  # noqa: F401
+from .resource_view import (ResourceView, canned_acl, elsewhere, to_bool, to_int,  # noqa: F401
                             to_str, to_tags)
 
 
@@ -99,7 +99,8 @@ class Template:
         if node is not None and node.kind == kind:
             return node
         return self.graph.add(Node(id=r.name, kind=kind, name=r.name, source="cfn", where=r.where,
-                                   type=r.node.type, attrs={"managed_elsewhere": True}))
+                                   type=r.node.type, attrs={"managed_elsewhere": True,
+                                                            "display": elsewhere(value, r.name)}))
 
 
 # -- node handlers -----------------------------------------------------------------------------

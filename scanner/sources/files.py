@@ -50,9 +50,19 @@ def _exclusion(patterns: tuple[str, ...]) -> re.Pattern:
     return re.compile("|".join(parts))
 
 
-def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+def _excluded(rel: str, name: str, patterns: tuple[str, ...], from_root: str | None = None) -> bool:
+    """A glob matches the name, the path relative to the PATH given, or the path relative to
+    the repository root (from_root), so `infra/legacy/*` works whichever folder is scanned."""
     rx = _exclusion(patterns)
-    return bool(rx.match(name) or rx.match(rel))
+    return bool(rx.match(name) or rx.match(rel) or (from_root is not None and rx.match(from_root)))
+
+
+def _from_root(path: str, repo: str | None) -> str | None:
+    """path relative to the repository root; None outside it (or without one)."""
+    if repo is None:
+        return None
+    full = os.path.abspath(path)
+    return os.path.relpath(full, repo) if _inside(full, repo) else None
 
 
 def _inside(path: str, root: str) -> bool:
@@ -97,13 +107,20 @@ def _add(found: Found, path: str, explicit: bool) -> None:
             found.files.append(path)
 
 
-def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
-    """Walk the given files and directories; links are never followed out of a scan root."""
+def discover(paths: list[str], excludes: tuple[str, ...] = (), repo: str | None = None,
+             force_exclude: bool = False) -> Found:
+    """Walk the given files and directories; links are never followed out of a scan root.
+    A PATH named explicitly is scanned even when an exclude matches it, unless force_exclude
+    (pre-commit names every changed file, and the policy's excludes should still hold)."""
     found = Found()
-    patterns = DEFAULT_EXCLUDES + tuple(excludes)
+    patterns = DEFAULT_EXCLUDES + tuple(p.removeprefix("./") for p in excludes)
+    repo = os.path.abspath(repo) if repo is not None else None
     for given in paths:
         if not os.path.lexists(given):
             found.errors.append(InputError(given, "no such file or directory"))
+            continue
+        if force_exclude and _excluded(os.path.normpath(given), os.path.basename(os.path.normpath(given)),
+                                       patterns, _from_root(given, repo)):
             continue
         if not os.path.isdir(given):
             if os.path.islink(given) and not os.path.exists(given):
@@ -114,13 +131,14 @@ def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
             continue
         root = os.path.realpath(given)
         found.roots.append(root)
+        base = _from_root(given, repo)
         for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
             rel_dir = os.path.relpath(dirpath, given)
             keep = []
             for d in sorted(dirnames):
                 rel = os.path.normpath(os.path.join(rel_dir, d))
                 full = os.path.join(dirpath, d)
-                if _excluded(rel, d, patterns):
+                if _excluded(rel, d, patterns, base and os.path.normpath(os.path.join(base, rel))):
                     continue
                 if os.path.islink(full):   # not followed: a loop or a way out of the root
                     found.errors.append(InputError(full, "symbolic link to a directory, not followed"))
@@ -130,7 +148,7 @@ def discover(paths: list[str], excludes: tuple[str, ...] = ()) -> Found:
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
                 rel = os.path.normpath(os.path.join(rel_dir, name))
-                if _excluded(rel, name, patterns):
+                if _excluded(rel, name, patterns, base and os.path.normpath(os.path.join(base, rel))):
                     continue
                 if os.path.islink(full):
                     target = os.path.realpath(full)

@@ -123,3 +123,10 @@ class ResourceView:
         value = conv(value) if not isinstance(value, Unresolved) else value
         (node or self.node).set(attr, value, self.spot(*path, **spot_args))
         return value
+
+
+def elsewhere(target, helper: str) -> str:
+    """How messages name a resource outside the unit that a helper configures (a bucket policy
+    for a bucket of another stack): by the name the helper gives it, and the helper."""
+    named = target if isinstance(target, str) and target else "outside this unit"
+    return f"{named} (configured by {helper})"

@@ -3,7 +3,9 @@
 Variables take, lowest first: their default, terraform.tfvars, *.auto.tfvars (by name), then
 --var-file files; a variable with none of these is Unresolved and never yields a finding.
 Local modules are followed with the inputs their call gives them (to MAX_MODULE_DEPTH); a
-remote module is noted as not scanned. A resource with count or for_each is read once, as
+remote module is noted as not scanned. A resource with count or for_each whose collection is
+known is read once per instance (count.index, each.key and each.value in scope), named
+`type.name[0]` or `type.name["key"]`; one whose collection is not known is read once, as
 `type.name[*]`; one whose count is known to be 0 (or for_each empty) does not exist.
 """
 from __future__ import annotations
@@ -87,6 +89,7 @@ class Module(Context):
         self.outputs: dict[str, Block] = {}
         self.children: dict[str, Module | None] = {}
         self.values: dict[str, Any] = {}
+        self.instances: dict[tuple, dict[str, dict]] = {}   # count/for_each known: suffix -> scope
         self._cache: dict[tuple, Any] = {}
         for path in sorted(files):
             root = _read_hcl(path, report, roots)
@@ -126,10 +129,16 @@ class Module(Context):
             return unknown(f"local {name} is not defined")
         return self._once(("local", name), lambda: self.ev.eval(a.expr))
 
-    def resource(self, type_: str, name: str) -> Ref | None:
-        if (type_, name) in self.resources:
-            return Ref(f"{self.prefix}{type_}.{name}")
-        return None
+    def resource(self, type_: str, name: str, key: Any = None) -> Ref | None:
+        """A resource, or with the index written after it (`x["logs"]`, `x[0]`) the instance
+        when its collection is known."""
+        if (type_, name) not in self.resources:
+            return None
+        address = f"{self.prefix}{type_}.{name}"
+        instances = self.instances.get((type_, name))
+        if instances and isinstance(key, (str, int)) and not isinstance(key, bool) and _suffix(key) in instances:
+            return Ref(address + _suffix(key))
+        return Ref(address)
 
     def data(self, type_: str, name: str, attr: str | None) -> Any:
         if type_ == "aws_caller_identity" and attr == "account_id":
@@ -246,20 +255,23 @@ class Module(Context):
             self.values.update(self.inputs)
         else:
             self.values.update(var_overrides)
+        repeated = {}
+        for key, block in self.resources.items():
+            if block.attr("count") is not None or block.attr("for_each") is not None:
+                repeated[key] = _instances(block, self.ev.eval((block.attr("count") or block.attr("for_each")).expr))
+                if repeated[key]:
+                    self.instances[key] = repeated[key]
         for (type_, name), block in self.resources.items():
             address = f"{self.prefix}{type_}.{name}"
-            display = address
-            if block.attr("count") is not None or block.attr("for_each") is not None:
-                n = self.ev.eval((block.attr("count") or block.attr("for_each")).expr)
-                if n == 0 or n == [] or n == {} or n is None:
-                    continue
-                display += "[*]"
-            self.ev.refs = set()
-            values = self.block_values(block)
-            self.records.append(Record(address, type_, display, values,
-                                       Where(block.file, block.line, block.column, ("resource", type_, name),
-                                             end_line=block.end_line),
-                                       set(self.ev.refs)))
+            where = Where(block.file, block.line, block.column, ("resource", type_, name), end_line=block.end_line)
+            instances = repeated.get((type_, name), {"": None})
+            if instances is None:   # the collection is not known: one record stands for them all
+                instances = {"[*]": None}
+            for suffix, scope in instances.items():
+                self.ev.refs = set()
+                values = self.block_values(block, scope)
+                own = address + suffix if scope is not None else address
+                self.records.append(Record(own, type_, address + suffix, values, where, set(self.ev.refs)))
         for name in self.calls:
             child = self.child(name)
             if child is not None:
@@ -300,6 +312,32 @@ class Module(Context):
         self.children[name] = Module(directory, files, self.report, self.records, f"{self.prefix}module.{name}.",
                                      inputs, self.depth + 1, self.chain, self.roots)
         return self.children[name]
+
+
+MAX_INSTANCES = 256   # a larger count or for_each is read once, as type.name[*]
+
+
+def _suffix(key: Any) -> str:
+    return f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]"
+
+
+def _instances(block: Block, n: Any) -> dict[str, dict] | None:
+    """The instances of a resource with count or for_each, each with the scope its block is
+    evaluated in (count.index; each.key and each.value): {} when there are none, None when the
+    collection is not known here."""
+    if n is None or n == 0 or n == [] or n == {}:
+        return {}
+    if block.attr("count") is not None:
+        if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_INSTANCES:
+            return {_suffix(i): {"count": {"index": i}} for i in range(n)}
+        return None
+    if isinstance(n, Unresolved) or not isinstance(n, (dict, list)) or len(n) > MAX_INSTANCES:
+        return None
+    if isinstance(n, dict):   # Terraform orders a map's instances by key
+        return {_suffix(k): {"each": {"key": k, "value": n[k]}} for k in sorted(n, key=str)}
+    if not all(isinstance(v, str) for v in n):   # a set of strings: key and value are the element
+        return None
+    return {_suffix(v): {"each": {"key": v, "value": v}} for v in sorted(set(n))}
 
 
 def _statement(st: dict) -> PosDict:

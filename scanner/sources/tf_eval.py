@@ -71,7 +71,7 @@ class Context:
     def local(self, name: str) -> Any: return unknown(f"local {name}")
     def data(self, type_: str, name: str, attr: str | None) -> Any: return unknown(f"data.{type_}.{name}")
     def module_output(self, name: str, output: str) -> Any: return unknown(f"module.{name}.{output}")
-    def resource(self, type_: str, name: str) -> Ref | None: return None
+    def resource(self, type_: str, name: str, key: Any = None) -> Ref | None: return None
     def path(self, name: str) -> Any: return unknown(f"path.{name}")
     def file(self, name: str) -> Any: return unknown(f"file({name!r}) is not read")
 
@@ -350,7 +350,8 @@ class Evaluator:
         if root in ("count", "each", "self", "path", "terraform"):
             return unknown(f"{root}.{'.'.join(names)} is known only per instance or at run time")
         if names:
-            ref = self.ctx.resource(root, names[0])
+            key = steps[1][1] if len(steps) > 1 and steps[1][0] == "index" else None   # x["logs"]: an instance
+            ref = self.ctx.resource(root, names[0], key)
             if ref is not None:
                 self.refs.add(ref.address)
                 rest = _after_attrs(steps, 1)

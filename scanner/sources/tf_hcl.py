@@ -98,8 +98,8 @@ def _syntax_error(exc: Exception) -> str:
     return f"unexpected {what} at line {line}, column {column}" if isinstance(line, int) and line > 0 else f"unexpected {what}"
 
 
-def parse(text: str, file: str) -> Block:
-    """The file as one root block; HclError (with the line) when it is not valid HCL."""
+def _tree(text: str) -> Tree:
+    """python-hcl2's Lark tree of the text; HclError (with the line) when it is not valid HCL."""
     if len(text) > MAX_BYTES:
         raise HclError(f"file is {len(text) // 1024} KiB, over the {MAX_BYTES // 1024} KiB limit for HCL")
     if "<<" in text:
@@ -110,12 +110,24 @@ def parse(text: str, file: str) -> Block:
     if bracket_depth_over(text.encode(), brackets=b"[]{}()"):   # before Lark builds a tree we walk recursively
         raise HclError(f"nesting deeper than {MAX_DEPTH} levels")
     try:
-        tree = hcl2.parses_to_tree(text)
+        return hcl2.parses_to_tree(text)
     except RecursionError:
         raise HclError("nesting too deep") from None
     except Exception as exc:   # lark raises many types; each is a syntax error in the file
         line = getattr(exc, "line", 0) or 0
         raise HclError(f"invalid HCL: {_syntax_error(exc)}", line if isinstance(line, int) and line > 0 else 0) from None
+
+
+def comment_tokens(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, text) of the tokens holding comments: the parser's own view, so nothing in
+    a string or heredoc is one."""
+    return [(t.line, t.column, str(t)) for t in _tree(text).scan_values(
+        lambda v: isinstance(v, Token) and v.type == "NL_OR_COMMENT" and ("#" in v or "/" in v))]
+
+
+def parse(text: str, file: str) -> Block:
+    """The file as one root block; HclError (with the line) when it is not valid HCL."""
+    tree = _tree(text)
     root = Block("", [], file, 1, 1)
     body = tree.children[0] if tree.children and isinstance(tree.children[0], Tree) else None
     if body is not None:

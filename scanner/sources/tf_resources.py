@@ -17,7 +17,7 @@ from .. import policy as policies
 from ..kinds import PUBLIC_ACCESS_SETTINGS
 from ..model import Graph, Node, Unresolved, Where
 from . import normalize
-from .resource_view import ResourceView, to_bool, to_int, to_str, to_tags
+from .resource_view import ResourceView, elsewhere, to_bool, to_int, to_str, to_tags
 from .loader import LoadError, PosDict, PosList, load
 from .normalize import upper
 from .tf_eval import HOLE, FileText, PartialText, Ref
@@ -309,8 +309,10 @@ class Builder:
         checked on a node of its own, which rules about the resource itself skip."""
         node = self.graph.nodes.get(r.rec.address)
         if node is None:
+            target = r.get("bucket") if kind == "s3_bucket" else r.get("secret_id")
             node = self.graph.add(Node(id=r.rec.address, kind=kind, name=r.rec.display, source="tf",
-                                       where=r.rec.where, type=r.rec.type, attrs={"managed_elsewhere": True}))
+                                       where=r.rec.where, type=r.rec.type,
+                                       attrs={"managed_elsewhere": True, "display": elsewhere(target, r.rec.display)}))
         return node
 
     def record(self, value) -> Record | None:

@@ -146,9 +146,20 @@ def targets():
 
     material = read_as("m.pem", "m.der")
 
+    from scanner import diffbase
+
+    diff_tokens = st.sampled_from(["+++ b/x.yaml", "+++ /dev/null", '+++ "b/a\\tb\\303\\"', "--- a/x.yaml", "diff --git ",
+                                   "@@ -1,2 +3,4 @@", "@@ -0,0 +1 @@", "@@ -5 +0,0 @@", "+", "-", " ", "++ b/y",
+                                   "\\ No newline at end of file", "\n", "\t", "\\", '"', "\\000", "\x00", "\r"])
+    diff_noise = st.lists(diff_tokens, max_size=300).map(lambda t: "".join(t).encode())
+
+    def diff(data: bytes) -> None:
+        diffbase.parse(data, "/nonexistent")
+
     out.update({
         "pem/damaged-material": (damaged_material(), material),
         "pem/noise": (pem_noise, material),
+        "diff/noise": (diff_noise, diff),
         "hcl/noise": (hcl_noise, hcl),
         "hcl/mutated-module": (mutate(modules), hcl),
         "tf-reader/module": (modules, tf_reader),

@@ -7,6 +7,7 @@ before it is sent, so a collector cannot change an account even by mistake.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 from collections import Counter
@@ -88,6 +89,11 @@ class Reader:
     config: Config = field(default_factory=client_config)
     calls: Counter = field(default_factory=Counter)   # "signing-name:Operation" -> calls sent
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self):
+        # AWS_ENDPOINT_URL (how LocalStack users point every tool at it) is --endpoint-url: the
+        # S3 Control fix below needs it as much
+        self.endpoint_url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
     def client(self, service: str, region: str):
         # Sessions are not thread-safe; clients are. Collectors run in threads.
