@@ -14,13 +14,16 @@ import binascii
 import bisect
 import hashlib
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Graph, Node, Unresolved, Where
 
-# RFC 7468 text encoding; explanatory text around the blocks is allowed and skipped.
-PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+# RFC 7468 text encoding; explanatory text around the blocks is allowed and skipped. A marker's
+# closing dashes are left unconsumed: they may open the next one ("-----BEGIN A-----BEGIN B-----").
+_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)(?=-----)")
+_END = re.compile(r"-----END ([A-Z0-9 ]+)(?=-----)")
 CERT_LABELS = {"CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE"}
 PKCS7_LABELS = {"PKCS7", "CERTIFICATE CHAIN"}
 KEY_LABELS = {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY",
@@ -61,11 +64,34 @@ def _b64(block: str) -> bytes:
         raise MaterialError("invalid base64 in PEM block") from None
 
 
+def pem_blocks(text: str):
+    """(label, body, start, end) of each BEGIN/END pair with the same label, in order.
+
+    The blocks the regex `-----BEGIN (L)-----(.*?)-----END \\1-----` (DOTALL) finds, in linear
+    time: that regex scans to the end of the text from every BEGIN line without its END, so a
+    file of repeated BEGIN lines took quadratic time. Here each END is found once, by label.
+    """
+    ends: dict[str, list[int]] = {}
+    for m in _END.finditer(text):
+        ends.setdefault(m.group(1), []).append(m.start())
+    resume = 0
+    for m in _BEGIN.finditer(text):
+        label = m.group(1)
+        if m.start() < resume or label not in ends:
+            continue
+        body = m.start() + len(f"-----BEGIN {label}-----")
+        at = ends[label]
+        i = bisect_left(at, body)
+        if i < len(at):
+            resume = at[i] + len(f"-----END {label}-----")
+            yield label, text[body:at[i]], m.start(), resume
+
+
 def parse_text(text: str) -> tuple[list[Material], list[str]]:
     """Every certificate and private key in a text; errors are one line each, no key material."""
     found, errors = [], []
-    for m in PEM_BLOCK.finditer(text):
-        label, block = m.group(1).strip(), m.group(2)
+    for label, block, start, end in pem_blocks(text):
+        label = label.strip()
         if label not in CERT_LABELS | PKCS7_LABELS | KEY_LABELS:
             continue
         try:
@@ -73,10 +99,10 @@ def parse_text(text: str) -> tuple[list[Material], list[str]]:
 
             body = _b64(block)
             if label in KEY_LABELS:
-                found.append(Material("private_key", material.key_block(label, block, body), m.start(), m.end()))
+                found.append(Material("private_key", material.key_block(label, block, body), start, end))
             else:
                 decode = material.pkcs7_certificates if label in PKCS7_LABELS else material.der_certificates
-                found.extend(Material("certificate", attrs, m.start(), m.end(), der) for attrs, der in decode(body))
+                found.extend(Material("certificate", attrs, start, end, der) for attrs, der in decode(body))
         except MaterialError as exc:
             errors.append(str(exc))
         except Exception as exc:  # noqa: BLE001  hostile input raises many types; one block never stops a scan

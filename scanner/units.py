@@ -16,7 +16,8 @@ from .model import Graph
 from .sources.files import ReadError, open_regular
 
 # What makes a module read files that are not its members: a local module call, file() and kin.
-_READS_ELSEWHERE = re.compile(rb'^\s*source\s*=\s*"\.\.?/|\b(?:file|filebase64|templatefile)\s*\(', re.M)
+# [ \t], not \s: under re.M, ^\s* scans every blank line below each line start (quadratic).
+_READS_ELSEWHERE = re.compile(rb'^[ \t]*source[ \t]*=[ \t]*"\.\.?/|\b(?:file|filebase64|templatefile)\s*\(', re.M)
 
 
 @dataclass(frozen=True)

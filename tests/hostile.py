@@ -83,3 +83,32 @@ def write_tf_cases(directory: Path) -> dict[str, str]:
     (directory / "good").mkdir()
     (directory / "good" / "main.tf").write_text(GOOD_TF)
     return expected
+
+
+# -- evaluation bombs: values far larger than the text that writes them --------------------------
+def tf_locals_bomb(levels: int = 12) -> str:
+    """1.1 KB of HCL: each local is eight copies of the one before (8**12 characters at the end)."""
+    names = "abcdefghijklmnopqrstuvwxyz"[:levels]
+    lines = [f'  {names[0]} = "xxxxxxxx"'] + [
+        f'  {n} = "' + "${local.%s}" % prev * 8 + '"' for prev, n in zip(names, names[1:])]
+    return ("locals {\n" + "\n".join(lines) + "\n}\n\n"
+            f'resource "aws_kms_key" "bomb" {{\n  deletion_window_in_days = local.{names[-1]}\n}}\n')
+
+
+def tf_nested_for(items: int = 3000, depth: int = 3) -> str:
+    """A for inside a for over `items` values: items**depth elements."""
+    body = "x0"
+    for i in range(depth):
+        body = f"[for x{i} in local.xs : {body}]"
+    return ("locals {\n  xs = split(\",\", \"" + ",".join(str(i) for i in range(items)) + "\")\n"
+            f"  all = {body}\n}}\n\n"
+            'resource "aws_kms_key" "bomb" {\n  deletion_window_in_days = local.all[0]\n}\n')
+
+
+def cfn_sub_chain(levels: int = 30) -> str:
+    """Parameter defaults that each !Sub the one before twice: 2**levels resolutions on old code,
+    a 2**levels-character string once resolved."""
+    params = ["  P0: {Type: String, Default: x}"] + [
+        f'  P{i}: {{Type: String, Default: !Sub "${{P{i - 1}}}${{P{i - 1}}}"}}' for i in range(1, levels + 1)]
+    return ("Parameters:\n" + "\n".join(params) + "\nResources:\n  Key:\n    Type: AWS::KMS::Key\n"
+            f"    Properties:\n      KeySpec: SYMMETRIC_DEFAULT\n      Tags: [{{Key: env, Value: !Ref P{levels}}}]\n")

@@ -67,10 +67,11 @@ def read_file(path: str, explicit: bool = False, roots=None) -> tuple[list[Graph
     # A YAML stream may hold several templates (`---`); each is a unit of its own.
     try:
         keys = b"PRIVATE KEY-----" in data    # cheap: most templates hold none, and finding one walks every string
-        graphs = [cfn.build(path, doc, keys) for doc in docs if cfn.looks_like_template(doc)]
+        read = [cfn.read(path, doc, keys) for doc in docs if cfn.looks_like_template(doc)]
     except RecursionError:
         return [], [InputError(path, "nesting too deep")]
-    return (graphs, []) if graphs else _material(path, data)
+    graphs, errors = [g for g, _ in read], [e for _, errs in read for e in errs]
+    return (graphs, errors) if graphs else _material(path, data)
 
 
 def _material(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:

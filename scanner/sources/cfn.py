@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .. import policy as policies
+from ..findings import InputError
 from ..kinds import PUBLIC_ACCESS_SETTINGS
 from ..model import Graph, Node, Unresolved, Where
 from . import normalize
@@ -68,6 +69,7 @@ class Template:
                 self.graph.add(res.node)
             elif cfn_services.tagged_resource(res):
                 self.graph.add(res.node)
+            self.resolver.budget.blame(self.file, res.where.line, None)
         names = {n: True for n in self.by_name}
         for res in self.by_name.values():   # generic edges: who mentions whom
             if res.name in self.graph.nodes:
@@ -206,11 +208,17 @@ FOLDERS: dict[str, Callable[[Template, Resource], None]] = {
 }
 
 
-def build(file: str, doc: dict, may_hold_keys: bool = True) -> Graph:
-    """may_hold_keys=False (the text has no "PRIVATE KEY-----") skips walking every string."""
+def read(file: str, doc: dict, may_hold_keys: bool = True) -> tuple[Graph, list[InputError]]:
+    """The template's graph, and its error when resolving it ran out of budget.
+    may_hold_keys=False (the text has no "PRIVATE KEY-----") skips walking every string."""
     tpl = Template(file, doc)
     tpl.may_hold_keys = may_hold_keys
-    return tpl.build()
+    graph = tpl.build()
+    return graph, tpl.resolver.budget.errors(file)
+
+
+def build(file: str, doc: dict, may_hold_keys: bool = True) -> Graph:
+    return read(file, doc, may_hold_keys)[0]
 
 
 # Handlers for the services around keys and certificates; imported last because they build on

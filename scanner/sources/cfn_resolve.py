@@ -2,7 +2,8 @@
 
 Parameters count with their Default; a parameter without one, an import, an attribute known
 only after deployment, or anything built from such a value becomes Unresolved. A reference
-to a resource becomes ResRef, from which adapters draw graph edges.
+to a resource becomes ResRef, from which adapters draw graph edges. Parameters are resolved
+once each, and everything resolved is paid from the template's Budget.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import SELF_ACCOUNT, Unresolved
+from .budget import ELEMENT, EXHAUSTED, EXPRESSION, Budget
 from .loader import PosDict, PosList
 
 NO_VALUE = object()   # AWS::NoValue: the property is dropped
-_SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+# No $ inside a name: with [^}]*, every "${" of a text with no "}" after it scanned to the end.
+_SUB_VAR = re.compile(r"\$\{([^}!$][^}$]*)\}")
 
 PSEUDO = {
     "AWS::AccountId": SELF_ACCOUNT,
@@ -33,13 +36,15 @@ class ResRef:
 
 
 class Resolver:
-    def __init__(self, template: dict):
+    def __init__(self, template: dict, budget: Budget | None = None):
         self.params = template.get("Parameters") if isinstance(template.get("Parameters"), dict) else {}
         self.mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
         self.conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
         self.resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
         self._cond_cache: dict[str, Any] = {}
+        self._param_cache: dict[str, Any] = {}
         self._depth = 0
+        self.budget = budget or Budget()
 
     # -- references -------------------------------------------------------------------
     def ref(self, name: Any) -> Any:
@@ -52,16 +57,22 @@ class Resolver:
         if name.startswith("AWS::"):
             return Unresolved(f"pseudo parameter {name}")
         if name in self.params:
-            p = self.params[name]
-            if not isinstance(p, dict) or "Default" not in p:
-                return Unresolved(f"parameter {name} has no default")
-            value = self.resolve(p["Default"])
-            if isinstance(value, str) and str(p.get("Type", "")).startswith(("CommaDelimitedList", "List<")):
-                return [v.strip() for v in value.split(",")] if value else []
-            return value
+            if name not in self._param_cache:   # once: a !Sub chain through defaults doubled per level
+                self._param_cache[name] = Unresolved(f"parameter {name} refers to itself")
+                self._param_cache[name] = self._parameter(name)
+            return self.budget.spend_on(self._param_cache[name])
         if name in self.resources:
             return ResRef(name)
         return Unresolved(f"Ref to unknown name {name}")
+
+    def _parameter(self, name: str) -> Any:
+        p = self.params[name]
+        if not isinstance(p, dict) or "Default" not in p:
+            return Unresolved(f"parameter {name} has no default")
+        value = self.resolve(p["Default"])
+        if isinstance(value, str) and str(p.get("Type", "")).startswith(("CommaDelimitedList", "List<")):
+            return [v.strip() for v in value.split(",")] if value else []
+        return value
 
     def condition(self, name: Any) -> Any:
         if not isinstance(name, str) or name not in self.conditions:
@@ -82,6 +93,8 @@ class Resolver:
         try:
             if self._depth > 100:
                 return Unresolved("intrinsic functions nested too deep")
+            if not self.budget.spend(EXPRESSION):
+                return EXHAUSTED
             if isinstance(value, dict):
                 if len(value) == 1:
                     (key, arg), = value.items()
@@ -140,7 +153,10 @@ class Resolver:
             else:
                 value = self.ref(name)
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                return str(value)
+                text = str(value)
+                if self.budget.spend(len(text)):   # before the text is joined in: a name may repeat
+                    return text
+                value = EXHAUSTED
             unresolved.append(value if isinstance(value, Unresolved) else Unresolved(f"${{{name}}} is known only after deployment"))
             return m.group(0)
 
@@ -156,7 +172,10 @@ class Resolver:
         for item in items:
             if not isinstance(item, (str, int, float)) or isinstance(item, bool):
                 return item if isinstance(item, Unresolved) else Unresolved("Join of a value known only after deployment")
-        return delim.join(str(i) for i in items)
+        parts = [str(i) for i in items]
+        if not self.budget.spend(sum(map(len, parts)) + len(delim) * len(parts)):   # before joining
+            return EXHAUSTED
+        return delim.join(parts)
 
     def _fn_if(self, arg):
         if not (isinstance(arg, list) and len(arg) == 3):
@@ -208,7 +227,8 @@ class Resolver:
             return Unresolved("malformed Split")
         delim, text = self.resolve(arg[0]), self.resolve(arg[1])
         if isinstance(delim, str) and isinstance(text, str) and delim:
-            return text.split(delim)
+            parts = text.split(delim)
+            return parts if self.budget.spend(ELEMENT * len(parts)) else EXHAUSTED
         return Unresolved("Split of a value known only after deployment")
 
     def _fn_findinmap(self, arg):
@@ -228,7 +248,8 @@ class Resolver:
     def _fn_tojsonstring(self, arg):
         value = self.resolve(arg)
         try:
-            return json.dumps(_plain(value))
+            text = json.dumps(_plain(value))
+            return text if self.budget.spend(len(text)) else EXHAUSTED
         except _Unknown as exc:
             return exc.value
 

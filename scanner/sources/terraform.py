@@ -17,6 +17,7 @@ from typing import Any
 
 from ..findings import InputError
 from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
+from .budget import ELEMENT, MODULE, Budget
 from .files import ReadError, as_utf8, confinement, is_binary, open_regular, read_bytes, refused
 from .loader import PosDict, PosList
 from .tf_eval import Context, Evaluator, FileText, Ref, unknown
@@ -53,7 +54,7 @@ def _read_hcl(path: str, report: Report, roots=None) -> Block | None:
     return None
 
 
-def read_var_file(path: str, report: Report, roots=None) -> dict:
+def read_var_file(path: str, report: Report, roots=None, budget: Budget | None = None) -> dict:
     """Values of a .tfvars (HCL) or .tfvars.json file (with roots: only one inside them)."""
     if path.endswith(".json"):
         try:
@@ -68,19 +69,20 @@ def read_var_file(path: str, report: Report, roots=None) -> dict:
     root = _read_hcl(path, report, roots)
     if root is None:
         return {}
-    ev = Evaluator(Context())
-    return {name: ev.eval(a.expr) for name, a in root.attrs.items()}
+    ev = Evaluator(Context(), budget)
+    return {name: ev.budget.blame(a.file, a.line, ev.eval(a.expr)) for name, a in root.attrs.items()}
 
 
 class Module(Context):
     def __init__(self, directory: str, files: list[str], report: Report, graph_records: list,
                  prefix: str = "", inputs: dict | None = None, depth: int = 0, chain: tuple = (),
-                 roots: tuple[str, ...] = ()):
+                 roots: tuple[str, ...] = (), budget: Budget | None = None):
         self.dir, self.report, self.records = directory, report, graph_records
         self.roots = roots   # real paths: every file this module reads lies inside one (files.confinement)
         self.prefix, self.inputs, self.depth = prefix, inputs, depth
         self.chain = chain + (os.path.realpath(directory),)
-        self.ev = Evaluator(self)
+        self.budget = budget or Budget()   # one for the root module and every module it calls
+        self.ev = Evaluator(self, self.budget)
         self.variables: dict[str, Block] = {}
         self.locals: dict[str, Any] = {}
         self.resources: dict[tuple, Block] = {}
@@ -120,14 +122,14 @@ class Module(Context):
         if block is None:
             return unknown(f"variable {name} is not declared")
         if block.attr("default") is not None:
-            return self._once(("var", name), lambda: Evaluator(Context()).eval(block.attr("default").expr))
+            return self._once(("var", name), lambda: Evaluator(Context(), self.budget).eval(block.attr("default").expr))
         return unknown(f"variable {name} has no value")
 
     def local(self, name: str) -> Any:
         a = self.locals.get(name)
         if a is None:
             return unknown(f"local {name} is not defined")
-        return self._once(("local", name), lambda: self.ev.eval(a.expr))
+        return self._once(("local", name), lambda: self.budget.blame(a.file, a.line, self.ev.eval(a.expr)))
 
     def resource(self, type_: str, name: str, key: Any = None) -> Ref | None:
         """A resource, or with the index written after it (`x["logs"]`, `x[0]`) the instance
@@ -191,8 +193,9 @@ class Module(Context):
         """Attributes evaluated, nested blocks as lists of mappings (the shape of plan JSON)."""
         out = PosDict()
         out.pos = {}
+        self.budget.spend(ELEMENT)   # every block read costs, however empty: dynamic blocks repeat them
         for name, a in block.attrs.items():
-            out[name] = self.ev.eval(a.expr, scope)
+            out[name] = self.budget.blame(a.file, a.line, self.ev.eval(a.expr, scope))
             out.pos[name] = (a.line, a.column)
         for b in block.blocks:
             if b.type == "dynamic" and b.labels:
@@ -303,6 +306,9 @@ class Module(Context):
             n = self.ev.eval(call.attr("count").expr)
             if n == 0:
                 return None
+        if not self.budget.spend(MODULE):   # each call reads the module again: 30 calls a level, 5 levels
+            self.budget.blame(call.file, call.line, None)
+            return None
         try:
             files = [os.path.join(directory, f) for f in sorted(os.listdir(directory)) if f.endswith(".tf")]
         except OSError as exc:
@@ -310,7 +316,7 @@ class Module(Context):
             return None
         inputs = {k: self.ev.eval(a.expr) for k, a in call.attrs.items() if k not in _META}
         self.children[name] = Module(directory, files, self.report, self.records, f"{self.prefix}module.{name}.",
-                                     inputs, self.depth + 1, self.chain, self.roots)
+                                     inputs, self.depth + 1, self.chain, self.roots, self.budget)
         return self.children[name]
 
 
@@ -391,25 +397,28 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
     report = Report()
     records: list[Record] = []
     overrides: dict[str, Any] = {}
+    budget = Budget()
     # Files are read only inside the scan: its roots, by default the root module's directory.
     roots = tuple(os.path.realpath(r) for r in roots) or (os.path.realpath(directory),)
     auto = sorted(f for f in _listdir(directory) if f.endswith((".auto.tfvars", ".auto.tfvars.json")))
     for name in [f for f in ("terraform.tfvars", "terraform.tfvars.json") if f in _listdir(directory)] + auto:
-        overrides.update(read_var_file(os.path.join(directory, name), report, roots))
+        overrides.update(read_var_file(os.path.join(directory, name), report, roots, budget))
     for path in var_files:   # named by whoever runs the scan: read wherever they are
-        overrides.update(read_var_file(path, report))
-    module = Module(directory, files, report, records, roots=roots)
+        overrides.update(read_var_file(path, report, budget=budget))
+    module = Module(directory, files, report, records, roots=roots, budget=budget)
     try:
         module.build(overrides)
         graph = Builder(Graph(unit=directory, source="tf")).build(records)
     except RecursionError:
         report.errors.append(InputError(directory, "configuration nested too deep"))
         return [], report.errors, report.notices
+    report.errors += budget.errors(directory)
     parsed_any = len(records) > 0 or len(report.errors) < len(files)
     return ([graph] if parsed_any else []), report.errors, report.notices
 
 
-_LOCAL_SOURCE = re.compile(rb'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
+# [ \t], not \s: under re.M, ^\s* scans every blank line below each line start (quadratic).
+_LOCAL_SOURCE = re.compile(rb'^[ \t]*source[ \t]*=[ \t]*"(\.\.?/[^"]*)"', re.M)
 
 
 def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:

@@ -17,9 +17,11 @@ import hcl2
 from lark import Token, Tree
 
 from ..model import Unresolved
+from .budget import ELEMENT, EXHAUSTED, EXPRESSION, Budget
 from .loader import PosDict, PosList
 
 MAX_DEPTH = 64
+MAX_INT_BITS = 1024       # Terraform numbers are big, but squaring one again and again is a hang
 HOLE = "\x00?\x00"        # stands for an unknown part of a PartialText
 
 
@@ -120,8 +122,9 @@ def to_text(v: Any) -> Any:
 
 
 class Evaluator:
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, budget: Budget | None = None):
         self.ctx = ctx
+        self.budget = budget or Budget()
         self.refs: set[str] = set()      # resource addresses met since the caller last cleared it
         self._depth = 0
         self._snippets: dict[str, Tree | None] = {}
@@ -129,6 +132,8 @@ class Evaluator:
     def eval(self, tree: Any, scope: dict | None = None) -> Any:
         if self._depth > MAX_DEPTH:
             return unknown("expression nested too deep")
+        if not self.budget.spend(EXPRESSION):
+            return EXHAUSTED
         self._depth += 1
         try:
             return self._eval(tree, scope or {})
@@ -166,7 +171,7 @@ class Evaluator:
             return self._object(t, scope)
         if d == "identifier":
             name = str(t.children[0])
-            return scope[name] if name in scope else unknown(f"bare name {name}")
+            return self.budget.spend_on(scope[name]) if name in scope else unknown(f"bare name {name}")
         if d in ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
             return self._traversal(t, scope)
         if d == "function_call":
@@ -206,6 +211,8 @@ class Evaluator:
                     out.append(HOLE)
                 else:
                     out.append(v)
+        if not self.budget.spend(sum(map(len, out))):   # before joining: the parts may repeat a large value
+            return EXHAUSTED
         text = "".join(out)
         if holes:
             return PartialText(holes[0].reason, text, line)
@@ -312,7 +319,8 @@ class Evaluator:
         parts = _parts(node) if isinstance(node, Tree) and node.data == "expr_term" else [node]
         root = parts[0] if len(parts) == 1 else None
         if isinstance(root, Tree) and root.data == "identifier":
-            return self._lookup(str(root.children[0]), steps, scope)
+            # A reference copies the value, as far as whoever reads the result is concerned.
+            return self.budget.spend_on(self._lookup(str(root.children[0]), steps, scope))
         return self._apply(self.eval(node, scope), steps)
 
     def _steps(self, op: Tree, kind: str, scope: dict) -> list[tuple]:
@@ -396,9 +404,12 @@ class Evaluator:
             if not is_known(v):
                 return v if isinstance(v, Unresolved) else unknown("value known only after apply")
         try:
-            return _OPS[op](a, b)
+            value = _OPS[op](a, b)
         except (TypeError, ZeroDivisionError, ValueError, KeyError):
             return unknown(f"operator {op} on these values")
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            return unknown(f"operator {op}: a number over {MAX_INT_BITS} bits")
+        return value
 
     def _for(self, t: Tree, scope: dict) -> Any:
         parts = _parts(t)
@@ -457,8 +468,11 @@ class Evaluator:
         fn = FUNCTIONS.get(name)
         if fn is None:
             return unknown(f"function {name}() is not evaluated")
+        if name in _GROWING and not self.budget.spend(_GROWING[name](*args)):
+            return EXHAUSTED
         try:
-            return fn(*args)
+            value = fn(*args)
+            return value if self.budget.spend(_size(value)) else EXHAUSTED
         except _Unknown as exc:
             return exc.value
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError, OverflowError):
@@ -617,6 +631,33 @@ def _flatten(v):
     for x in v:
         out.extend(_flatten(x) if isinstance(x, list) else [x])
     return out
+
+
+def _size(value) -> int:
+    """What a function's result costs: its length (elements are already paid for)."""
+    if isinstance(value, str):
+        return len(value)
+    return ELEMENT * len(value) if isinstance(value, (list, dict)) else ELEMENT
+
+
+def _replaced_size(s, old, new) -> int:
+    if not all(isinstance(x, str) for x in (s, old, new)):
+        return 0
+    n = s.count(old) if old else len(s) + 1
+    return len(s) + n * max(len(new) - len(old), 0)
+
+
+def _joined_size(sep, xs) -> int:
+    if not isinstance(sep, str) or not isinstance(xs, list):
+        return 0
+    return len(sep) * max(len(xs) - 1, 0)
+
+
+# Functions whose result can be much larger than their arguments: charged before they run.
+_GROWING: dict[str, Callable[..., int]] = {
+    "replace": lambda *a: _replaced_size(*a) if len(a) == 3 else 0,
+    "join": lambda *a: _joined_size(*a) if len(a) == 2 else 0,
+}
 
 
 FUNCTIONS: dict[str, Callable] = {

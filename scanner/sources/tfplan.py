@@ -13,7 +13,9 @@ from ..model import Graph, Unresolved, Where
 from .tf_eval import Ref
 from .tf_resources import Builder, Record
 
-_INDEX = re.compile(r"\[[^\]]*\]")
+# An index step: a quoted key (which may hold brackets) or a bare one. A bare key holds no "[",
+# so a run of "[" with no "]" costs one pass, not one pass from each "[" (quadratic).
+_INDEX = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\[\]"]*)\]')
 
 
 def looks_like_plan(doc: Any) -> bool:

@@ -5,8 +5,12 @@
 
 Targets: the YAML/JSON loader on YAML-shaped noise (indicators, anchors, tags, deep brackets)
 and on mutated templates; the whole file reader (bytes -> graphs) and the rule engine on random
-templates (tests/cfn_strategies.py); the Terraform reader when one exists. A target passes when
-it returns or raises its own documented error (LoadError); anything else is a crash.
+templates (tests/cfn_strategies.py); the HCL parser and the Terraform reader; certificate and
+key material; the evaluators (Terraform locals and CloudFormation parameters that refer to each
+other through every kind of expression, tests/eval_strategies.py); and the --diff-base parser on
+real git repositories (hostile file names, lines that look like diff headers, the user's diff
+config), checked against the lines the example changed. A target passes when it returns or
+raises its own documented error (LoadError); anything else is a crash.
 
 Fuzzing runs in a child process that writes each input to disk before trying it, so a crash
 that kills the interpreter (libyaml segfaults on deep nesting) is caught by the parent, which
@@ -118,14 +122,14 @@ def targets():
     # wrapped again (so the decoders, not only base64, see the damage), and PEM-shaped noise.
     import base64
 
-    from scanner.certs import PEM_BLOCK
+    from scanner.certs import pem_blocks
 
     blocks = []
     for f in sorted((ROOT / "fixtures").glob("CW*/pem_*")) + sorted((ROOT / "fixtures").glob("CW*/pem_*/*")):
         if f.is_file() and not f.name.endswith(".yaml"):
             text = f.read_bytes().decode("latin-1")
-            blocks += [(m.group(1), base64.b64decode("".join(m.group(2).split()) + "==", validate=False))
-                       for m in PEM_BLOCK.finditer(text)] or [("DER", f.read_bytes())]
+            blocks += [(label, base64.b64decode("".join(body.split()) + "==", validate=False))
+                       for label, body, _, _ in pem_blocks(text)] or [("DER", f.read_bytes())]
 
     @st.composite
     def damaged_material(draw):
@@ -146,7 +150,53 @@ def targets():
 
     material = read_as("m.pem", "m.der")
 
+    # The evaluators, and the diff parser on real repositories.
+    import os
+    import subprocess
+
+    from eval_strategies import cfn_resolving_template, git_change, tf_locals_module
     from scanner import diffbase
+    from scanner.sources.cfn_resolve import Resolver
+    from scanner.sources.loader import load
+
+    def resolve(data: bytes) -> None:
+        doc = load(data)
+        resolver = Resolver(doc)
+        for name in doc["Parameters"]:
+            resolver.ref(name)
+        for name in doc["Conditions"]:
+            resolver.condition(name)
+        for body in doc["Resources"].values():
+            resolver.resolve(body["Properties"])
+
+    def changed_lines(data: bytes) -> None:
+        case = json.loads(data)
+        eol = case["eol"]
+        with tempfile.TemporaryDirectory() as tmp:
+            def git(*args):
+                subprocess.run(["git", "-C", tmp, *args], check=True, capture_output=True)
+
+            def write(name, lines):
+                text = eol.join(lines) + (eol if case["final_newline"] else "")
+                (Path(tmp) / name).write_bytes(text.encode("utf-8"))
+            git("init", "-q")
+            git("config", "user.email", "fuzz@example.com")
+            git("config", "user.name", "fuzz")
+            for key, value in case["config"]:
+                git("config", key, value)
+            for name, lines in case["files"].items():
+                write(name, lines)
+            git("add", "-A")
+            git("commit", "-qm", "base")
+            for name, rewritten in case["changes"].items():
+                lines = case["files"][name]
+                write(name, [rewritten.get(str(i + 1), line) for i, line in enumerate(lines)])
+            for name in case["untracked"]:
+                write(name, ["new"])
+            expected = {os.path.realpath(os.path.join(tmp, n)): {int(i) for i in r} for n, r in case["changes"].items()}
+            expected.update({os.path.realpath(os.path.join(tmp, n)): diffbase.WHOLE for n in case["untracked"]})
+            got = diffbase.changed_lines("HEAD", tmp)
+            assert got == expected, f"changed lines {got!r}, expected {expected!r}"
 
     diff_tokens = st.sampled_from(["+++ b/x.yaml", "+++ /dev/null", '+++ "b/a\\tb\\303\\"', "--- a/x.yaml", "diff --git ",
                                    "@@ -1,2 +3,4 @@", "@@ -0,0 +1 @@", "@@ -5 +0,0 @@", "+", "-", " ", "++ b/y",
@@ -157,6 +207,10 @@ def targets():
         diffbase.parse(data, "/nonexistent")
 
     out.update({
+        "eval/tf-locals": (tf_locals_module().map(str.encode), tf_reader),
+        "eval/cfn-resolve": (cfn_resolving_template().map(lambda d: json.dumps(d).encode()), resolve),
+        "eval/cfn-template": (cfn_resolving_template().map(lambda d: json.dumps(d).encode()), reader),
+        "diff/changed-lines": (git_change().map(lambda c: json.dumps(c).encode()), changed_lines),
         "pem/damaged-material": (damaged_material(), material),
         "pem/noise": (pem_noise, material),
         "diff/noise": (diff_noise, diff),
@@ -198,6 +252,7 @@ def child(names: list[str], deadline: float, last: Path, counts: Path) -> None:
 
 
 HANG_SECONDS = 20   # one example taking this long is a hang (examples take milliseconds)
+STARTUP_SECONDS = 120
 
 
 def main() -> int:
@@ -219,7 +274,14 @@ def main() -> int:
         started = time.time()
         while proc.poll() is None:   # every example rewrites `last`: a stale one means a hang
             time.sleep(1)
-            if time.time() - max(started, last.stat().st_mtime if last.exists() else 0) > HANG_SECONDS:
+            latest = last.stat().st_mtime if last.exists() else 0
+            if latest < started:   # not one example yet: the child is still importing (slow on a busy machine)
+                if time.time() - started > STARTUP_SECONDS:
+                    proc.kill()
+                    proc.wait()
+                    print(f"the fuzzing process did not start within {STARTUP_SECONDS} s", flush=True)
+                    return 2
+            elif time.time() - latest > HANG_SECONDS:
                 proc.kill()
                 proc.wait()
                 hangs += 1
