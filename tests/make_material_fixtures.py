@@ -6,7 +6,7 @@ same thing on any day. Keys are random: regenerating changes the bytes, not the 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from cryptography import x509
@@ -33,6 +33,39 @@ def cert(cn: str, key=None, start="2025-10-01", end="2026-06-30", hash_=hashes.S
     if not ca:
         b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
     return b.sign(signer_key, hash_)
+
+
+KU_FLAGS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+
+
+def usage(*flags: str) -> x509.KeyUsage:
+    return x509.KeyUsage(**{f: f in flags for f in KU_FLAGS})
+
+
+def build(cn: str, *, key=None, issuer=None, ca=False, start: datetime | None = None, days: int = 90,
+          ku: x509.KeyUsage | None = None, eku: list | None = None, san: bool = True) -> tuple[x509.Certificate, object]:
+    """(certificate, its key), with the key usage, extended key usage and SAN given.
+
+    issuer: (certificate, key) of the CA, else self-signed. A CA gets keyCertSign and cRLSign.
+    """
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    start = start or day("2025-12-22")   # ten days before FIXED_NOW
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    signer_name, signer_key = (issuer[0].subject, issuer[1]) if issuer else (name, key)
+    b = (x509.CertificateBuilder().subject_name(name).issuer_name(signer_name).public_key(key.public_key())
+         .serial_number(x509.random_serial_number()).not_valid_before(start)
+         .not_valid_after(start + timedelta(days=days))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ca:
+        b = b.add_extension(usage("key_cert_sign", "crl_sign", "digital_signature"), critical=True)
+    if ku is not None:
+        b = b.add_extension(ku, critical=True)
+    if eku is not None:
+        b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    if san and not ca:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
+    return b.sign(signer_key, hashes.SHA256()), key
 
 
 def sha1_signed(c: x509.Certificate) -> x509.Certificate:

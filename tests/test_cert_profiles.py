@@ -12,13 +12,12 @@ from functools import lru_cache
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID as EKU
-from cryptography.x509.oid import NameOID
 
 from conftest import FIXED_NOW
+from make_material_fixtures import build, usage
 from scanner.config import Config, builtin_text, load_config
 from scanner.rulepack import load_rules, select
 from scanner.scan import Options, scan
@@ -38,8 +37,6 @@ USAGE = {  # a leaf each profile allows
     "code_signing": (("digital_signature",), [EKU.CODE_SIGNING]),
     "internal_service": (("digital_signature", "key_agreement"), [EKU.SERVER_AUTH, EKU.CLIENT_AUTH]),
 }
-KU_FLAGS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
 
 
 @lru_cache(maxsize=None)
@@ -54,16 +51,8 @@ def leaf_pem(profile: str, *, algorithm: str = "", days: int = 60, ends_in: int 
     algorithm = algorithm or ("EC" if profile == "internal_service" else
                               "RSA3072" if profile == "code_signing" else "RSA2048")
     end = FIXED_NOW + timedelta(days=ends_in if ends_in is not None else days - 5)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{profile}.example.com")])
-    flags = ku if ku is not None else allowed_ku
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key(algorithm).public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(end - timedelta(days=days))
-            .not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(**{f: f in flags for f in KU_FLAGS}), critical=True)
-            .add_extension(x509.ExtendedKeyUsage(eku if eku is not None else allowed_eku), critical=False)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(f"{profile}.example.com")]), critical=False)
-            .sign(key(algorithm), hashes.SHA256()))
+    cert, _ = build(f"{profile}.example.com", key=key(algorithm), start=end - timedelta(days=days), days=days,
+                    ku=usage(*(ku if ku is not None else allowed_ku)), eku=eku if eku is not None else allowed_eku)
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 

@@ -8,35 +8,17 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID as EKU
-from cryptography.x509.oid import NameOID
+from make_material_fixtures import build, usage
 from test_live import REGION, client, live
 from test_live_certs import NOW, acm_certificate, names, stub
 
-KU_FLAGS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
-
 
 def issue(cn: str, issuer=None, ca=False, start: int = -10, days: int = 90, eku=None, ku=("digital_signature",)):
-    """(certificate, key): issued by issuer (certificate, key), else self-signed."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    signer_name, signer_key = (issuer[0].subject, issuer[1]) if issuer else (name, key)
-    b = (x509.CertificateBuilder().subject_name(name).issuer_name(signer_name).public_key(key.public_key())
-         .serial_number(x509.random_serial_number()).not_valid_before(NOW + timedelta(days=start))
-         .not_valid_after(NOW + timedelta(days=start + days))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if ca:
-        ku = ("key_cert_sign", "crl_sign")
-    b = b.add_extension(x509.KeyUsage(**{f: f in ku for f in KU_FLAGS}), critical=True)
-    if eku:
-        b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
-    if not ca:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
-    return b.sign(signer_key, hashes.SHA256()), key
+    """(certificate, key) valid from `start` days from now: issued by issuer (certificate, key), else self-signed."""
+    return build(cn, issuer=issuer, ca=ca, start=NOW + timedelta(days=start), days=days,
+                 ku=None if ca else usage(*ku), eku=eku or None)
 
 
 def pem(*certs) -> str:
