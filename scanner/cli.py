@@ -379,12 +379,10 @@ def cmd_rules(args) -> int:
 
 def _print_profiles(output: str) -> int:
     """The built-in profile sets, as shipped (YAML, the form a policy file extends), or as JSON."""
-    from .config import builtin_names, builtin_text
+    from .config import builtin_names, builtin_profiles, builtin_text
 
     if output == "json":
-        import yaml
-
-        print(json.dumps({name: yaml.safe_load(builtin_text(name))["profiles"] for name in builtin_names()}, indent=2))
+        print(json.dumps({name: builtin_profiles(name) for name in builtin_names()}, indent=2))
     else:
         for name in builtin_names():
             print(f"# extends: [{name}]")

@@ -12,6 +12,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -316,11 +317,18 @@ def builtin_names() -> list[str]:
 
 
 def builtin_profile_names() -> list[str]:
-    return sorted({name for set_name in builtin_names() for name in yaml.safe_load(builtin_text(set_name))["profiles"]})
+    return sorted({name for set_name in builtin_names() for name in builtin_profiles(set_name)})
 
 
 def builtin_text(name: str) -> str:
     return (BUILTIN_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+@cache
+def builtin_profiles(name: str) -> dict:
+    """The profiles of a built-in set, read once: the schema and every `extends` use them.
+    Callers must not change what they get."""
+    return yaml.safe_load(builtin_text(name))["profiles"]
 
 
 def _profile_specs(data: dict, rules: list[Rule], path: Path) -> dict[str, tuple[dict, dict]]:
@@ -329,7 +337,7 @@ def _profile_specs(data: dict, rules: list[Rule], path: Path) -> dict[str, tuple
     one keeps its place, takes the file's match when it gives one, and overrides param by param."""
     specs: dict[str, tuple[dict, dict]] = {}
     for set_name in data.get("extends", ()):
-        for name, spec in yaml.safe_load(builtin_text(set_name))["profiles"].items():
+        for name, spec in builtin_profiles(set_name).items():
             specs[name] = (spec.get("match", {}), _by_code(spec["rules"], rules, path, f"{set_name}.{name}.rules"))
     for name, spec in data.get("profiles", {}).items():
         params = _by_code(spec.get("rules", {}), rules, path, f"profiles.{name}.rules")
