@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import hashlib
 import re
 from bisect import bisect_left
@@ -152,7 +151,7 @@ def redact(text: str) -> str:
     for m in KEY_MARKER.finditer(text):
         if m.start() < pos:
             continue
-        i = bisect.bisect_left(ends, m.end())
+        i = bisect_left(ends, m.end())
         end = ends[i] if i < len(ends) else _body_end(text, m.end())
         out += [text[pos:m.end()], _redact_lines(text[m.end():end])]
         pos = end
