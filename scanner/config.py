@@ -21,12 +21,15 @@ import yaml
 from .kinds import KINDS
 from .model import Node
 from .rulepack import Rule, RuleError, select as select_rules
+from .sources import loader
+from .sources.files import ReadError, read_bytes
 
 CONFIG_NAMES = (".certwarden.yaml", ".certwarden.yml", "pyproject.toml")
 DEFAULT_PROFILE_TAG = "certwarden:profile"
 RESERVED = ("enabled", "severity")     # rule settings that are not params
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.json"
 # Built-in profile sets a policy file can extend (`extends: [sec09-bp01]`): one YAML file each.
+MAX_CONFIG_BYTES = 1024 * 1024   # a policy file is a page or two
 BUILTIN_DIR = Path(__file__).resolve().parent / "profiles"
 
 
@@ -240,8 +243,8 @@ def _plain(value: Any) -> Any:
 def _claims_tool_table(pyproject: Path) -> bool:
     """Cheap check first, so an unrelated (even broken) pyproject.toml is passed over."""
     try:
-        return "tool.certwarden" in pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return b"tool.certwarden" in read_bytes(str(pyproject), MAX_CONFIG_BYTES)
+    except ReadError:
         return False
 
 
@@ -274,9 +277,12 @@ def find(start: str | Path) -> Path | None:
 
 
 def read(path: Path) -> Any:
+    """A policy file's document. A policy found in the scanned tree is the tree's own, so it is
+    read as warily as a template: a regular file only (a FIFO would block the open), bounded in
+    size, and YAML through the loader that refuses alias bombs and deep nesting."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bytes(str(path), MAX_CONFIG_BYTES).decode("utf-8")
+    except (ReadError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
     if path.suffix == ".toml":
         try:
@@ -289,12 +295,9 @@ def read(path: Path) -> Any:
             doc = doc["tool"]["certwarden"]
         return _plain(doc)
     try:
-        doc = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise ConfigError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        doc = loader.load(text.encode("utf-8"))
+    except loader.LoadError as exc:
+        raise ConfigError(f"{path}:{exc.line}: {exc}" if exc.line else f"{path}: {exc}") from None
     return _plain({} if doc is None else doc)
 
 
@@ -371,7 +374,7 @@ def load_config(explicit: str | None, paths: list[str], rules: list[Rule]) -> Co
     """--config FILE, else the file found upward from the first scan path, else no policy."""
     if explicit:
         path = Path(explicit)
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"{explicit}: config file not found")
     else:
         path = find(paths[0] if paths else ".")

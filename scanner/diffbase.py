@@ -47,9 +47,10 @@ def _git(top: str, *args: str) -> bytes:
 
 def _unquote(name: bytes) -> bytes:
     """A path as git writes it in a header: C-quoted ("b/a\\tb") when it holds special bytes."""
+    name = name.removesuffix(b"\t")   # git ends a name holding a space with a tab, quoted or not
     if not name.startswith(b'"'):
-        return name.removesuffix(b"\t")   # git ends a name holding a space with a tab
-    body = name[1:name.rindex(b'"')] if name.endswith(b'"') else name[1:]
+        return name
+    body = name[1:-1] if name.endswith(b'"') and len(name) > 1 else name[1:]
     return _C_QUOTED.sub(lambda m: bytes([_C_ESCAPES.get(m[1][0]) or int(m[1], 8) & 0xFF]), body)
 
 

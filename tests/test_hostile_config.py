@@ -1,6 +1,7 @@
 """A policy file in a shared parent directory (the system temp directory, a CI workspace) must not
 govern a repository cloned below it, and the run says which policy file it used."""
 import json
+import os
 
 import pytest
 
@@ -51,3 +52,41 @@ def test_policy_line_names_an_explicit_file_and_is_quiet_with_q(run_cli, tmp_pat
     assert (code, err) == (1, "")
     assert out.splitlines()[0] == ("keys.yaml:5:7: CW101 KMS key Open does not rotate its key material "
                                    "automatically (rotation enabled: false)")
+
+
+# -- the policy file is read as warily as the templates it governs --------------------------------
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(8)) + "fail_on: critical\n"
+
+
+@pytest.mark.parametrize("body, problem", [
+    (BOMB, "alias expansion exceeds 2000000 nodes (YAML alias bomb?)"),
+    ("exclude: " + "[" * 300 + "]" * 300 + "\n", "nesting deeper than 200 levels"),
+    ("fail_on: \xff\n", "cannot read config file: 'utf-8' codec can't decode byte 0xff"),
+])
+def test_a_hostile_policy_file_is_a_one_line_error(run_cli, tmp_path, body, problem):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "keys.yaml").write_text(KEY)
+    (tmp_path / ".certwarden.yaml").write_bytes(body.encode("latin-1"))
+    code, out, err = run_cli("scan", "keys.yaml", cwd=tmp_path)
+    assert code == 2 and out == ""
+    assert err.startswith(f"certwarden: error: {tmp_path / '.certwarden.yaml'}") and problem in err
+    assert err.count("\n") == 1
+
+
+def test_a_fifo_given_as_the_policy_file_is_refused_not_waited_on(run_cli, tmp_path):
+    os.mkfifo(tmp_path / "policy.yaml")
+    (tmp_path / "keys.yaml").write_text(KEY)
+    code, out, err = run_cli("scan", "keys.yaml", "--config", "policy.yaml", cwd=tmp_path)
+    assert (code, out, err) == (2, "", "certwarden: error: policy.yaml: cannot read config file: not a regular file\n")
+
+
+@pytest.mark.parametrize("name", RELAXED)
+def test_a_fifo_in_the_policy_search_is_passed_over(run_cli, tmp_path, name):
+    (tmp_path / ".git").mkdir()
+    os.mkfifo(tmp_path / name)
+    (tmp_path / "keys.yaml").write_text(KEY)
+    code, out, err = run_cli("scan", "keys.yaml", "--select", "CW101", "-o", "json", cwd=tmp_path)
+    assert (code, findings(out), err) == (1, [("CW101", "Open", "keys.yaml", 5)], "")

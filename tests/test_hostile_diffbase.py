@@ -28,7 +28,7 @@ def reported(run_cli, repo, *args):
 def test_file_names_git_quotes_are_kept(run_cli, repo):
     (repo / "old.yaml").write_text(CFN.format(name="Old"))
     base = commit_all(repo, "base")
-    names = ["with space.yaml", 'with"quote.yaml', "with\ttab.yaml", "new\nline.yaml", "ctl\x01.yaml",
+    names = ["with space.yaml", 'with"quote.yaml', "with\ttab.yaml", "f \t.yaml", "new\nline.yaml", "ctl\x01.yaml",
              "caf\u00e9.yaml", "back\\slash.yaml", "bad\udcff.yaml"]   # the last: byte 0xff, not UTF-8
     for name in names:
         (repo / name).write_text(CFN.format(name="New"))   # pathlib encodes with surrogateescape
