@@ -1,7 +1,7 @@
 """Fixes: a rule's normalized fix (`fix.set`) made into edits of the templates by their adapters.
 
 Only the adapter of a format knows where an attribute is written, so this module asks
-sources/cfn_fix.py or sources/tf_fix.py for the edits and never edits text itself. An adapter
+sources/cloudformation/fix.py or sources/terraform/fix.py for the edits and never edits text itself. An adapter
 may decline (an expression in the way, an attribute in another file): that finding keeps its
 documented fix and no edit is guessed. Unsafe fixes (they replace a resource or change who may
 use it) are made only when asked, as in ruff.
@@ -15,8 +15,10 @@ import stat
 from dataclasses import dataclass, field
 
 from . import certs
-from .findings import Finding, InputError, ScanResult, reading
-from .sources import cfn_fix, tf_fix
+from .findings import Finding, ScanResult
+from .errors import InputError, reading
+from .sources.cloudformation import fix as cfn_fix
+from .sources.terraform import fix as tf_fix
 from .sources.edits import Edit, apply
 from .sources.files import ReadError, confinement, read_bytes
 

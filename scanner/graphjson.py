@@ -15,12 +15,12 @@ import json
 from dataclasses import fields
 from datetime import datetime
 
-from .findings import InputError
+from .errors import InputError
 from .model import Edge, Graph, Node, Unresolved, Where
 from .policy import Policy, Statement
-from .sources.cfn_resolve import ResRef
+from .sources.cloudformation.resolve import ResRef
 from .sources.loader import PosDict, PosList
-from .sources.tf_eval import FileText, PartialText, Ref, Text
+from .sources.terraform.values import FileText, PartialText, Ref, Text
 
 TAG = "\x00"
 # Dataclasses, stored as the list of their fields in declaration order.

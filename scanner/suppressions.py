@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .config import SuppressionPolicy
-from .findings import Finding, InputError
+from .findings import Finding
+from .errors import InputError
 from .model import Graph, Where
 from .sources.files import ReadError, read_bytes
 from .sources.loader import LoadError, load_all
@@ -114,7 +115,7 @@ def _yaml_comments(text: str) -> list[Comment]:
 
 def _hcl_comments(text: str) -> list[Comment]:
     """The comment tokens of python-hcl2's parse tree: strings and heredocs are other tokens."""
-    from .sources.tf_hcl import HclError, comment_tokens
+    from .sources.terraform.hcl import HclError, comment_tokens
 
     try:
         tokens = comment_tokens(text)

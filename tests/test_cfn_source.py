@@ -5,9 +5,10 @@ from conftest import FIXED_NOW
 
 from scanner.model import SELF_ACCOUNT, Unresolved
 from scanner.rulepack import load_rules
-from scanner.scan import Options, scan
-from scanner.sources import cfn
-from scanner.sources.cfn_resolve import ResRef, Resolver
+from scanner.options import Options
+from scanner.scan import scan
+from scanner.sources.cloudformation import template as cfn
+from scanner.sources.cloudformation.resolve import ResRef, Resolver
 from scanner.sources.loader import load
 
 TEMPLATE = b"""

@@ -9,10 +9,11 @@ import pytest
 from conftest import FIXED_NOW, FIXTURES, ROOT
 from github_sarif import upload_problems, validate
 
-from scanner.findings import InputError
+from scanner.errors import InputError
 from scanner.report import sarif
 from scanner.rulepack import Rule, load_rules
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 EXAMPLE = FIXTURES / "examples" / "certificate-infrastructure.yaml"
 
