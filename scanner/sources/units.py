@@ -63,6 +63,7 @@ def read_unit(unit: Unit) -> tuple[list[Graph], list[InputError], list[str]]:
 # extensions (.txt, none) are sniffed quietly: an unreadable one is simply not a template.
 _TEMPLATE_EXTS = {".yaml", ".yml", ".json", ".template", ".cfn"}
 _MARKERS = (b"AWSTemplateFormatVersion", b"Resources", b"AWS::")
+LAST_LINE = 1 << 30   # "to the end of the file", for a document's extent
 
 
 def _announces_template(path: str, head: bytes) -> bool:
@@ -112,11 +113,25 @@ def read_file(path: str, explicit: bool = False, roots=None) -> tuple[list[Graph
     # A YAML stream may hold several templates (`---`); each is a unit of its own.
     try:
         keys = b"PRIVATE KEY-----" in data    # cheap: most templates hold none, and finding one walks every string
-        read = [cloudformation.read(path, doc, keys) for doc in docs if cloudformation.looks_like_template(doc)]
+        read = [(*cloudformation.read(path, doc, keys), extent) for doc, extent in zip(docs, _extents(docs))
+                if cloudformation.looks_like_template(doc)]
     except RecursionError:
         return [], [InputError(path, "nesting too deep")]
-    graphs, errors = [g for g, _ in read], [e for _, errs in read for e in errs]
+    for graph, _, extent in read:
+        graph.lines = extent if len(docs) > 1 else None
+    graphs, errors = [g for g, _, _ in read], [e for _, errs, _ in read for e in errs]
     return (graphs, errors) if graphs else _material(path, data)
+
+
+def _extents(docs: list) -> list[tuple[int, int]]:
+    """The lines of each document of a YAML stream: a document runs to the end of its content (a
+    comment after it belongs to the next), the last one to the end of the file."""
+    out, start = [], 1
+    for i, doc in enumerate(docs):
+        end = LAST_LINE if i == len(docs) - 1 else getattr(doc, "end_line", 0)
+        out.append((start, end))
+        start = end + 1
+    return out
 
 
 def _material(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:

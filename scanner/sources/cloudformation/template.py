@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InputError
-from ...model import Graph, Node, Where
+from ...model import Graph, Ignore, Node, Where
 from ... import certs
 from ..loader import PosDict
 from ..resource_view import ResourceView, elsewhere
@@ -80,6 +80,7 @@ class Template:
                 res.node.kind = spec.kind
                 spec.read(res)
                 self.graph.add(res.node)
+            self.graph.ignores += metadata_ignores(self.file, res.name, body)
             self.resolver.budget.blame(self.file, res.where.line, None)
         names = {n: True for n in self.by_name}
         for res in self.by_name.values():   # generic edges: who mentions whom
@@ -126,6 +127,24 @@ class Template:
         return self.graph.add(Node(id=r.name, kind=kind, name=r.name, source="cfn", where=r.where,
                                    type=r.node.type, attrs={"managed_elsewhere": True,
                                                             "display": elsewhere(value, r.name)}))
+
+
+def metadata_ignores(file: str, name: str, body: dict) -> list[Ignore]:
+    """A resource's `Metadata.certwarden.ignore` entries: where JSON templates, which cannot hold
+    comments, write their suppressions (YAML ones may too)."""
+    meta = body.get("Metadata")
+    cw = meta.get("certwarden") if isinstance(meta, dict) else None
+    entries = cw.get("ignore") if isinstance(cw, dict) else None
+    out = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        line = entries.pos[i][0] if hasattr(entries, "pos") else 0
+        code = entry.get("code")
+        codes = tuple(code) if isinstance(code, list) else (str(code),) if code else ()
+        until = entry.get("until")
+        out.append(Ignore(file, line, name, codes, str(entry.get("reason") or "").strip(), str(until) if until else None))
+    return out
 
 
 def read(file: str, doc: dict, may_hold_keys: bool = True) -> tuple[Graph, list[InputError]]:
