@@ -140,7 +140,13 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
         return text.render(result, color=to_terminal and _color(sys.stdout), quiet=args.quiet,
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
-        return sarif.render(result, category=args.sarif_category)
+        from .fixes import attach_safe_edits
+
+        attach_safe_edits(result, sarif.reported(result), getattr(args, "jobs", 0))   # only what the run holds
+        body, note = sarif.build(result, category=args.sarif_category)
+        if note:
+            print(f"certwarden: warning: {note}", file=sys.stderr)
+        return body
     return {"json": json_report.render, "junit": junit.render, "markdown": markdown.render, "html": html.render,
             "csv": csv_report.render, "gitlab-sast": gitlab.render_sast,
             "gitlab-codequality": gitlab.render_codequality}[fmt](result)
@@ -165,10 +171,6 @@ def _render_live(fmt: str, result) -> str:
 def cmd_scan(args) -> int:
     outputs = _outputs(args.output)
     result, fail_on, tolerate = _scan(args, outputs)
-    if any(fmt == "sarif" for fmt, _ in outputs):
-        from .fixes import attach_safe_edits
-
-        attach_safe_edits(result)
     return _report(result, fail_on, tolerate, args, outputs)
 
 
