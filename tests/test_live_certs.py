@@ -301,6 +301,22 @@ def test_iam_server_certificates_are_parsed_and_reported(aws, run_cli):
         f"arn:aws:iam::{findings[0]['account']}:server-certificate/{n}" for n in ("weak-cert", "good-cert")}
 
 
+def test_deployed_server_certificates_are_leaves_whatever_their_basic_constraints(aws, run_cli):
+    """CW205: a certificate with the CA bit, uploaded to IAM or imported into ACM, serves TLS as a
+    leaf; its validity is judged (a CA certificate in a PEM file is not)."""
+    body, key = make_cert("ca-bit.example.com", days=800, ca=True)
+    client(aws, "iam").upload_server_certificate(ServerCertificateName="ca-bit", CertificateBody=body.decode(),
+                                                 PrivateKey=key.decode())
+    imported(client(aws, "acm"), "ca-bit-acm.example.com", days=800, ca=True)
+    imported(client(aws, "acm"), "short.example.com", days=300, ca=True)
+
+    code, findings, err = live(run_cli, aws, "--service", "iam,acm", "--select", "CW205")
+
+    assert code == 1, err
+    assert sorted(names(findings, "CW205")) == [("ca-bit", "us-east-1"), ("ca-bit-acm.example.com", REGION)]
+    assert all("is valid for 801 days (maximum 398)" in f["message"] for f in findings)
+
+
 # -- CloudHSM ----------------------------------------------------------------------------------------
 def test_cloudhsm_cluster_without_hsms_is_not_highly_available(aws, run_cli):
     subnet = client(aws, "ec2").describe_subnets()["Subnets"][0]["SubnetId"]
