@@ -259,8 +259,12 @@ def cmd_live(args) -> int:
         print(f"certwarden: AWS credentials: {problem(exc)}", file=sys.stderr)
         return 2
     regions = _csv(args.region) or [accounts[0].session.region_name if accounts else "us-east-1"]
-    if regions == ["all"]:
-        regions = all_regions(accounts[0]) if accounts else []
+    if "all" in regions:   # with others too: all of them is every one
+        try:
+            regions = all_regions(accounts[0]) if accounts else []
+        except (ClientError, BotoCoreError) as exc:
+            print(f"certwarden: --region all: the enabled regions could not be read: {problem(exc)}", file=sys.stderr)
+            return 2
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
     with _progress(args, accounts, regions, services, len(unreadable)) as progress:
         result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency, progress)
@@ -469,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role-arn", action="append", metavar="ARN,...",
                    help="scan the account of each role, assumed from the current credentials (repeatable)")
     p.add_argument("--region", action="append", metavar="REGION,...",
-                   help="regions to read (default: the profile's region; 'all' for every region)")
+                   help="regions to read (default: the profile's region; 'all' for every region the account enabled)")
     p.add_argument("--service", action="append", metavar="NAME,...", help="services to read (default: all)")
     p.add_argument("--endpoint-url", metavar="URL", help="send every call to this endpoint (a local stand-in such as moto)")
     p.add_argument("--print-policy", action="store_true",
