@@ -371,6 +371,15 @@ def cmd_rules(args) -> int:
     if args.profiles:
         return _print_profiles(args.output)
     rules = load_rules(args.rules_dir)
+    if args.doc:
+        from .rulepack import rule_page
+
+        rule = next((r for r in rules if args.doc.upper() in (r.code, r.name.upper())), None)
+        page = rule_page(rule.code) if rule else None
+        if page is None:
+            raise UsageError(f"no rule page for {args.doc}" + ("" if rule else " (no such rule: see `certwarden rules`)"))
+        sys.stdout.write(page)
+        return 0
     if args.output == "json":
         print(json.dumps([{
             "code": r.code, "name": r.name, "severity": r.severity, "sources": list(r.sources),
@@ -530,6 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profiles", action="store_true",
                    help="print the built-in profiles (the SEC09-BP01 guidance's certificate policies) instead")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    p.add_argument("--doc", metavar="CODE", help="print a rule's documentation page (CODE or name), as shipped")
     p.set_defaults(func=cmd_rules)
     return parser
 
