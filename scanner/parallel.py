@@ -1,13 +1,12 @@
 """Reading units and running the rules on them, in this process or in worker processes.
 
 Small runs (the pre-commit case) stay in-process: starting workers costs more than it saves.
-Above PARALLEL_MIN_UNITS, units go in chunks to one process per core (processes, not threads:
+Above workers.PARALLEL_MIN_UNITS, units go in chunks to one process per core (processes, not threads:
 parsing holds the GIL). Outcomes come back in unit order, so the result does not depend on
 the number of workers.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterator
 
@@ -16,11 +15,11 @@ from .engine import Engine
 from .findings import Finding
 from .errors import InputError, reading
 from .paths import relative_uri
+from .workers import worker_count
 
 if TYPE_CHECKING:
     from .sources.units import Unit
 
-PARALLEL_MIN_UNITS = 64
 MAX_CHUNK = 32
 
 
@@ -84,20 +83,6 @@ def _start(*args) -> None:
 
 def _run_chunk(units: list[Unit]) -> list[Outcome]:
     return [_worker(unit) for unit in units]
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:   # not on Linux
-        return os.cpu_count() or 1
-
-
-def worker_count(requested: int, units: int) -> int:
-    """--jobs N if given (0 = automatic); automatic is one per core above the threshold."""
-    if requested > 0:
-        return min(requested, max(units, 1))
-    return cores() if units >= PARALLEL_MIN_UNITS else 1
 
 
 def _share_with_workers() -> None:

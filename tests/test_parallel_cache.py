@@ -13,7 +13,7 @@ import scanner.scan
 from conftest import FIXED_NOW, FIXTURES
 from gitrepo import init
 from hostile import GOOD, write_cases
-from scanner.parallel import PARALLEL_MIN_UNITS, worker_count
+from scanner.workers import PARALLEL_MIN_UNITS, worker_count
 from scanner.options import Options
 from scanner.scan import scan
 
@@ -208,7 +208,7 @@ def test_cache_key_changes_with_content_and_path(tmp_path):
 
 
 def test_small_runs_stay_in_process_and_large_ones_use_every_core(monkeypatch):
-    monkeypatch.setattr("scanner.parallel.cores", lambda: 2)
+    monkeypatch.setattr("scanner.workers.cores", lambda: 2)
     assert worker_count(0, 1) == 1
     assert worker_count(0, PARALLEL_MIN_UNITS - 1) == 1
     assert worker_count(0, PARALLEL_MIN_UNITS) == 2
