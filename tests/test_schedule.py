@@ -112,6 +112,13 @@ def test_roles_are_least_privilege(written):
                     "s3:PutObject": [{"Fn::Sub": "${ResultsBucket.Arn}/runs/*"}],
                     "kms:GenerateDataKey": {"Fn::GetAtt": ["ResultsKey", "Arn"]},
                     "sts:AssumeRole": {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}}
+    machine = {a for s in _statements(org, "StateMachineRole") for a in s["Action"]}
+    assert machine == {"lambda:InvokeFunction", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
+                       "s3:ListMultipartUploadParts", "kms:Decrypt", "kms:GenerateDataKey"}
+    child = org["Resources"]["DistributedMapPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in child] == [["states:StartExecution"], ["states:DescribeExecution",
+                                                                         "states:StopExecution"]]
+    assert child[0]["Resource"] == {"Ref": "ScanStateMachine"}
     merge = _statements(org, "MergeRole")
     imports = [s for s in merge if s["Action"] == ["securityhub:BatchImportFindings"]]
     assert imports[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:securityhub:${AWS::Region}:"

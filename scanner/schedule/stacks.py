@@ -363,7 +363,9 @@ def _orchestration(organization: bool) -> dict[str, dict]:
     statements = [_allow("InvokeFunctions", ["lambda:InvokeFunction"], invoke)]
     if organization:
         statements += [_allow("ReadAccountList", ["s3:GetObject"], _objects(RUNS)),
-                       _allow("WriteMapResults", ["s3:PutObject"], _objects(RUNS)),
+                       # the Map's ResultWriter writes in multipart uploads
+                       _allow("WriteMapResults", ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+                                                  "s3:PutObject"], _objects(RUNS)),
                        _key_use("kms:Decrypt", "kms:GenerateDataKey")]
     out = {
         "StateMachineRole": {
