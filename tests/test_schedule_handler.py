@@ -283,3 +283,24 @@ def test_an_event_the_state_machine_does_not_send_is_refused(event, problem, mon
     with pytest.raises(handler.BadEvent, match=re.escape(problem)):
         handler.run_prefix(event)
         handler.live_argv(event, tmp_path, 60, "certwarden-read")
+
+
+def test_one_invocation_per_region_reads_the_global_services_once(aws, monkeypatch, tmp_path):
+    from scanner.sources.live import SERVICES
+
+    first, = organization(aws, 1)
+    run = Lambda(monkeypatch, aws)
+    client(aws, "s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    listed = run(handler.accounts, RUN, {}, {"REGIONS": f"{REGION},us-east-2", "ONE_INVOCATION_PER_REGION": "true",
+                                             "EXCLUDE_ACCOUNTS": MANAGEMENT})
+    items = json.loads(objects(aws, listed["key"])[listed["key"]])
+    assert items == [{"account": first, "partition": "aws", "regions": [REGION], "global": True, "part": REGION},
+                     {"account": first, "partition": "aws", "regions": ["us-east-2"], "global": False,
+                      "part": "us-east-2"}]
+    assert listed["max_concurrency"] == 10 and listed["count"] == 2
+    argv = [handler.live_argv({**RUN, **item}, tmp_path, 120, MEMBER_ROLE) for item in items]
+    assert "--service" not in argv[0]
+    services = argv[1][argv[1].index("--service") + 1].split(",")
+    assert services and not {"iam", "cloudfront", "s3"} & set(services) and set(services) < set(SERVICES)
+    assert argv[1][argv[1].index("--role-arn") + 1] == f"arn:aws:iam::{first}:role/{MEMBER_ROLE}"
+    assert argv[1][argv[1].index("--region") + 1] == "us-east-2"
