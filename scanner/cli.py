@@ -141,7 +141,13 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
         return text.render(result, color=to_terminal and _color(sys.stdout), quiet=args.quiet,
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
-        return sarif.render(result, category=args.sarif_category)
+        from .fixes import attach_safe_edits
+
+        attach_safe_edits(result, sarif.reported(result), getattr(args, "jobs", 0))   # only what the run holds
+        body, note = sarif.build(result, category=args.sarif_category)
+        if note:
+            print(f"certwarden: warning: {note}", file=sys.stderr)
+        return body
     return {"json": json_report.render, "junit": junit.render, "markdown": markdown.render, "html": html.render,
             "csv": csv_report.render, "gitlab-sast": gitlab.render_sast,
             "gitlab-codequality": gitlab.render_codequality}[fmt](result)
@@ -166,10 +172,6 @@ def _render_live(fmt: str, result) -> str:
 def cmd_scan(args) -> int:
     outputs = _outputs(args.output)
     result, fail_on, tolerate = _scan(args, outputs)
-    if any(fmt == "sarif" for fmt, _ in outputs):
-        from .fixes import attach_safe_edits
-
-        attach_safe_edits(result)
     return _report(result, fail_on, tolerate, args, outputs)
 
 
@@ -258,8 +260,12 @@ def cmd_live(args) -> int:
         print(f"certwarden: AWS credentials: {problem(exc)}", file=sys.stderr)
         return 2
     regions = _csv(args.region) or [accounts[0].session.region_name if accounts else "us-east-1"]
-    if regions == ["all"]:
-        regions = all_regions(accounts[0]) if accounts else []
+    if "all" in regions:   # with others too: all of them is every one
+        try:
+            regions = all_regions(accounts[0]) if accounts else []
+        except (ClientError, BotoCoreError) as exc:
+            print(f"certwarden: --region all: the enabled regions could not be read: {problem(exc)}", file=sys.stderr)
+            return 2
     options = Options(strict=args.strict, now=_now(args.now), config=config, catalog=tuple(all_rules))
     with _progress(args, accounts, regions, services, len(unreadable)) as progress:
         result = scan_live(accounts, regions, services, rules, options, unreadable, args.max_concurrency, progress)
@@ -366,6 +372,15 @@ def cmd_rules(args) -> int:
     if args.profiles:
         return _print_profiles(args.output)
     rules = load_rules(args.rules_dir)
+    if args.doc:
+        from .rulepack import rule_page
+
+        rule = next((r for r in rules if args.doc.upper() in (r.code, r.name.upper())), None)
+        page = rule_page(rule.code) if rule else None
+        if page is None:
+            raise UsageError(f"no rule page for {args.doc}" + ("" if rule else " (no such rule: see `certwarden rules`)"))
+        sys.stdout.write(page)
+        return 0
     if args.output == "json":
         print(json.dumps([{
             "code": r.code, "name": r.name, "severity": r.severity, "sources": list(r.sources),
@@ -512,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role-arn", action="append", metavar="ARN,...",
                    help="scan the account of each role, assumed from the current credentials (repeatable)")
     p.add_argument("--region", action="append", metavar="REGION,...",
-                   help="regions to read (default: the profile's region; 'all' for every region)")
+                   help="regions to read (default: the profile's region; 'all' for every region the account enabled)")
     p.add_argument("--service", action="append", metavar="NAME,...", help="services to read (default: all)")
     p.add_argument("--endpoint-url", metavar="URL", help="send every call to this endpoint (a local stand-in such as moto)")
     p.add_argument("--print-policy", action="store_true",
@@ -588,6 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profiles", action="store_true",
                    help="print the built-in profiles (the SEC09-BP01 guidance's certificate policies) instead")
     p.add_argument("--rules-dir", action="append", default=[], metavar="DIR")
+    p.add_argument("--doc", metavar="CODE", help="print a rule's documentation page (CODE or name), as shipped")
     p.set_defaults(func=cmd_rules)
     return parser
 

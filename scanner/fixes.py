@@ -14,13 +14,14 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from . import certs
+from . import certs, parallel
 from .findings import Finding, InputError, ScanResult, reading
 from .sources import cfn_fix, tf_fix
-from .sources.edits import Edit, apply
+from .sources.edits import Edit, apply, layers
 from .sources.files import ReadError, confinement, read_bytes
 
-ADAPTERS = {"cfn": cfn_fix.edits_for, "tf": tf_fix.edits_for}
+# Each adapter plans the edits of many findings of one file against one reading of its text.
+ADAPTERS = {"cfn": cfn_fix.edits_for_many, "tf": tf_fix.edits_for_many}
 # The encodings the scan reads (sources/files.as_utf8), told by their byte order mark.
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
@@ -53,37 +54,69 @@ def fixable(f: Finding) -> bool:
 
 def edits_for(f: Finding, text: str) -> list[Edit] | None:
     """The edits that fix one finding in a file's current text, or None."""
-    return ADAPTERS[f.source](f.where.file, text, f.resource, f.fix["set"])
+    return edits_for_all([f], text)[0]
+
+
+def edits_for_all(found: list[Finding], text: str) -> list[list[Edit] | None]:
+    """edits_for of each finding of one file (and one source), planned on one reading of it."""
+    if not found:
+        return []
+    f = found[0]
+    with reading(f.where.file):
+        return ADAPTERS[f.source](f.where.file, text, [(g.resource, g.fix["set"]) for g in found])
+
+
+def _by_file(found) -> dict[tuple[str, str], list[Finding]]:
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in found:
+        groups.setdefault((f.where.file, f.source), []).append(f)
+    return groups
 
 
 def plan(result: ScanResult, unsafe: bool = False) -> Plan:
-    """Every fix, made one after another on each file's text (so two fixes of one resource see
-    each other's edits)."""
+    """Every fix, made on each file's text in rounds: each round plans the fixes still to make
+    on the text as the rounds before left it and makes those that touch neither each other nor
+    one resource twice (so two fixes of one resource see each other's edits); the others wait
+    for the next round. A file is read once a round, not once a finding."""
     out = Plan()
+    todo = []
     for f in result.findings:
         if not fixable(f):
             out.no_fix += not f.suppressed
-            continue
-        if f.fix.get("safety") != "safe" and not unsafe:
+        elif f.fix.get("safety") != "safe" and not unsafe:
             out.unsafe_skipped += 1
-            continue
-        file = f.where.file
+        else:
+            todo.append(f)
+    for (file, _), found in _by_file(todo).items():
         if file not in out.texts:
             got = _read(file, result.roots or None)
             if got is None:
-                out.no_fix += 1
+                out.no_fix += len(found)
                 continue
             (out.originals[file], out.encodings[file]), out.texts[file] = got, got[0]
-        with reading(file):
-            edits = edits_for(f, out.texts[file])
-            if edits:
-                out.texts[file] = apply(out.texts[file], edits)
-                out.fixed.append(f)
-            elif edits == [] and edits_for(f, out.originals[file]):
-                out.fixed.append(f)   # an earlier fix of this run wrote the same values (CW301 and CW302)
-            else:
-                out.no_fix += 1
+        while found:
+            found = _round(out, file, found)
     return out
+
+
+def _round(out: Plan, file: str, found: list[Finding]) -> list[Finding]:
+    """One round of plan(): the findings left for the next one."""
+    planned = edits_for_all(found, out.texts[file])
+    made = [(i, edits, found[i].resource) for i, edits in enumerate(planned) if edits]
+    now = set(layers(made)[0]) if made else set()
+    same = [f for f, edits in zip(found, planned) if edits == []]
+    # an empty edit on the text as changed: an earlier fix of this run wrote the same values
+    # (CW301 and CW302) when the file as read still needed it
+    again = edits_for_all(same, out.originals[file]) if out.texts[file] != out.originals[file] else [None] * len(same)
+    for f, edits in zip(same, again):
+        if edits:
+            out.fixed.append(f)
+        else:
+            out.no_fix += 1
+    out.no_fix += sum(edits is None for edits in planned)
+    out.texts[file] = apply(out.texts[file], [e for i in sorted(now) for e in planned[i]])
+    out.fixed += [found[i] for i in sorted(now)]
+    return [found[i] for i, _, _ in made if i not in now]
 
 
 def diff(p: Plan, relative) -> str:
@@ -134,14 +167,33 @@ def _write(file: str, text: str, encoding: tuple[bytes, str]) -> None:
         fh.write(bom + text.encode(codec))
 
 
-def attach_safe_edits(result: ScanResult) -> None:
-    """Each finding a safe fix can solve gets its edits against the file as read (SARIF `fixes`)."""
-    texts: dict[str, str | None] = {}
-    for f in result.findings:
-        if fixable(f) and f.fix.get("safety") == "safe":
-            if f.where.file not in texts:
-                got = _read(f.where.file, result.roots or None)
-                texts[f.where.file] = got[0] if got is not None else None
-            text = texts[f.where.file]
-            with reading(f.where.file):
-                f.edits = (edits_for(f, text) or []) if text is not None else []
+def attach_safe_edits(result: ScanResult, findings: list[Finding] | None = None, jobs: int = 0) -> None:
+    """Each finding (of `findings`, else all) a safe fix can solve gets its edits against the
+    file as read (SARIF `fixes`). Each file is read and planned once for all its findings; many
+    files are planned in worker processes, as the scan reads them (`jobs` as --jobs)."""
+    chosen = result.findings if findings is None else findings
+    safe = [f for f in chosen if fixable(f) and f.fix.get("safety") == "safe"]
+    groups = _by_file(safe)
+    work = [(file, source, result.roots or None, [(f.resource, f.fix["set"]) for f in found])
+            for (file, source), found in groups.items()]
+    workers = parallel.worker_count(jobs, len(work))
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            planned = list(pool.map(_file_edits, work, chunksize=max(1, len(work) // (workers * 8))))
+    else:
+        planned = list(map(_file_edits, work))
+    for found, edits in zip(groups.values(), planned):
+        for f, e in zip(found, edits):
+            f.edits = e or []
+
+
+def _file_edits(job: tuple) -> list[list[Edit] | None]:
+    """The edits of the requests (resource, fix.set) in one file as read (in a worker, maybe)."""
+    file, source, roots, requests = job
+    got = _read(file, roots)
+    if got is None:
+        return [None] * len(requests)
+    with reading(file):
+        return ADAPTERS[source](file, got[0], requests)

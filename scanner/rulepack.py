@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
@@ -74,6 +75,18 @@ def _pack_dir() -> Path:
     here = Path(__file__).resolve().parent
     installed = here / "rules"
     return installed if (installed / "rule.schema.json").exists() else here.parent / "rules"
+
+
+def rule_page(code: str) -> str | None:
+    """The documentation page of a shipped rule (scanner/rule_docs/ in a wheel, docs/rules/ in a
+    checkout), or None when there is none (a user rule, an unknown code)."""
+    if not re.fullmatch(r"[A-Z]+[0-9]+", code):   # a code, never a path
+        return None
+    here = Path(__file__).resolve().parent
+    for folder in (here / "rule_docs", here.parent / "docs" / "rules"):
+        if (folder / f"{code}.md").is_file():
+            return (folder / f"{code}.md").read_text(encoding="utf-8")
+    return None
 
 
 def _validator():

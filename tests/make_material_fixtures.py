@@ -138,18 +138,22 @@ def main() -> None:
     # (index of the passing certificate, why it passes) where the reason is worth writing down
     notes = {"CW203": (1, "an expiring certificate is CW204, not CW203"),
              "CW204": (1, "an expired certificate is CW203, not CW204 (Prowler #3293)"),
-             "CW205": (0, "a CA certificate is not a leaf: its long validity passes")}
+             "CW205": (0, "a CA certificate in a file is not a leaf: its long validity passes")}
+    # Deployed as a server's certificate (IAM), a CA certificate is used as a leaf: it fails there.
+    deployed = {"CW205": ([long_leaf, ca], [issued])}
     for code, (bad, oks) in cases.items():
         d = FIXTURES / code
         write(d / "pem_fail.pem", LABEL + f"Leaf with a chain: the first block fails {code}.\n"
               f"# ruleid: {code} pem_fail.pem\n" + pem(bad) + pem(ca))
         why = [f" ({notes[code][1]})" if code in notes and notes[code][0] == i else "" for i in range(len(oks))]
         write(d / "pem_pass.pem", LABEL + "".join(f"# ok: {code}{w}\n" + pem(c) for c, w in zip(oks, why)))
-        write(d / "cfn_fail.yaml", LABEL + iam_template([
-            ("Good", pem(oks[0]), f"ok: {code}"), ("Bad", pem(bad), f"ruleid: {code} Bad")]))
+        bads, oks = deployed.get(code, ([bad], oks))
+        names = ["bad", *(f"bad{i}" for i in range(1, len(bads)))]
+        write(d / "cfn_fail.yaml", LABEL + iam_template([("Good", pem(oks[0]), f"ok: {code}")] + [
+            (n.capitalize(), pem(b), f"ruleid: {code} {n.capitalize()}") for n, b in zip(names, bads)]))
         write(d / "cfn_pass.yaml", LABEL + iam_template([(f"Ok{i}", pem(c), f"ok: {code}") for i, c in enumerate(oks)]))
-        write(d / "tf_fail" / "main.tf", LABEL + tf_iam([
-            ("good", pem(oks[0]), f"ok: {code}"), ("bad", pem(bad), f"ruleid: {code} aws_iam_server_certificate.bad")]))
+        write(d / "tf_fail" / "main.tf", LABEL + tf_iam([("good", pem(oks[0]), f"ok: {code}")] + [
+            (n, pem(b), f"ruleid: {code} aws_iam_server_certificate.{n}") for n, b in zip(names, bads)]))
         write(d / "tf_pass" / "main.tf", LABEL + tf_iam([(f"ok{i}", pem(c), f"ok: {code}") for i, c in enumerate(oks)]))
     # DER: a binary certificate, expectations in the sidecar (no line: DER has none)
     write(FIXTURES / "CW201" / "pem_fail_der.der", weak_rsa.public_bytes(serialization.Encoding.DER))

@@ -45,7 +45,8 @@ def test_kms_pending_deletion(code, attrs, fails):
 @pytest.mark.parametrize("attrs,fails", [
     ({"in_use_by": ["arn:elb"], "renewal_status": "FAILED"}, True),
     ({"in_use_by": [], "renewal_status": "FAILED"}, False),             # not in use: not urgent
-    ({"renewal_eligibility": "INELIGIBLE", "not_after": days(40)}, True),
+    ({"in_use_by": ["arn:elb"], "renewal_eligibility": "INELIGIBLE", "not_after": days(40)}, True),
+    ({"in_use_by": [], "renewal_eligibility": "INELIGIBLE", "not_after": days(40)}, False),   # CW204's
     ({"renewal_eligibility": "INELIGIBLE", "not_after": days(60)}, False),
     ({"in_use_by": ["arn:elb"], "renewal_status": "SUCCESS"}, False),
 ])

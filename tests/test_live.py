@@ -218,3 +218,84 @@ def test_a_service_region_that_failed_is_named_by_its_aws_uri_in_every_report(aw
     note, = json.loads(sarif.read_text())["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert note["locations"][0]["physicalLocation"]["artifactLocation"] == {
         "uri": f"aws/123456789012/{REGION}/kms", "uriBaseId": "SRCROOT"}   # the checkout's scheme, as results
+
+
+# -- --region all: the regions enabled for the account ------------------------------------------
+def _regions_stub(monkeypatch, answer: dict | None):
+    """Account ListRegions (moto has no Account region API) answered by botocore's Stubber: the
+    regions given, or AccessDenied when answer is None. EC2 stays moto's."""
+    from botocore.stub import Stubber
+
+    from scanner.sources.live import aws as live_aws
+
+    real = live_aws.Reader.client
+    wanted = {"RegionOptStatusContains": ["ENABLED", "ENABLED_BY_DEFAULT"]}
+
+    def client_(self, name, region):
+        made = real(self, name, region)
+        if name == "account":
+            stubber = Stubber(made)
+            if answer is None:
+                stubber.add_client_error("list_regions", "AccessDeniedException", http_status_code=403,
+                                         expected_params=wanted)
+            else:
+                stubber.add_response("list_regions", answer, wanted)
+            stubber.activate()
+        return made
+    monkeypatch.setattr(live_aws.Reader, "client", client_)
+
+
+def test_region_all_reads_the_regions_the_account_enabled(aws, run_cli, monkeypatch):
+    _regions_stub(monkeypatch, {"Regions": [{"RegionName": "us-east-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"},
+                                            {"RegionName": "eu-west-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"},
+                                            {"RegionName": "af-south-1", "RegionOptStatus": "ENABLED"}]})
+    for region in ("eu-west-1", "af-south-1", "ap-east-1", "us-west-2"):   # ap-east-1, us-west-2: not listed
+        client(aws, "kms", region).create_key(Description=region)
+
+    code, findings, err = live(run_cli, aws, "--region", "all", "--service", "kms", "--select", "CW101")
+
+    assert code == 1, err
+    assert sorted(f["region"] for f in findings) == ["af-south-1", "eu-west-1"]
+
+
+def test_region_all_falls_back_to_ec2_describe_regions_without_opt_in_regions(aws, run_cli, monkeypatch):
+    _regions_stub(monkeypatch, None)   # account:ListRegions denied
+    for region in ("eu-west-1", "ap-east-1"):   # ap-east-1: an opt-in region (moto: not opted in)
+        client(aws, "kms", region).create_key(Description=region)
+    from scanner.sources.live.aws import all_regions, readers
+
+    reader, = readers(None, [], aws)
+    regions = all_regions(reader)
+    assert reader.calls == {"account:ListRegions": 1, "ec2:DescribeRegions": 1}
+    ec2 = client(aws, "ec2").describe_regions(AllRegions=True)["Regions"]
+    assert regions == sorted(r["RegionName"] for r in ec2 if r["OptInStatus"] != "not-opted-in"
+                             and not r["RegionName"].startswith(("us-gov-", "cn-")))   # moto lists other partitions
+    assert "eu-west-1" in regions and "ap-east-1" not in regions
+
+    code, findings, err = live(run_cli, aws, "--region", "all", "--service", "kms", "--select", "CW101")
+
+    assert code == 1, err
+    assert [f["region"] for f in findings] == ["eu-west-1"]
+
+
+def test_region_all_says_in_one_line_when_no_region_list_can_be_read(aws, run_cli, monkeypatch):
+    from scanner.sources.live import aws as live_aws
+
+    _regions_stub(monkeypatch, None)
+    real = live_aws.Reader.client
+
+    def no_ec2(self, name, region):
+        made = real(self, name, region)
+        if name == "ec2":
+            from botocore.stub import Stubber
+
+            stubber = Stubber(made)
+            stubber.add_client_error("describe_regions", "UnauthorizedOperation", http_status_code=403)
+            stubber.activate()
+        return made
+    monkeypatch.setattr(live_aws.Reader, "client", no_ec2)
+
+    code, out, err = run_cli("live", "--endpoint-url", aws, "--region", "all", "--no-config", "-o", "json")
+
+    assert (code, out) == (2, "")
+    assert err == "certwarden: --region all: the enabled regions could not be read: access denied (DescribeRegions)\n"

@@ -133,6 +133,26 @@ def test_imported_unused_and_transparency(aws, run_cli):
     assert names(findings, "CW210") == []   # requested with DNS validation
 
 
+def test_renewal_is_judged_only_on_certificates_in_use(aws, run_cli):
+    """CW213 is for certificates in use: an unused imported one near expiry is CW204 and CW212."""
+    acm = client(aws, "acm")
+    used = imported(acm, "used-soon.example.com", days=20)
+    imported(acm, "unused-soon.example.com", days=20)
+    client(aws, "elb").create_load_balancer(
+        LoadBalancerName="web", AvailabilityZones=[f"{REGION}a"],
+        Listeners=[{"Protocol": "HTTPS", "LoadBalancerPort": 443, "InstancePort": 80, "SSLCertificateId": used}])
+    assert {c["Certificate"]["RenewalEligibility"] for c in map(
+        lambda s: acm.describe_certificate(CertificateArn=s["CertificateArn"]),
+        acm.list_certificates()["CertificateSummaryList"])} == {"INELIGIBLE"}   # imported: ACM cannot renew
+
+    code, findings, err = live(run_cli, aws, "--service", "acm", "--select", "CW204,CW212,CW213")
+
+    assert code == 1, err
+    assert names(findings, "CW213") == [("used-soon.example.com", REGION)]
+    assert names(findings, "CW204") == [("unused-soon.example.com", REGION), ("used-soon.example.com", REGION)]
+    assert names(findings, "CW212") == [("unused-soon.example.com", REGION), ("used-soon.example.com", REGION)]
+
+
 def test_private_acm_certificates_need_no_transparency_log(aws, run_cli):
     ca = client(aws, "acm-pca").create_certificate_authority(
         CertificateAuthorityConfiguration={"KeyAlgorithm": "RSA_4096", "SigningAlgorithm": "SHA256WITHRSA",
@@ -279,6 +299,22 @@ def test_iam_server_certificates_are_parsed_and_reported(aws, run_cli):
     assert names(findings, "CW202") == names(findings, "CW205") == []
     assert {f["arn"] for f in findings} == {
         f"arn:aws:iam::{findings[0]['account']}:server-certificate/{n}" for n in ("weak-cert", "good-cert")}
+
+
+def test_deployed_server_certificates_are_leaves_whatever_their_basic_constraints(aws, run_cli):
+    """CW205: a certificate with the CA bit, uploaded to IAM or imported into ACM, serves TLS as a
+    leaf; its validity is judged (a CA certificate in a PEM file is not)."""
+    body, key = make_cert("ca-bit.example.com", days=800, ca=True)
+    client(aws, "iam").upload_server_certificate(ServerCertificateName="ca-bit", CertificateBody=body.decode(),
+                                                 PrivateKey=key.decode())
+    imported(client(aws, "acm"), "ca-bit-acm.example.com", days=800, ca=True)
+    imported(client(aws, "acm"), "short.example.com", days=300, ca=True)
+
+    code, findings, err = live(run_cli, aws, "--service", "iam,acm", "--select", "CW205")
+
+    assert code == 1, err
+    assert sorted(names(findings, "CW205")) == [("ca-bit", "us-east-1"), ("ca-bit-acm.example.com", REGION)]
+    assert all("is valid for 801 days (maximum 398)" in f["message"] for f in findings)
 
 
 # -- CloudHSM ----------------------------------------------------------------------------------------

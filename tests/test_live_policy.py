@@ -32,11 +32,13 @@ def one_of_everything(aws) -> None:
 
 def test_the_policy_is_exactly_what_a_full_read_calls(aws):
     from scanner.sources import live
-    from scanner.sources.live.aws import readers
+    from scanner.sources.live.aws import all_regions, readers
     from scanner.sources.live.permissions import ACTIONS
 
     one_of_everything(aws)
     reader, = readers(None, [], aws)
+    # --region all: Account ListRegions (moto has none: refused), then EC2 DescribeRegions
+    assert REGION in all_regions(reader)
     got = live.read([reader], [REGION], list(live.SERVICES))
 
     assert got.errors == []

@@ -149,3 +149,91 @@ def test_golden_snapshots(name):
 
 def test_input_error_str():
     assert str(InputError("a.yaml", "bad", 3)) == "a.yaml:3: bad"
+
+
+def _keys(n: int) -> str:
+    return "Resources:\n" + "".join(f"  Key{i}:\n    Type: AWS::KMS::Key\n    Properties:\n"
+                                    f"      Description: key {i}\n      EnableKeyRotation: false\n" for i in range(n))
+
+
+def test_fixes_of_many_findings_in_one_file_read_it_once(tmp_path, monkeypatch):
+    """SARIF fixes and `fix` plan a file's edits once, not once a finding (which was quadratic:
+    100/200/400 keys in one file took 0.9/2.8/7.8 s)."""
+    from scanner import fixes
+    from scanner.sources import cfn_fix, tf_fix
+
+    template = tmp_path / "keys.yaml"
+    template.write_text(_keys(100))
+    tf = tmp_path / "keys.tf"
+    tf.write_text("".join(f'resource "aws_kms_key" "k{i}" {{\n  enable_key_rotation = false\n}}\n' for i in range(100)))
+    calls = {"load": 0, "parse": 0}
+
+    def counted(name, real):
+        def wrapper(*a, **kw):
+            calls[name] += 1
+            return real(*a, **kw)
+        return wrapper
+    monkeypatch.setattr(cfn_fix, "load_all", counted("load", cfn_fix.load_all))
+    monkeypatch.setattr(tf_fix, "parse", counted("parse", tf_fix.parse))
+    result = scan([str(template), str(tf)], [r for r in load_rules() if r.code == "CW101"], Options(now=FIXED_NOW, root=tmp_path))
+    assert len(result.findings) == 200
+    fixes.attach_safe_edits(result)
+    assert all(len(f.edits) == 1 and f.edits[0].text == "true" for f in result.findings)
+    assert calls == {"load": 2, "parse": 1}   # read once and checked once; parsed once
+    plan = fixes.plan(result)
+    assert len(plan.fixed) == 200 and calls == {"load": 4, "parse": 2}
+    assert plan.texts[str(template)] == _keys(100).replace("EnableKeyRotation: false", "EnableKeyRotation: true")
+
+
+def test_a_run_over_githubs_result_limit_keeps_the_most_severe_and_says_so(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 3)
+    out = tmp_path / "r.sarif"
+    code, _, err = run_cli("scan", EXAMPLE, "--no-config", "--fail-on", "none", "-o", f"sarif={out}", "-o", "json=" + str(tmp_path / "r.json"))
+    assert code == 0
+    text = out.read_text()
+    assert upload_problems(text) == []
+    run = json.loads(text)["runs"][0]
+    every = json.loads((tmp_path / "r.json").read_text())["findings"]
+    assert len(every) > 3 and len(run["results"]) == 3
+    rank = ["critical", "high", "medium", "low", "info"]
+    worst = sorted(rank.index(f["severity"]) for f in every if not f.get("suppressed"))[:3]
+    assert sorted(rank.index(r["properties"]["severity"]) for r in run["results"]) == worst
+    note = f"SARIF holds the 3 most severe of {len(every)} results (GitHub code scanning accepts at most 3 a run"
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["descriptor"]["id"] for n in notes] == ["results-truncated"] and notes[0]["message"]["text"].startswith(note)
+    assert f"certwarden: warning: {note}" in err
+
+
+def test_a_run_over_githubs_gzip_limit_is_cut_to_fit(tmp_path):
+    import gzip
+
+    template = tmp_path / "keys.yaml"
+    template.write_text(_keys(300))
+    result = scan([str(template)], load_rules(), Options(now=FIXED_NOW, root=tmp_path))
+    whole, note = sarif.build(result)
+    assert note is None and len(json.loads(whole)["runs"][0]["results"]) == len(result.findings) == 600
+    limit = len(gzip.compress(whole.encode(), 6)) * 2 // 3   # the rules alone take a third
+    text, note = sarif.build(result, max_gzip=limit)
+    assert len(gzip.compress(text.encode(), 6)) <= limit
+    kept = json.loads(text)["runs"][0]["results"]
+    assert 0 < len(kept) < 600 and {r["ruleId"] for r in kept} == {"CW101"}   # medium before low (CW107)
+    assert upload_problems(text) == [] and note.startswith(f"SARIF holds the {len(kept)} most severe of 600 results")
+
+
+def test_fixes_of_many_files_are_planned_in_workers_and_match_in_process(tmp_path, run_cli):
+    """Above the parallel threshold the files' fixes are planned in worker processes: the same
+    fixes as one process plans."""
+    from scanner.parallel import PARALLEL_MIN_UNITS
+
+    for n in range(PARALLEL_MIN_UNITS + 6):
+        (tmp_path / f"k{n:02}.yaml").write_text(_keys(2))
+    docs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.sarif"
+        code, _, err = run_cli("scan", tmp_path, "--no-config", "--select", "CW101", "-j", jobs, "-o", f"sarif={out}")
+        assert code == 1, err
+        docs[jobs] = json.loads(out.read_text())
+    results = docs["2"]["runs"][0]["results"]
+    assert len(results) == 2 * (PARALLEL_MIN_UNITS + 6) and results == docs["1"]["runs"][0]["results"]
+    assert all(r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"] == {"text": "true"}
+               for r in results)

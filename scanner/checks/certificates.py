@@ -17,6 +17,20 @@ def _is_ca(node: Node) -> bool:
     return attr(node, "is_ca") is True
 
 
+# Certificates deployed as a server's: what they are used as, whatever their basic constraints say.
+DEPLOYED_LEAVES = ("acm_certificate", "iam_server_certificate")
+
+
+@check("used_as_leaf")
+def used_as_leaf(node: Node, ev: Evaluation) -> Any:
+    """A certificate uploaded as an IAM server certificate or imported into ACM is used as a
+    leaf (a CA bit does not make it one less); other material is a leaf unless it is a CA."""
+    if node.kind in DEPLOYED_LEAVES:
+        return True
+    value = attr(node, "is_ca")
+    return value if isinstance(value, Unresolved) else value is not True
+
+
 def _names(values) -> str:
     return ", ".join(values) or "none"
 

@@ -4,7 +4,7 @@ pip installs binary wheels for the chosen runtime and architecture (`--platform`
 `--python-version`, `--only-binary=:all:`), so the zip built on any machine runs on Lambda.
 boto3 and botocore are left out: the Lambda Python runtime provides them (and s3transfer,
 jmespath, python-dateutil, urllib3, six with them). certwarden's own wheel is built from the
-source tree when certwarden runs from one, else taken from the package index at this version.
+source tree certwarden runs from (it is not published on a package index).
 """
 from __future__ import annotations
 
@@ -67,10 +67,10 @@ def _pip(*args: str) -> None:
 
 def _own_wheel(into: Path) -> Path:
     root = _source_tree()
-    if root is not None:
-        _pip("wheel", "--no-deps", "-w", str(into), str(root))
-    else:
-        _pip("download", "--no-deps", "--only-binary=:all:", "-d", str(into), f"certwarden=={__version__}")
+    if root is None:   # certwarden is not on a package index: its wheel is built from a clone
+        raise PackageError(f"certwarden {__version__} is not installed from its source tree; run "
+                           "certwarden schedule --package from a clone of the repository (pip install -e .)")
+    _pip("wheel", "--no-deps", "-w", str(into), str(root))
     wheels = sorted(into.glob("certwarden-*.whl"))
     if not wheels:
         raise PackageError("no certwarden wheel was built")

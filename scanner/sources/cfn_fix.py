@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .edits import Edit, apply
+from .edits import Edit, apply, layers
 from .loader import LoadError, PosDict, load_all
 from .resource_view import canned_acl, to_bool, to_int, to_str
 
@@ -129,6 +129,11 @@ def _is_intrinsic(value: Any) -> bool:
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 
 
+def _scalar(text: str) -> Any:
+    """What YAML reads text as (libyaml, as the loader: a finding per key parses one each)."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
 def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
@@ -170,7 +175,7 @@ class _Text:
         if end is None:
             return None
         try:
-            same = _same(yaml.safe_load(s[i:end]), mapping[key])
+            same = _same(_scalar(s[i:end]), mapping[key])
         except yaml.YAMLError:
             return None
         return (no, i + 1, end + 1, s[i] if s[i] in "\"'" else "") if same else None
@@ -223,7 +228,7 @@ class _Text:
             return str(value)
         if quote == "'" and "'" not in value and not self.json:
             return f"'{value}'"
-        if self.json or quote or not _PLAIN.fullmatch(value) or not _same(yaml.safe_load(value), value):
+        if self.json or quote or not _PLAIN.fullmatch(value) or not _same(_scalar(value), value):
             return json.dumps(value)
         return value
 
@@ -354,14 +359,16 @@ def _merged(doc: Any, tree: dict) -> Any:
     return out
 
 
-def _checks(text: str, edits: list[Edit], docs: list, index: int, resource: str, tree: dict) -> bool:
-    """The edited text loads, and differs from the original exactly by the wanted values."""
+def _checks(text: str, edits: list[Edit], docs: list, changes: list[tuple[int, str, dict]]) -> bool:
+    """The edited text loads, and differs from the original exactly by the wanted values
+    (`changes`: document index, resource and the tree written into it)."""
     try:
         new = load_all(apply(text, edits).encode("utf-8"))
     except LoadError:
         return False
     expected = [_plain(d) for d in docs]
-    expected[index]["Resources"][resource] = _merged(docs[index]["Resources"][resource], tree)
+    for index, resource, tree in changes:
+        expected[index]["Resources"][resource] = _merged(docs[index]["Resources"][resource], tree)
     return new == expected
 
 
@@ -379,24 +386,46 @@ def edits_for(file: str, text: str, resource: str, values: dict) -> list[Edit] |
     make that change safely (unknown attribute for the type, an intrinsic function in the way,
     a resource from a nested/included file, text it cannot edit without guessing).
     An empty list: the template already has those values."""
+    return edits_for_many(file, text, [(resource, values)])[0]
+
+
+def edits_for_many(file: str, text: str, requests: list[tuple[str, dict]]) -> list[list[Edit] | None]:
+    """edits_for of each (resource, values), each against the same text, which is loaded once
+    and checked once per layer of changes that do not touch each other (not once a request:
+    with thousands of findings in one file that was quadratic)."""
     if text.startswith("\ufeff"):   # libyaml's columns on line 1 do not count the byte order mark
-        edits = edits_for(file, text[1:], resource, values)
-        return None if edits is None else [
+        return [None if edits is None else [
             replace(e, column=e.column + (e.line == 1), end_column=e.end_column + (e.end_line == 1)) for e in edits]
+            for edits in edits_for_many(file, text[1:], requests)]
     try:
         docs = load_all(text.encode("utf-8"))
     except LoadError:
-        return None
-    index = _document(docs, resource)
-    if index is None:
-        return None
-    resources = docs[index]["Resources"]
-    body = resources[resource]
-    tree = _wanted(body.get("Type") if isinstance(body, dict) else None, values)
-    if tree is None or not hasattr(resources, "pos"):
-        return None
-    planner = _Planner(_Text(file, text, docs[index]))
-    edits = planner.mapping(body, tree, resources.pos[resource][0])
-    if edits is None or not _checks(text, edits, docs, index, resource, tree):
-        return None
-    return sorted(edits)
+        return [None] * len(requests)
+    texts: dict[int, _Text] = {}
+    planned: list[tuple[list[Edit], tuple[int, str, dict]] | None] = []
+    for resource, values in requests:
+        index = _document(docs, resource)
+        if index is None:
+            planned.append(None)
+            continue
+        resources = docs[index]["Resources"]
+        body = resources[resource]
+        tree = _wanted(body.get("Type") if isinstance(body, dict) else None, values)
+        if tree is None or not hasattr(resources, "pos"):
+            planned.append(None)
+            continue
+        if index not in texts:
+            texts[index] = _Text(file, text, docs[index])
+        edits = _Planner(texts[index]).mapping(body, tree, resources.pos[resource][0])
+        planned.append(None if edits is None else (sorted(edits), (index, resource, tree)))
+    out: list[list[Edit] | None] = [None] * len(requests)
+    for layer in layers([(i, p[0], p[1][:2]) for i, p in enumerate(planned) if p is not None]):
+        edits = [e for i in layer for e in planned[i][0]]
+        if _checks(text, edits, docs, [planned[i][1] for i in layer]):
+            for i in layer:
+                out[i] = planned[i][0]
+            continue
+        for i in layer:   # one of them is wrong: each is judged alone
+            if _checks(text, planned[i][0], docs, [planned[i][1]]):
+                out[i] = planned[i][0]
+    return out

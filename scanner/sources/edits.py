@@ -6,6 +6,7 @@ sources/cfn_fix.py for CloudFormation YAML and JSON, sources/tf_fix.py for Terra
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 
@@ -23,7 +24,7 @@ class Edit:
 
 
 def apply(text: str, edits: list[Edit]) -> str:
-    """The text with the edits made (they must not overlap), from the last to the first."""
+    """The text with the edits made (they must not overlap), in one pass over the text."""
     lines = text.splitlines(keepends=True)
     starts = [0]
     for ln in lines:
@@ -31,6 +32,34 @@ def apply(text: str, edits: list[Edit]) -> str:
 
     def offset(line: int, column: int) -> int:
         return starts[min(line, len(lines) + 1) - 1] + column - 1 if line <= len(lines) else len(text)
-    for e in sorted(edits, reverse=True):
-        text = text[:offset(e.line, e.column)] + e.text + text[offset(e.end_line, e.end_column):]
-    return text
+    pieces, at = [], len(text)
+    for e in sorted(edits, reverse=True):   # from the last to the first, as one edit after another
+        start, end = offset(e.line, e.column), offset(e.end_line, e.end_column)
+        pieces += [text[max(end, 0):at] if end < at else "", e.text]
+        at = min(at, start)
+    pieces.append(text[:at])
+    return "".join(reversed(pieces))
+
+
+def layers(items: list[tuple[int, list[Edit], object]]) -> list[list[int]]:
+    """(id, edits, key) grouped into layers whose edits can be made together: in each layer no
+    two items share a key (a resource) and no two edits overlap or meet (two insertions at one
+    place: their order would hang on how apply() sorts them). Items keep their order, first fit."""
+    out: list[tuple[list[int], set, list]] = []   # ids, keys, the layer's spans sorted
+    for ident, edits, key in items:
+        spans = sorted(((e.line, e.column), (e.end_line, e.end_column)) for e in edits)
+        layer = next((lay for lay in out if key not in lay[1] and not any(_meets(lay[2], s) for s in spans)), None)
+        if layer is None:
+            layer = ([], set(), [])
+            out.append(layer)
+        layer[0].append(ident)
+        layer[1].add(key)
+        for span in spans:
+            bisect.insort(layer[2], span)
+    return [ids for ids, _, _ in out]
+
+
+def _meets(spans: list, span: tuple) -> bool:
+    """Whether span overlaps or meets one of spans (sorted, none overlapping another)."""
+    i = bisect.bisect_left(spans, span)
+    return (i > 0 and spans[i - 1][1] >= span[0]) or (i < len(spans) and spans[i][0] <= span[1])

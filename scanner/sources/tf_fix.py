@@ -56,14 +56,23 @@ def edits_for(file: str, text: str, address: str, values: dict) -> list[Edit] | 
     when the change cannot be made safely here: the block is not in this file, an attribute has
     no known HCL path for the type, a value in the way is an expression, a block on the path is
     dynamic or repeated, or a bucket setting lives in a helper resource this file does not hold."""
+    return edits_for_many(file, text, [(address, values)])[0]
+
+
+def edits_for_many(file: str, text: str, requests: list[tuple[str, dict]]) -> list[list[Edit] | None]:
+    """edits_for of each (address, values), each against the same text, parsed once."""
+    try:
+        root = parse(text, file)
+    except HclError:
+        return [None] * len(requests)
+    return [_edits(root, text, address, values) for address, values in requests]
+
+
+def _edits(root: Block, text: str, address: str, values: dict) -> list[Edit] | None:
     match = _ADDRESS.match(address)
     if not match:
         return None
     type_, name = match.groups()
-    try:
-        root = parse(text, file)
-    except HclError:
-        return None
     block = _resource(root, type_, name)
     if type_ == "aws_s3_bucket":   # its settings may live in helpers, which this file may hold alone
         return _bucket_edits(root, name, block, text, values)

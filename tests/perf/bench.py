@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: certwarden against the parse floor (and, with --peers, Checkov and cfn-lint).
 
-    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat]
+    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat,sarif]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
 included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
@@ -14,6 +14,10 @@ own venv (--peers-venv), never as project dependencies.
 
 The `flat` part scans 1, 2 and 4 copies of the whole corpus: peak memory should not grow with
 the number of files (units are streamed; only findings are kept).
+
+The `sarif` part writes many findings: 500 templates of 60 keys without rotation (60,000
+findings, each with a fix), as text and as SARIF, in the same run: SARIF's fixes and its
+GitHub limits should cost little next to the scan (target: within 1.5x of text).
 """
 from __future__ import annotations
 
@@ -195,6 +199,33 @@ def flatness(corpus: Path, repeat: int, cw: list[str], env: dict) -> None:
                               f"{wall / base[0]:.2f}x the time, {rss / base[1]:.2f}x the memory of x1"))
 
 
+# -- many findings: SARIF against text -------------------------------------------------------------
+MANY_FILES, MANY_KEYS = 500, 60
+
+
+def many_findings(repeat: int, cw: list[str], env: dict) -> None:
+    """MANY_FILES templates of MANY_KEYS unrotated keys (CW101, with a fix, and CW107 each)."""
+    body = "Resources:\n" + "".join(f"  Key{i}:\n    Type: AWS::KMS::Key\n    Properties:\n"
+                                    f"      Description: key {i}\n      EnableKeyRotation: false\n"
+                                    for i in range(MANY_KEYS))
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(MANY_FILES):
+            (Path(tmp) / f"keys{n:03}.yaml").write_text(body)
+        scan = [*cw, "scan", tmp, "--no-config", "--fail-on", "none"]
+        text = median_of(repeat, [*scan, "-o", "text=/dev/null"], env=env)
+        print(fmt_row(f"sarif: {MANY_FILES} files x {MANY_KEYS} keys, -o text", *text, None,
+                      f"{MANY_FILES * MANY_KEYS * 2} findings"))
+        out = Path(tmp) / "out.sarif"
+        wall, rss = median_of(repeat, [*scan, "-o", f"sarif={out}"], env=env)
+        size = out.stat().st_size
+        import gzip
+
+        packed = len(gzip.compress(out.read_bytes(), 6))
+        print(fmt_row(f"sarif: {MANY_FILES} files x {MANY_KEYS} keys, -o sarif", wall, rss, None,
+                      f"{wall / text[0]:.2f}x the time, {rss / text[1]:.2f}x the memory of text; "
+                      f"{size / 2**20:.0f} MB, {packed / 2**20:.1f} MB gzipped"))
+
+
 # -- the table -------------------------------------------------------------------------------------
 def fmt_row(name: str, wall: float, rss: int, base: float | None, note: str = "") -> str:
     ratio = f"{wall / base:.2f}x" if base else ""
@@ -205,7 +236,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown")
-    ap.add_argument("--parts", default="cfn,tf,all,flat")
+    ap.add_argument("--parts", default="cfn,tf,all,flat,sarif")
     ap.add_argument("--peers", action="store_true", help="also time Checkov and cfn-lint (installs them)")
     ap.add_argument("--peer-repeat", type=int, default=1, help="runs per peer figure (they are slow)")
     ap.add_argument("--peers-venv", type=Path, default=Path(tempfile.gettempdir()) / "cw-peers")
@@ -225,6 +256,9 @@ def main() -> int:
     for part in args.parts.split(","):
         if part == "flat":
             flatness(args.corpus, args.repeat, cw, env)
+            continue
+        if part == "sarif":
+            many_findings(args.repeat, cw, env)
             continue
         files, roots = part_files(args.corpus, part)
         with tempfile.TemporaryDirectory() as tmp:

@@ -261,7 +261,25 @@ def readers(profile: str | None, role_arns: list[str], endpoint_url: str | None 
     return out
 
 
+# Account ListRegions statuses, and EC2 DescribeRegions opt-in statuses, of a region the account can use.
+ENABLED = ("ENABLED", "ENABLED_BY_DEFAULT")
+EC2_ENABLED = ("opt-in-not-required", "opted-in")
+
+
 def all_regions(reader: Reader) -> list[str]:
-    """The commercial regions KMS is offered in (a region not enabled for the account reports
-    itself as such, one line, and the scan goes on)."""
-    return reader.session.get_available_regions("kms")
+    """The regions enabled for the account (not botocore's static list, which holds opt-in
+    regions it may never have enabled): Account ListRegions, or EC2 DescribeRegions when that
+    is refused. Raises ClientError / BotoCoreError when neither can be read."""
+    home = reader.session.region_name or "us-east-1"
+    try:
+        pages = reader.client("account", home).get_paginator("list_regions").paginate(
+            RegionOptStatusContains=list(ENABLED))
+        return sorted(r["RegionName"] for page in pages for r in page.get("Regions", []))
+    except (ClientError, BotoCoreError):
+        pass   # not allowed account:ListRegions, or an endpoint without the Account API
+    regions = reader.client("ec2", home).describe_regions(
+        Filters=[{"Name": "opt-in-status", "Values": list(EC2_ENABLED)}])["Regions"]
+    # the filter again, and the partition of these credentials: a stand-in may answer with more
+    partition = reader.session.get_partition_for_region(home)
+    return sorted(r["RegionName"] for r in regions if r.get("OptInStatus", EC2_ENABLED[0]) in EC2_ENABLED
+                  and reader.session.get_partition_for_region(r["RegionName"]) == partition)

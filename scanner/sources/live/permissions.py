@@ -1,7 +1,7 @@
 """The least-privilege IAM policy for `certwarden live`: every action its collectors need.
 
-tests/test_live_policy.py reads a whole account with every collector and checks that the calls
-sent are exactly these actions (IAM names a few of them differently from the API operation),
+tests/test_live_policy.py reads a whole account with every collector (and the enabled regions,
+for --region all) and checks that the calls sent are exactly these actions (IAM names a few of them differently from the API operation),
 and that docs/live.md shows this policy.
 """
 from __future__ import annotations
@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 
 ACTIONS = (
+    "account:ListRegions",
     "acm-pca:ListCertificateAuthorities", "acm-pca:ListTags",
     "acm:DescribeCertificate", "acm:GetCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
     "apigateway:GET",
     "cloudfront:ListDistributions",
     "cloudhsm:DescribeClusters",
     "config:DescribeConfigRules",
+    "ec2:DescribeRegions",
     "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeLoadBalancerPolicies",
     "elasticloadbalancing:DescribeLoadBalancers",
     "events:ListRules",
