@@ -22,12 +22,17 @@ import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from .findings import InputError
+from .errors import InputError
 from .model import Graph
 from .paths import git_root
 from .sources.files import ReadError, read_bytes
-from .units import Unit, read_unit
+
+if TYPE_CHECKING:
+    from .sources.units import Unit
+
+Outcome = tuple[list[Graph], list[InputError], list[str]]   # what a unit reads as
 
 SECRET = "secret"
 MAC_BYTES = 32                      # HMAC-SHA256
@@ -123,8 +128,10 @@ def _new_secret(path: Path) -> bytes:
 
 
 class Cache:
-    def __init__(self, directory: str):
-        self.dir = Path(directory)
+    """The graphs of units read by `read` (sources.units.read_unit), kept under their content key."""
+
+    def __init__(self, directory: str, read: Callable[[Unit], Outcome] | None = None):
+        self.dir, self.reader = Path(directory), read
         self.secret = _secret(self.dir)
         self.hits = self.misses = 0
 
@@ -148,17 +155,17 @@ class Cache:
         # The key is signed with the payload: an entry moved under another unit's name fails.
         return hmac.new(self.secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
 
-    def read(self, unit: Unit) -> tuple[list[Graph], list[InputError], list[str]]:
+    def read(self, unit: Unit) -> Outcome:
         key = self.key(unit)
         if key is None:
-            return read_unit(unit)
+            return self.reader(unit)
         entry = self.dir / key[:2] / key
         cached = self._load(entry, key)
         if cached is not None:
             self.hits += 1
             return cached
         self.misses += 1
-        outcome = read_unit(unit)
+        outcome = self.reader(unit)
         self._write(entry, key, outcome)
         return outcome
 

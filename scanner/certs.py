@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
+from .material_types import Material, MaterialError
 from .model import Graph, Node, Unresolved, Where
 
 # RFC 7468 text encoding; explanatory text around the blocks is allowed and skipped. A marker's
@@ -35,23 +34,6 @@ CERT_ATTRS = ("key_algorithm", "key_bits", "signature_hash", "not_before", "not_
               "key_usage", "extended_key_usage", "extensions")
 # Attributes of a leaf written with its chain (a PEM bundle, a CertificateChain property).
 CHAIN_ATTRS = ("chain", "chain_problem")
-
-
-class MaterialError(ValueError):
-    """A block that looks like key or certificate material but cannot be read."""
-
-
-@dataclass
-class Material:
-    kind: str                    # certificate | private_key
-    attrs: dict = field(default_factory=dict)
-    offset: int = 0              # character offsets of the block in the text (0 for DER)
-    end: int = 0
-    der: bytes = b""             # a certificate's DER, for checking the chain it belongs to
-
-
-def fingerprint(data: bytes) -> str:
-    return "SHA256:" + hashlib.sha256(data).hexdigest()
 
 
 def _b64(block: str) -> bytes:
@@ -116,18 +98,6 @@ def parse_der(data: bytes) -> Material:
     from . import material
 
     return material.der(data)
-
-
-# ACM and ACM PCA key algorithm names (RSA_2048, EC_prime256v1, EC_secp384r1) as parsed keys read.
-_ACM_KEY = re.compile(r"^(RSA|EC)_(?:prime|secp)?(\d+)(?:v1|r1)?$")
-
-
-def acm_key_algorithm(name: Any) -> tuple[Any, Any]:
-    """("RSA", 2048) for "RSA_2048"; an unknown or unresolved name gives Unresolved bits."""
-    m = _ACM_KEY.match(name) if isinstance(name, str) else None
-    if m:
-        return m.group(1), int(m.group(2))
-    return name, name if isinstance(name, Unresolved) else Unresolved(f"key algorithm {name}")
 
 
 def holds_private_key(text: str) -> bool:
@@ -262,3 +232,24 @@ def _chain_values(leaf_certs: list[Material], chain: Any) -> dict:
             return {a: Unresolved(f"certificate chain: {why}") for a in CHAIN_ATTRS}
     found = chain_attrs(leaf_certs + rest)
     return found[1] if found and found[0] is leaf_certs[0] else {}
+
+
+def private_key_nodes_in(value, where: Where, owner: str, source: str, path: tuple,
+                      skip: Callable[[str], bool] = lambda s: False) -> list[Node]:
+    """private_key nodes for every string of a nested value (positions in .pos) holding a key."""
+    found: list[Node] = []
+
+    def walk(v, here: Where, path: tuple):
+        if isinstance(v, str):
+            if holds_private_key(v) and not skip(v):
+                found.extend(private_key_nodes(v, owner, source, here, f"{owner}/{'/'.join(map(str, path))}"))
+        elif isinstance(v, (dict, list)):
+            pos = getattr(v, "pos", None) or ({} if isinstance(v, dict) else [])
+            items = v.items() if isinstance(v, dict) else enumerate(v)
+            for k, item in items:
+                at = pos.get(k) if isinstance(pos, dict) else pos[k] if k < len(pos) else None
+                line, col = at if at else (here.line, here.column)
+                walk(item, Where(here.file, line, col, path + (k,)), path + (k,))
+
+    walk(value, where, path)
+    return found

@@ -16,12 +16,13 @@ from pathlib import Path
 from . import __version__, baseline, diffbase
 from .cache import CacheError
 from .config import Config, ConfigError, load_config
-from .findings import InternalError
+from .errors import InternalError
 from .outfile import OutputError, write_output
 from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
 from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
-from .scan import SEVERITY_ORDER, Options, scan
+from .options import SEVERITY_ORDER, Options
+from .scan import scan
 from .schedule import ARCHITECTURES, RUNTIMES
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "csv", "gitlab-sast", "gitlab-codequality")

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .report import SECURITY_SEVERITY, WA_SECTIONS
-from .rulepack import Rule, load_rules
+from .rulepack import CONFIG_REF, Rule, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = Path("docs") / "rules"
@@ -38,7 +38,7 @@ def _link_ref(ref: str) -> str:
     if m:
         service = m.group(1).lower()
         return f"[Security Hub {m.group(1)}.{m.group(2)}](https://docs.aws.amazon.com/securityhub/latest/userguide/{service}-controls.html#{service}-{m.group(2)})"
-    m = re.fullmatch(r"CFG ([a-z0-9-]+)(.*)", ref)
+    m = CONFIG_REF.fullmatch(ref)
     if m:
         return f"[AWS Config {m.group(1)}](https://docs.aws.amazon.com/config/latest/developerguide/{m.group(1)}.html){m.group(2)}"
     return ref

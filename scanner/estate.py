@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .checks.lifetimes import validity_end
+from .dates import validity_end
 from .kinds import attr
 from .model import Graph, Node, Unresolved
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
+from .errors import InputError
 from .estate import Estate
 from .model import Where
 
@@ -51,22 +50,6 @@ def report_order(f: Finding) -> tuple:
 
 
 @dataclass
-class InputError:
-    """A file (or a live service/region, or one resource of it) that could not be read; the scan
-    went on without it. `unread` is False for problems that leave nothing unread (a link not
-    followed by design, a suppression not applied): only unread input fails the run (exit 2)."""
-
-    file: str
-    message: str
-    line: int = 0
-    unread: bool = True
-
-    def __str__(self) -> str:
-        loc = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{loc}: {self.message}"
-
-
-@dataclass
 class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
@@ -85,26 +68,3 @@ class ScanResult:
     def unread(self) -> list[InputError]:
         """The errors that left some input unread: they fail the run unless it tolerates them."""
         return [e for e in self.errors if e.unread]
-
-
-class InternalError(Exception):
-    """An unexpected exception (a bug) while reading or judging one input, which it names.
-    Picklable, so it comes back from a worker process as it was raised."""
-
-    def __init__(self, file: str, detail: str):
-        super().__init__(file, detail)
-        self.file, self.detail = file, detail
-
-    def __str__(self) -> str:
-        return f"internal error while reading {self.file}: {self.detail}"
-
-
-@contextmanager
-def reading(file: str) -> Iterator[None]:
-    """Any exception inside (a bug) becomes an InternalError naming the file being read."""
-    try:
-        yield
-    except InternalError:
-        raise
-    except Exception as exc:   # noqa: BLE001  the CLI reports it in one line, exit 2
-        raise InternalError(file, f"{type(exc).__name__}: {exc}"[:300]) from exc

@@ -1,7 +1,7 @@
 """Fixes: a rule's normalized fix (`fix.set`) made into edits of the templates by their adapters.
 
 Only the adapter of a format knows where an attribute is written, so this module asks
-sources/cfn_fix.py or sources/tf_fix.py for the edits and never edits text itself. An adapter
+sources/cloudformation/fix.py or sources/terraform/fix.py for the edits and never edits text itself. An adapter
 may decline (an expression in the way, an attribute in another file): that finding keeps its
 documented fix and no edit is guessed. Unsafe fixes (they replace a resource or change who may
 use it) are made only when asked, as in ruff.
@@ -14,10 +14,13 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from . import certs, parallel
-from .findings import Finding, InputError, ScanResult, reading
-from .sources import cfn_fix, tf_fix
+from . import certs
+from .errors import InputError, reading
+from .findings import Finding, ScanResult
+from .sources.cloudformation import fix as cfn_fix
 from .sources.edits import Edit, apply, layers
+from .sources.terraform import fix as tf_fix
+from .workers import worker_count
 from .sources.files import ReadError, confinement, read_bytes
 
 # Each adapter plans the edits of many findings of one file against one reading of its text.
@@ -176,7 +179,7 @@ def attach_safe_edits(result: ScanResult, findings: list[Finding] | None = None,
     groups = _by_file(safe)
     work = [(file, source, result.roots or None, [(f.resource, f.fix["set"]) for f in found])
             for (file, source), found in groups.items()]
-    workers = parallel.worker_count(jobs, len(work))
+    workers = worker_count(jobs, len(work))
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 

@@ -15,16 +15,16 @@ import json
 from dataclasses import fields
 from datetime import datetime
 
-from .findings import InputError
-from .model import Edge, Graph, Node, Unresolved, Where
+from .errors import InputError
+from .model import Edge, Graph, Ignore, Node, Unresolved, Where
 from .policy import Policy, Statement
-from .sources.cfn_resolve import ResRef
+from .sources.cloudformation.resolve import ResRef
 from .sources.loader import PosDict, PosList
-from .sources.tf_eval import FileText, PartialText, Ref, Text
+from .sources.terraform.values import FileText, PartialText, Ref, Text
 
 TAG = "\x00"
 # Dataclasses, stored as the list of their fields in declaration order.
-_TYPES = {cls.__name__: cls for cls in (Graph, Node, Where, Edge, Unresolved, PartialText, Ref, ResRef,
+_TYPES = {cls.__name__: cls for cls in (Graph, Node, Where, Edge, Ignore, Unresolved, PartialText, Ref, ResRef,
                                         Statement, Policy, InputError)}
 _FIELDS = {cls: (name, tuple(f.name for f in fields(cls))) for name, cls in _TYPES.items()}
 _POS_SLOTS = ("pos", "line", "column", "end_line")   # PosDict / PosList, each slot may be unset

@@ -7,9 +7,10 @@ Attributes without a default read as None when absent.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import Node
+if TYPE_CHECKING:
+    from .model import Node
 
 # What a certificate says it may be used for (scanner.material's names: digital_signature,
 # key_encipherment, ...; server_auth, client_auth, code_signing, ...), the extensions it has, and

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from . import certs, estate
 from .engine import Engine
-from .findings import InputError, ScanResult, report_order
+from .findings import ScanResult, report_order
+from .errors import InputError
 from .model import Graph
-from .scan import Options
+from .options import Options
 from .sources import live
 
 

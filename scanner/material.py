@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
-from .certs import Material, MaterialError, fingerprint
+from .material_types import Material, MaterialError, fingerprint
 from .model import Unresolved
 
 

@@ -86,6 +86,20 @@ class Edge:
     kind: str    # applies_to, writes_crl_to, certifies, issued_by, serves, encrypted_by, rotates, refers_to
 
 
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """A suppression written in a unit's data rather than in a comment (CloudFormation's
+    Metadata.certwarden.ignore): read by the adapter, which knows the format, and applied with
+    the comments' by suppressions.py."""
+
+    file: str
+    line: int
+    resource: str | None
+    codes: tuple[str, ...]        # as written: codes or names
+    reason: str
+    until: str | None
+
+
 @dataclass(slots=True)
 class Graph:
     """The resources of one unit (template, module, account-region, file) and their links."""
@@ -97,6 +111,10 @@ class Graph:
     # Every resource block of the unit by name, helpers folded into others included, with its
     # extent (Where.line..end_line): what an inline suppression comment applies to.
     blocks: dict[str, Where] = field(default_factory=dict)
+    ignores: list[Ignore] = field(default_factory=list)
+    # The unit's lines (first, last) when its file holds several units (a YAML stream of templates):
+    # the comments that can belong to it.
+    lines: tuple[int, int] | None = None
 
     def add(self, node: Node) -> Node:
         self.nodes[node.id] = node

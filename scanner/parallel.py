@@ -1,23 +1,25 @@
 """Reading units and running the rules on them, in this process or in worker processes.
 
 Small runs (the pre-commit case) stay in-process: starting workers costs more than it saves.
-Above PARALLEL_MIN_UNITS, units go in chunks to one process per core (processes, not threads:
+Above workers.PARALLEL_MIN_UNITS, units go in chunks to one process per core (processes, not threads:
 parsing holds the GIL). Outcomes come back in unit order, so the result does not depend on
 the number of workers.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from . import certs, estate, suppressions
 from .engine import Engine
-from .findings import Finding, InputError, reading
+from .findings import Finding
+from .errors import InputError, reading
 from .paths import relative_uri
-from .units import Unit, read_unit
+from .workers import worker_count
 
-PARALLEL_MIN_UNITS = 64
+if TYPE_CHECKING:
+    from .sources.units import Unit
+
 MAX_CHUNK = 32
 
 
@@ -33,16 +35,16 @@ class Outcome:
 class Worker:
     """What one process needs to scan units: the engine and, when asked, the cache."""
 
-    def __init__(self, rules, options, root, known: dict[str, str]):
+    def __init__(self, rules, options, root, known: dict[str, str], read):
         self.engine = Engine(rules, options.now, options.config, options.strict)
         self.root, self.known, self.today = root, known, options.now.date()
         self.policy = options.config.suppressions
         if options.cache_dir:
             from .cache import Cache
 
-            self.read = Cache(options.cache_dir).read
+            self.read = Cache(options.cache_dir, read).read
         else:
-            self.read = read_unit
+            self.read = read
 
     def place(self, where) -> str:
         """A file relative to the repository; a live resource of a snapshot by its ARN."""
@@ -83,20 +85,6 @@ def _run_chunk(units: list[Unit]) -> list[Outcome]:
     return [_worker(unit) for unit in units]
 
 
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:   # not on Linux
-        return os.cpu_count() or 1
-
-
-def worker_count(requested: int, units: int) -> int:
-    """--jobs N if given (0 = automatic); automatic is one per core above the threshold."""
-    if requested > 0:
-        return min(requested, max(units, 1))
-    return cores() if units >= PARALLEL_MIN_UNITS else 1
-
-
 def _share_with_workers() -> None:
     """Freeze what this process holds out of the garbage collector before the workers fork: a
     collection in a worker would touch every inherited object's header and copy its page.
@@ -107,16 +95,17 @@ def _share_with_workers() -> None:
     gc.freeze()
 
 
-def run_units(units: list[Unit], rules, options, root, known: dict[str, str]) -> Iterator[Outcome]:
+def run_units(units: list[Unit], rules, options, root, known: dict[str, str], read) -> Iterator[Outcome]:
+    """Each unit read by `read` (sources.units.read_unit) and judged, in unit order."""
     jobs = worker_count(options.jobs, len(units))
     if jobs <= 1:
-        yield from map(Worker(rules, options, root, known), units)
+        yield from map(Worker(rules, options, root, known, read), units)
         return
     from concurrent.futures import ProcessPoolExecutor   # not imported by small runs
 
     _share_with_workers()
     size = max(1, min(MAX_CHUNK, len(units) // (jobs * 8)))
     chunks = [units[i:i + size] for i in range(0, len(units), size)]
-    with ProcessPoolExecutor(jobs, initializer=_start, initargs=(rules, options, root, known)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_start, initargs=(rules, options, root, known, read)) as pool:
         for outcomes in pool.map(_run_chunk, chunks):
             yield from outcomes

@@ -2,7 +2,8 @@
 
 Data flows one way: the findings of a report (docs/output.md) come in, CloudFormation templates
 (plain dicts) go out. Nothing here reads templates, calls AWS or imports the scanners, so a
-report from `certwarden live` on one machine can be turned into stacks on another.
+report from `certwarden live` on one machine can be turned into stacks on another. Which AWS
+Config rule watches for which finding comes from the rules' own refs (rulepack.Rule.config_rules).
 
 Every Config rule identifier and SSM Automation document below was checked against the AWS
 documentation (AWS Config developer guide, Systems Manager Automation runbook reference); see
@@ -55,22 +56,33 @@ CANCEL_KEY_DELETION = Runbook("AWSConfigRemediation-CancelKeyDeletion", "KeyId",
 DISABLE_BUCKET_PUBLIC_READ_WRITE = Runbook("AWS-DisableS3BucketPublicReadWrite", "S3BucketName",
                                            ("s3:PutBucketPublicAccessBlock",), "s3")
 
-# Rule code -> the Config rules that watch for it. Codes absent here (or whose family is
-# already covered by the expiry monitoring stack) get no Config rule.
-CONFIG_RULES: dict[str, tuple[ConfigRule, ...]] = {
-    "CW101": (ConfigRule("CmkBackingKeyRotationEnabled", "CMK_BACKING_KEY_ROTATION_ENABLED",
-                         "AWS::KMS::Key", ENABLE_KEY_ROTATION),),
-    "CW106": (ConfigRule("KmsCmkNotScheduledForDeletion", "KMS_CMK_NOT_SCHEDULED_FOR_DELETION",
-                         "AWS::KMS::Key", CANCEL_KEY_DELETION),),
-    "CW401": (ConfigRule("S3BucketLevelPublicAccessProhibited", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
-                         "AWS::S3::Bucket", DISABLE_BUCKET_PUBLIC_READ_WRITE),),
-    "CW402": (ConfigRule("S3BucketPublicReadProhibited", "S3_BUCKET_PUBLIC_READ_PROHIBITED",
-                         "AWS::S3::Bucket", DISABLE_BUCKET_PUBLIC_READ_WRITE),
-              ConfigRule("S3BucketPublicWriteProhibited", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED",
-                         "AWS::S3::Bucket", DISABLE_BUCKET_PUBLIC_READ_WRITE)),
-    "CW501": (ConfigRule("SecretsManagerRotationEnabledCheck", "SECRETSMANAGER_ROTATION_ENABLED_CHECK",
-                         "AWS::SecretsManager::Secret"),),
+# The AWS Config managed rules these stacks deploy, by the name a rule's refs give them ("CFG
+# cmk-backing-key-rotation-enabled"): which rule watches for which finding is the rule's own data.
+# A name a rule gives that is not here (or whose family the expiry monitoring stack covers) gets
+# no Config rule.
+MANAGED_RULES: dict[str, ConfigRule] = {
+    "cmk-backing-key-rotation-enabled": ConfigRule(
+        "CmkBackingKeyRotationEnabled", "CMK_BACKING_KEY_ROTATION_ENABLED", "AWS::KMS::Key", ENABLE_KEY_ROTATION),
+    "kms-cmk-not-scheduled-for-deletion": ConfigRule(
+        "KmsCmkNotScheduledForDeletion", "KMS_CMK_NOT_SCHEDULED_FOR_DELETION", "AWS::KMS::Key", CANCEL_KEY_DELETION),
+    "s3-bucket-level-public-access-prohibited": ConfigRule(
+        "S3BucketLevelPublicAccessProhibited", "S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", "AWS::S3::Bucket",
+        DISABLE_BUCKET_PUBLIC_READ_WRITE),
+    "s3-bucket-public-read-prohibited": ConfigRule(
+        "S3BucketPublicReadProhibited", "S3_BUCKET_PUBLIC_READ_PROHIBITED", "AWS::S3::Bucket",
+        DISABLE_BUCKET_PUBLIC_READ_WRITE),
+    "s3-bucket-public-write-prohibited": ConfigRule(
+        "S3BucketPublicWriteProhibited", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "AWS::S3::Bucket",
+        DISABLE_BUCKET_PUBLIC_READ_WRITE),
+    "secretsmanager-rotation-enabled-check": ConfigRule(
+        "SecretsManagerRotationEnabledCheck", "SECRETSMANAGER_ROTATION_ENABLED_CHECK", "AWS::SecretsManager::Secret"),
 }
+
+
+def watched_by(rules) -> dict[str, tuple[ConfigRule, ...]]:
+    """Rule code -> the Config rules that watch for its findings, from each rule's refs."""
+    out = {r.code: tuple(MANAGED_RULES[n] for n in r.config_rules if n in MANAGED_RULES) for r in rules}
+    return {code: found for code, found in out.items() if found}
 
 
 @dataclass
@@ -80,17 +92,23 @@ class Params:
     days_to_expiration: int = 45        # default of the DaysToExpiration parameter
 
 
-def stacks(findings: list[dict], params: Params | None = None) -> dict[str, dict]:
+def stacks(findings: list[dict], params: Params | None = None, rules=None) -> dict[str, dict]:
     """File name -> CloudFormation template for the findings; empty when none needs a stack.
-    Suppressed findings were accepted by someone, so they call for nothing."""
+    Suppressed findings were accepted by someone, so they call for nothing. `rules`: the rules
+    whose codes the report holds (default: the shipped pack)."""
     params = params or Params()
+    if rules is None:
+        from .rulepack import load_rules
+
+        rules = load_rules()
+    watch = watched_by(rules)
     codes = {f.get("code") for f in findings if not f.get("suppressions")}
     out: dict[str, dict] = {}
     if codes & EXPIRY_CODES:
         out[MONITORING_FILE] = monitoring_stack(params)
-    rules = config_rules_for(codes)
-    if rules:
-        out[CONFIG_RULES_FILE] = config_rules_stack(rules, flagged_ids(findings))
+    config_rules = config_rules_for(codes, watch)
+    if config_rules:
+        out[CONFIG_RULES_FILE] = config_rules_stack(config_rules, flagged_ids(findings, watch))
     return out
 
 
@@ -104,25 +122,25 @@ def _resource_id(arn: str, service: str) -> str | None:
     return parts[5].split("/")[0] or None
 
 
-def flagged_ids(findings: list[dict]) -> dict[str, list[str]]:
+def flagged_ids(findings: list[dict], watch: dict[str, tuple[ConfigRule, ...]]) -> dict[str, list[str]]:
     """Config rule identifier -> the resource IDs the report flagged for it (live findings name
     resources by ARN; a scan's findings name template resources, which have no ID yet)."""
     out: dict[str, set[str]] = {}
     for f in findings:
         if f.get("suppressions"):
             continue
-        for rule in CONFIG_RULES.get(f.get("code"), ()):
+        for rule in watch.get(f.get("code"), ()):
             rid = rule.runbook and _resource_id(f.get("arn"), rule.runbook.service)
             if rid:
                 out.setdefault(rule.identifier, set()).add(rid)
     return {k: sorted(v) for k, v in out.items()}
 
 
-def config_rules_for(codes: set) -> list[ConfigRule]:
+def config_rules_for(codes: set, watch: dict[str, tuple[ConfigRule, ...]]) -> list[ConfigRule]:
     """The distinct Config rules the codes call for, in a stable order (by rule code)."""
     seen: dict[str, ConfigRule] = {}
-    for code in sorted(c for c in codes if c in CONFIG_RULES):
-        for rule in CONFIG_RULES[code]:
+    for code in sorted(c for c in codes if c in watch):
+        for rule in watch[code]:
             seen.setdefault(rule.identifier, rule)
     return list(seen.values())
 

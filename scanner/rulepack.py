@@ -31,6 +31,10 @@ class RuleError(Exception):
     """A rule file that cannot be used; the message names the file and the field."""
 
 
+# A ref naming an AWS Config managed rule: "CFG cmk-backing-key-rotation-enabled", maybe with a note.
+CONFIG_REF = re.compile(r"CFG ([a-z0-9-]+)(.*)")
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -49,6 +53,11 @@ class Rule:
     params: dict = field(default_factory=dict)
     escalate_when: dict | None = None
     at: tuple[str, ...] = ()
+
+    @property
+    def config_rules(self) -> tuple[str, ...]:
+        """The AWS Config managed rules that watch for what this rule finds (its "CFG" refs)."""
+        return tuple(m.group(1) for ref in self.refs if (m := CONFIG_REF.fullmatch(ref)))
     fix: dict | None = None
     notes: str = ""
     path: str = ""

@@ -1,36 +1,17 @@
 """One scan: discover inputs, read each unit into graphs, run the engine, collect findings."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from pathlib import Path
+from dataclasses import replace
 
-from . import certs, estate, sources
+from . import certs, estate
 from .cache import prepare as prepare_cache
-from .config import Config
 from .findings import ScanResult, report_order
+from .options import Options
 from .parallel import run_units
 from .paths import repo_root
 from .rulepack import Rule
 from .sources.files import discover
-from .units import Unit
-
-SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
-@dataclass
-class Options:
-    excludes: tuple[str, ...] = ()
-    strict: bool = False
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    config: Config = field(default_factory=Config)   # the policy: params, profiles, severities
-    root: Path | None = None                          # repository root; found above the first path if None
-    catalog: tuple = ()       # every rule a suppression may name (default: the rules run)
-    var_files: tuple[str, ...] = ()                   # Terraform --var-file, for every root module
-    jobs: int = 0                 # worker processes; 0 = one per core for large trees
-    cache_dir: str | None = None  # --cache DIR: reuse the graphs of unchanged units
-    force_exclude: bool = False   # excludes apply to files named explicitly too
-
+from .sources.units import Unit, called_modules, read_unit
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     if options.cache_dir:
@@ -44,10 +25,10 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     roots = tuple(found.roots)
     result.roots = list(roots)
     units = [Unit("file", path, explicit=path in explicit, roots=roots) for path in found.files]
-    through_callers = sources.called_modules(found.tf_dirs)   # read with their callers, not alone
+    through_callers = called_modules(found.tf_dirs)   # read with their callers, not alone
     units += [Unit("module", directory, files=tuple(files), var_files=options.var_files, roots=roots)
               for directory, files in found.tf_dirs.items() if directory not in through_callers]
-    for outcome in run_units(units, rules, options, root, known):
+    for outcome in run_units(units, rules, options, root, known, read_unit):
         result.errors.extend(outcome.errors)
         result.notices.extend(outcome.notices)
         result.scanned += outcome.scanned

@@ -9,6 +9,8 @@ and, for JSON templates (which cannot hold comments), in the resource's CloudFor
 
     "Metadata": {"certwarden": {"ignore": [{"code": "CW101", "reason": "...", "until": "2027-03-31"}]}}
 
+(the CloudFormation adapter reads those, as model.Ignore on the graph).
+
 A comment applies to the resource that starts on the next line, else to the innermost resource
 block that contains it; it matches findings by file and resource name, so one written inside a
 local Terraform module's file applies to that module's resources only. A reason is required; a
@@ -27,24 +29,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .config import SuppressionPolicy
-from .findings import Finding, InputError
-from .model import Graph, Where
+from .findings import Finding
+from .errors import InputError
+from .model import Graph, Ignore, Where
 from .sources.files import ReadError, read_bytes
-from .sources.loader import LoadError, load_all
 
 MARKER = b"certwarden"
 _KEY = re.compile(r"\b(reason|until)=")
 ALL_LINES = range(1, 1 << 30)
 
 
-@dataclass(frozen=True)
-class Directive:
-    file: str
-    line: int
-    resource: str | None
-    codes: tuple[str, ...]        # as written: codes or names
-    reason: str
-    until: str | None
+Directive = Ignore   # a suppression, from a comment or from the unit's data alike
 
 
 def _parse_args(args: str) -> tuple[tuple[str, ...], str, str | None]:
@@ -114,7 +109,7 @@ def _yaml_comments(text: str) -> list[Comment]:
 
 def _hcl_comments(text: str) -> list[Comment]:
     """The comment tokens of python-hcl2's parse tree: strings and heredocs are other tokens."""
-    from .sources.tf_hcl import HclError, comment_tokens
+    from .sources.terraform.hcl import HclError, comment_tokens
 
     try:
         tokens = comment_tokens(text)
@@ -159,43 +154,6 @@ def _comments(file: str, source: str, text: str, blocks: list[tuple[str, Where]]
     return out
 
 
-def _own_document(data: bytes, blocks: list[tuple[str, Where]]) -> tuple[dict | None, range]:
-    """The template (of a YAML stream's several) holding these blocks, and its lines."""
-    try:
-        docs = load_all(data)
-    except LoadError:
-        return None, range(0)   # the adapter read it, so only a race gets here; nothing to apply
-    first = min(w.line for _, w in blocks)
-    start = 1
-    for i, doc in enumerate(docs):
-        # A document runs to the end of its content; the last one to the end of the file.
-        end = ALL_LINES.stop - 1 if i == len(docs) - 1 else getattr(doc, "end_line", 0)
-        if first <= end:
-            return (doc if isinstance(doc, dict) else None), range(start, end + 1)
-        start = end + 1
-    return None, range(0)
-
-
-def _metadata(file: str, doc: dict | None) -> list[Directive]:
-    """CloudFormation `Metadata.certwarden.ignore` entries of every resource."""
-    resources = doc.get("Resources") if isinstance(doc, dict) else None
-    out = []
-    for name, body in (resources or {}).items():
-        meta = body.get("Metadata") if isinstance(body, dict) else None
-        cw = meta.get("certwarden") if isinstance(meta, dict) else None
-        entries = cw.get("ignore") if isinstance(cw, dict) else None
-        for i, entry in enumerate(entries if isinstance(entries, list) else []):
-            if not isinstance(entry, dict):
-                continue
-            line = entries.pos[i][0] if hasattr(entries, "pos") else 0
-            code = entry.get("code")
-            codes = tuple(code) if isinstance(code, list) else (str(code),) if code else ()
-            until = entry.get("until")
-            out.append(Directive(file, line, str(name), codes, str(entry.get("reason") or "").strip(),
-                                 str(until) if until else None))
-    return out
-
-
 def _blocks(graph: Graph) -> dict[str, Where]:
     blocks = {n.name: n.where for n in graph.nodes.values()}
     blocks.update(graph.blocks)
@@ -217,11 +175,10 @@ def collect(graph: Graph) -> list[Directive]:
             continue
         if MARKER not in data:   # the common case: no parse, no line scan
             continue
-        lines = ALL_LINES
-        if graph.source == "cfn":   # one file may hold several templates, each a unit of its own
-            doc, lines = _own_document(data, file_blocks)
-            out += _metadata(file, doc)
+        # One file may hold several templates, each a unit of its own: only its lines are its comments.
+        lines = range(graph.lines[0], graph.lines[1] + 1) if graph.lines else ALL_LINES
         out += _comments(file, graph.source, data.decode("utf-8", "replace"), file_blocks, lines)
+    out += graph.ignores   # written in the unit's data (CloudFormation Metadata), read by its adapter
     return sorted(out, key=lambda d: (d.file, d.line))
 
 

@@ -8,7 +8,8 @@ import yaml
 
 from scanner.config import Config, build as build_config
 from scanner.rulepack import load_rules, select
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 ANNOTATION = re.compile(r"(?:#|//)\s*(ruleid|ok):\s*([A-Z]+[0-9]+)(?:\s+(\S+))?")
 SIDECAR = ".expect.yaml"

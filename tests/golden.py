@@ -22,7 +22,8 @@ def render_golden(path: Path, fmt: str) -> str:
     from scanner import __version__
     from scanner.report import json_report, sarif
     from scanner.rulepack import load_rules
-    from scanner.scan import Options, scan
+    from scanner.options import Options
+    from scanner.scan import scan
 
     result = scan([str(path)], load_rules(), Options(now=datetime(2026, 1, 1, tzinfo=timezone.utc)))
     body = (sarif if fmt == "sarif" else json_report).render(result, root=ROOT)

@@ -11,7 +11,8 @@ from scanner.config import Config
 from scanner.engine import Engine
 from scanner.model import Graph, Node, Unresolved, Where
 from scanner.rulepack import load_rules
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 RULES = {r.code: r for r in load_rules()}
 

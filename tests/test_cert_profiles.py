@@ -20,7 +20,8 @@ from conftest import FIXED_NOW
 from make_material_fixtures import build, usage
 from scanner.config import Config, builtin_text, load_config
 from scanner.rulepack import load_rules, select
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 PROFILES = yaml.safe_load(builtin_text("sec09-bp01"))["profiles"]
 POLICY = """\

@@ -1,4 +1,4 @@
-"""CloudFormation fixes (scanner/sources/cfn_fix.py): a rule's fix.set as edits of a template.
+"""CloudFormation fixes (scanner/sources/cloudformation/fix.py): a rule's fix.set as edits of a template.
 
 The fixture tests take every failing CloudFormation fixture of the rules that have a `set`,
 fix each annotated resource, scan the edited template again and check the finding is gone,
@@ -14,8 +14,10 @@ from conftest import FIXED_NOW, FIXTURES
 from fixture_support import expectations, findings
 
 from scanner.rulepack import load_rules
-from scanner.sources import cfn
-from scanner.sources.cfn_fix import PROPERTIES, edits_for
+from scanner.sources.cloudformation import template as cfn
+from scanner.sources.attrmap import ACL, BOOL, INT
+from scanner.sources.cloudformation.fix import edits_for
+from scanner.sources.cloudformation.template import TYPES
 from scanner.sources.edits import apply
 from scanner.sources.loader import load
 
@@ -97,21 +99,26 @@ def test_fix_of_one_resource_leaves_the_others(code, entry):
                 assert docs_after["Resources"][name] == docs_before["Resources"][name]
 
 
-# -- the table agrees with what cfn.py reads -------------------------------------------------------
+# -- the fix writes what the reader reads back: one attribute map serves both -----------------------
 # A value of each attribute's kind; booleans as false, which the fixture tests never write.
-STRING_SAMPLES = {"acl": "public-read", "key_algorithm": "RSA_4096",
-                  "key_storage_security_standard": "FIPS_140_2_LEVEL_3_OR_HIGHER",
+STRING_SAMPLES = {"key_algorithm": "RSA_4096", "key_storage_security_standard": "FIPS_140_2_LEVEL_3_OR_HIGHER",
                   "crl_object_acl": "BUCKET_OWNER_FULL_CONTROL"}
+FIXABLE = [(t, a) for t, spec in TYPES.items() for a in spec.attrs if spec.fix_path(a) is not None]
 
 
-def _sample(attr: str, prop):
-    return STRING_SAMPLES.get(attr, False if prop.read is cfn.to_bool else 30)
+def _sample(attr: str, conv):
+    return {BOOL: False, INT: 30, ACL: "public-read"}.get(conv, STRING_SAMPLES.get(attr, "sample"))
 
 
-@pytest.mark.parametrize("rtype,attr", [(t, a) for t, table in PROPERTIES.items() for a in table])
+def test_the_maps_make_the_fixes_the_rules_ask_for():
+    assert {("AWS::KMS::Key", "rotation_enabled"), ("AWS::S3::Bucket", "block_public_acls"), ("AWS::S3::Bucket", "acl"),
+            ("AWS::ACMPCA::CertificateAuthority", "crl_object_acl")} <= set(FIXABLE)
+
+
+@pytest.mark.parametrize("rtype,attr", FIXABLE)
 @pytest.mark.parametrize("form", ["yaml", "json"])
-def test_table_writes_what_cfn_reads_back(rtype, attr, form):
-    value = _sample(attr, PROPERTIES[rtype][attr])
+def test_the_fix_writes_what_the_reader_reads_back(rtype, attr, form):
+    value = _sample(attr, TYPES[rtype].fix_path(attr).conv)
     if form == "yaml":
         text = f"Resources:\n  R:\n    Type: {rtype}\n"
     else:

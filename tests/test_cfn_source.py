@@ -5,9 +5,10 @@ from conftest import FIXED_NOW
 
 from scanner.model import SELF_ACCOUNT, Unresolved
 from scanner.rulepack import load_rules
-from scanner.scan import Options, scan
-from scanner.sources import cfn
-from scanner.sources.cfn_resolve import ResRef, Resolver
+from scanner.options import Options
+from scanner.scan import scan
+from scanner.sources.cloudformation import template as cfn
+from scanner.sources.cloudformation.resolve import ResRef, Resolver
 from scanner.sources.loader import load
 
 TEMPLATE = b"""
@@ -104,3 +105,22 @@ def test_template_without_extension_is_detected_and_other_yaml_ignored(tmp_path)
     result = scan([str(tmp_path)], load_rules(), Options(now=FIXED_NOW))
     assert not result.errors and result.scanned == 1
     assert {(f.code, f.where.line) for f in result.findings} >= {("CW101", 5)}
+
+
+def test_the_adapter_reads_metadata_suppressions_and_each_stream_documents_lines(tmp_path):
+    """Suppressions written in the template's data are read where the format is known; a YAML
+    stream's units say which lines (and so which comments) are theirs."""
+    from scanner.model import Ignore
+    from scanner.sources.units import LAST_LINE, read_file
+
+    key = "Resources:\n  K:\n    Type: AWS::KMS::Key\n"
+    meta = key + ("    Metadata:\n      certwarden:\n        ignore:\n"
+                  "          - {code: CW101, reason: rotated by hand, until: 2030-01-31}\n")
+    (tmp_path / "s.yaml").write_text(meta + "---\n# a comment of the second\n" + key)
+    graphs, errors = read_file(str(tmp_path / "s.yaml"))
+    assert errors == []
+    assert [g.ignores for g in graphs] == [[Ignore(str(tmp_path / "s.yaml"), 7, "K", ("CW101",), "rotated by hand",
+                                                   "2030-01-31")], []]
+    assert [g.lines for g in graphs] == [(1, 7), (8, LAST_LINE)]
+    (tmp_path / "one.yaml").write_text(key)
+    assert read_file(str(tmp_path / "one.yaml"))[0][0].lines is None

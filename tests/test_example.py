@@ -2,7 +2,8 @@
 from conftest import FIXED_NOW, ROOT
 
 from scanner.rulepack import load_rules
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 EXAMPLE = ROOT / "fixtures" / "examples" / "certificate-infrastructure.yaml"
 SECTIONS_1_3_4 = ("CW1", "CW3", "CW4")

@@ -16,14 +16,18 @@ from hypothesis import strategies as st
 
 from conftest import FIXED_NOW
 from hostile import GOOD, GOOD_TF, cfn_sub_chain, tf_locals_bomb, tf_nested_for
-from scanner import certs, units
+from scanner import certs
+from scanner.sources import units
 from scanner.model import Unresolved
-from scanner.scan import Options, scan
-from scanner.sources import cfn_resolve, loader, terraform, tf_fix, tf_hcl, tfplan
+from scanner.options import Options
+from scanner.scan import scan
+from scanner.sources import loader
+from scanner.sources.cloudformation import resolve as cfn_resolve
+from scanner.sources.terraform import fix as tf_fix, hcl as tf_hcl, modules as terraform, plan as tfplan
 from scanner.sources.budget import EXHAUSTED
-from scanner.sources.cfn_resolve import Resolver
+from scanner.sources.cloudformation.resolve import Resolver
 from scanner.sources.loader import load
-from scanner.units import Unit, read_unit
+from scanner.sources.units import Unit, read_unit
 
 SECONDS = 10   # a guard against hangs (old code took minutes or ran out of memory); not a speed measurement
 BUDGET_ERROR = ("evaluation stopped: values built exceed 64 MiB (an expression that multiplies its input?); "

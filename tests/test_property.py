@@ -13,9 +13,10 @@ from cfn_strategies import template
 from tf_strategies import module
 from conftest import FIXED_NOW
 from scanner.engine import Engine
-from scanner.findings import Finding, InputError
+from scanner.findings import Finding
+from scanner.errors import InputError
 from scanner.rulepack import load_rules
-from scanner.units import Unit, read_unit
+from scanner.sources.units import Unit, read_unit
 
 RULES = load_rules()
 ENGINE = Engine(RULES, FIXED_NOW)

@@ -1,17 +1,19 @@
 """`certwarden remediate`: which stacks a report calls for, what they hold, and that every one is
 valid under cfn-lint and clean under certwarden itself."""
 import json
+from dataclasses import replace
 
 import pytest
 import yaml
 from conftest import FIXTURES
 
 from scanner import remediate
+from scanner.rulepack import load_rules
 
 cfnlint_api = pytest.importorskip("cfnlint.api")
 
 # Every rule family the mapping knows, and the expiry codes: all stacks at their largest.
-ALL_CODES = ["CW801", "CW203", "CW204", "CW213", *remediate.CONFIG_RULES]
+ALL_CODES = ["CW801", "CW203", "CW204", "CW213", *remediate.watched_by(load_rules())]
 
 
 def _findings(*codes):
@@ -119,6 +121,21 @@ def test_rule_without_runbook_gets_no_role():
     template = remediate.stacks(_findings("CW501"))[remediate.CONFIG_RULES_FILE]
     assert _types(template) == ["AWS::Config::ConfigRule"]
     assert "Parameters" not in template
+
+
+def test_which_config_rule_watches_a_finding_is_the_rules_own_data():
+    """From the rule's "CFG" refs: the shipped pack's, and a user rule's alike."""
+    assert {code: [r.identifier for r in rules] for code, rules in remediate.watched_by(load_rules()).items()} == {
+        "CW101": ["CMK_BACKING_KEY_ROTATION_ENABLED"], "CW106": ["KMS_CMK_NOT_SCHEDULED_FOR_DELETION"],
+        "CW401": ["S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED"],
+        "CW402": ["S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED"],
+        "CW501": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"], "CW502": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"]}
+    cw101 = next(r for r in load_rules() if r.code == "CW101")
+    mine = replace(cw101, code="ACME1", refs=("CFG cmk-backing-key-rotation-enabled", "CFG no-such-rule"))
+    template = remediate.stacks(_findings("ACME1"), rules=[mine])[remediate.CONFIG_RULES_FILE]
+    assert {r["Properties"]["Source"]["SourceIdentifier"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::Config::ConfigRule"} == {"CMK_BACKING_KEY_ROTATION_ENABLED"}
+    assert remediate.stacks(_findings("ACME1"), rules=[replace(mine, refs=())]) == {}
 
 
 def test_suppressed_findings_call_for_nothing():

@@ -12,7 +12,8 @@ import pytest
 
 from conftest import FIXED_NOW
 from hostile import CASES, GOOD, sparse_file, write_cases
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 SECONDS = 20   # a guard against hangs, far above what any case takes; not a speed measurement
 
@@ -217,7 +218,7 @@ def test_broken_unicode_escapes_in_hcl_are_kept_as_written(tmp_path):
     """Found by tests/perf/fuzz.py: a bare \\u (or one past U+10FFFF) raised ValueError."""
     (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {\n  description = "a\\u b\\UFFFFFFFF"\n'
                                       '  tags = {Environment = "x\\u12"}\n}\n')
-    from scanner.units import Unit, read_unit
+    from scanner.sources.units import Unit, read_unit
 
     [graph], errors, _ = read_unit(Unit("module", str(tmp_path), files=(str(tmp_path / "main.tf"),)))
     assert errors == []

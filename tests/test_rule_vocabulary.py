@@ -10,7 +10,7 @@ from conftest import FIXTURES, ROOT
 from scanner import certs
 from scanner.kinds import KINDS
 from scanner.rulepack import RuleError, load_rules
-from scanner.units import Unit, read_unit
+from scanner.sources.units import Unit, read_unit
 from test_live import REGION
 from test_live_policy import one_of_everything
 
@@ -94,3 +94,20 @@ def test_every_attribute_the_live_collectors_emit_is_declared(aws):
     got = live.read([reader], [REGION], list(live.SERVICES))
     assert got.errors == [] and got.graphs
     assert undeclared(got.graphs) == set()
+
+
+def _maps():
+    from scanner.sources.cloudformation import template
+    from scanner.sources.terraform import builder
+    for fmt, types in (("cfn", template.TYPES), ("tf", {**builder.TYPES, **builder.HELPERS}),
+                       ("cfn", {"(tagged)": template.tagged}), ("tf", {"(tagged)": builder.tagged})):
+        for rtype, spec in types.items():
+            yield fmt, rtype, spec
+
+
+@pytest.mark.parametrize("fmt,rtype,spec", [pytest.param(*m, id=f"{m[0]}:{m[1]}") for m in _maps()])
+def test_every_attribute_an_adapter_map_declares_is_in_the_vocabulary(fmt, rtype, spec):
+    """The maps are data: each kind and attribute they name is checked without reading a file."""
+    assert spec.kind in KINDS
+    names = {*spec.attrs, *spec.defaults}
+    assert names - set(KINDS[spec.kind]) == set()

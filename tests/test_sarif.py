@@ -9,10 +9,11 @@ import pytest
 from conftest import FIXED_NOW, FIXTURES, ROOT
 from github_sarif import upload_problems, validate
 
-from scanner.findings import InputError
+from scanner.errors import InputError
 from scanner.report import sarif
 from scanner.rulepack import Rule, load_rules
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 EXAMPLE = FIXTURES / "examples" / "certificate-infrastructure.yaml"
 
@@ -160,7 +161,8 @@ def test_fixes_of_many_findings_in_one_file_read_it_once(tmp_path, monkeypatch):
     """SARIF fixes and `fix` plan a file's edits once, not once a finding (which was quadratic:
     100/200/400 keys in one file took 0.9/2.8/7.8 s)."""
     from scanner import fixes
-    from scanner.sources import cfn_fix, tf_fix
+    from scanner.sources.cloudformation import fix as cfn_fix
+    from scanner.sources.terraform import fix as tf_fix
 
     template = tmp_path / "keys.yaml"
     template.write_text(_keys(100))
@@ -223,7 +225,7 @@ def test_a_run_over_githubs_gzip_limit_is_cut_to_fit(tmp_path):
 def test_fixes_of_many_files_are_planned_in_workers_and_match_in_process(tmp_path, run_cli):
     """Above the parallel threshold the files' fixes are planned in worker processes: the same
     fixes as one process plans."""
-    from scanner.parallel import PARALLEL_MIN_UNITS
+    from scanner.workers import PARALLEL_MIN_UNITS
 
     for n in range(PARALLEL_MIN_UNITS + 6):
         (tmp_path / f"k{n:02}.yaml").write_text(_keys(2))

@@ -6,7 +6,8 @@ from conftest import FIXED_NOW
 from scanner.findings import Finding
 from scanner.model import Graph, Node, Where
 from scanner.rulepack import load_rules
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 from scanner import suppressions
 
 TEMPLATE = """\

@@ -11,7 +11,8 @@ from fixture_support import TF_PENDING, fixture_config
 
 from scanner.report import sarif
 from scanner.rulepack import load_rules, select
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 RULES = {r.code: r for r in load_rules()}
 
@@ -178,7 +179,7 @@ resource "aws_acmpca_certificate_authority" "ca" {
 
 
 def test_other_kinds_are_built(tmp_path):
-    from scanner.sources.terraform import read_module
+    from scanner.sources.units import read_module
     write(tmp_path, {"main.tf": """
 resource "aws_acm_certificate" "imported" {
   certificate_body = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
@@ -274,7 +275,7 @@ def _pem_files(root: Path) -> dict:
 
 
 def test_file_reads_inside_the_scan_relative_to_the_root_module(tmp_path):
-    from scanner.sources.terraform import read_module
+    from scanner.sources.units import read_module
     files = _pem_files(tmp_path / "certs")
     write(tmp_path / "certs", files)
     write(tmp_path / "stack", {"main.tf": """

@@ -1,4 +1,4 @@
-"""Terraform fixes (scanner/sources/tf_fix.py): each rule's fix.set written into its failing
+"""Terraform fixes (scanner/sources/terraform/fix.py): each rule's fix.set written into its failing
 fixtures removes the finding, keeps every comment and touches only the lines it must."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from conftest import FIXED_NOW, FIXTURES
 from fixture_support import expectations, findings
 from scanner.rulepack import load_rules
 from scanner.sources.edits import Edit, apply
-from scanner.sources.tf_fix import edits_for
+from scanner.sources.terraform.fix import edits_for
 
 FIX_RULES = {r.code: r.fix["set"] for r in load_rules() if (r.fix or {}).get("set")}
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-import scanner.sources.tf_parsed as kept
+import scanner.sources.terraform.parsed as kept
 from conftest import FIXED_NOW
 from scanner.rulepack import load_rules, select
-from scanner.scan import Options, scan
+from scanner.options import Options
+from scanner.scan import scan
 
 MODULE = 'resource "aws_kms_key" "k" {\n  description = var.d\n}\nvariable "d" {}\n'
 

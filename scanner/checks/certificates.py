@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..conditions import Evaluation, Hit, check
+from ..dates import when as _when
 from ..kinds import attr
 from ..model import Node, Unresolved
-from .lifetimes import when as _when
 
 
 def _is_ca(node: Node) -> bool:

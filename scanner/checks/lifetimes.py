@@ -9,15 +9,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..conditions import Evaluation, Hit, check
+from ..dates import validity_end, when
 from ..kinds import attr
 from ..model import Node, Unresolved
-
-
-def when(value: Any) -> Any:
-    """A date attribute as an aware datetime; False when absent (a check's None means unknown)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return value if isinstance(value, Unresolved) else False
 
 
 @check("expired")
@@ -69,28 +63,6 @@ CA_KEY_STRENGTH = {
     "RSA_2048": 112, "RSA_3072": 128, "RSA_4096": 152,
     "EC_prime256v1": 128, "EC_secp384r1": 192, "EC_secp521r1": 256, "SM2": 128,
 }
-
-
-def validity_end(validity: Any, now: datetime) -> Any:
-    """The NotAfter an ACM PCA Validity (type, value) gives when issued at `now`."""
-    if isinstance(validity, Unresolved):
-        return validity
-    vtype, value = validity
-    for v in (vtype, value):
-        if isinstance(v, Unresolved):
-            return v
-    vtype = str(vtype).upper()
-    units = {"DAYS": 1, "MONTHS": 30.4375, "YEARS": 365.25}
-    try:
-        if vtype in units:
-            return now + timedelta(days=float(value) * units[vtype])
-        if vtype == "ABSOLUTE":
-            return datetime.fromtimestamp(int(value), tz=timezone.utc)
-        if vtype == "END_DATE":
-            return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError, OSError, TypeError):
-        pass
-    return Unresolved(f"validity {vtype} {value} not understood")
 
 
 def ca_certificate_end(node: Node, ev: Evaluation) -> Any:

@@ -11,7 +11,7 @@ Real configurations stay far below it: the largest unit of the test corpus spend
 """
 from __future__ import annotations
 
-from ..findings import InputError
+from ..errors import InputError
 from ..model import Unresolved
 
 LIMIT = 64 * 1024 * 1024   # 64 Mi characters, or 2 Mi elements, or 128 Ki expressions

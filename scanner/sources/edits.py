@@ -2,7 +2,8 @@
 
 Each template adapter turns a rule's normalized fix (`fix.set`, e.g. {rotation_enabled: true})
 into edits of its own text, because only it knows where the attribute lives in its format:
-sources/cfn_fix.py for CloudFormation YAML and JSON, sources/tf_fix.py for Terraform.
+sources/cloudformation/fix.py for CloudFormation YAML and JSON, sources/terraform/fix.py for
+Terraform.
 """
 from __future__ import annotations
 

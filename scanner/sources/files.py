@@ -9,7 +9,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 
-from ..findings import InputError
+from ..errors import InputError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024   # a larger "template" is refused, not read
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv",

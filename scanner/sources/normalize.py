@@ -1,18 +1,94 @@
-"""Service values that mean the same in every format, shared by the CloudFormation handlers
-(cfn_services.py) and the Terraform ones (tf_resources.py): a rotation rate, an ACM key
-algorithm, an EventBridge pattern or a private key pasted into a string reads alike whichever
-adapter found it.
+"""Values that mean the same in every format, shared by the CloudFormation handlers
+(sources/cloudformation/), the Terraform ones (sources/terraform/) and the live readers: how a
+written value reads as a boolean, number, string or tags, and service values such as a rotation
+rate, an ACM key algorithm or an EventBridge pattern read alike whichever adapter found them.
 """
 from __future__ import annotations
 
 import json
+import math
 import re
-from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from .. import certs
 from ..model import Node, Unresolved, Where
-from .resource_view import ResourceView, template_name, to_bool, to_int, to_str
+
+if TYPE_CHECKING:
+    from .resource_view import ResourceView
+
+
+
+# -- value conversions: each returns the converted value or Unresolved ------------------------
+def to_bool(v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    return v if isinstance(v, Unresolved) else Unresolved(f"not a boolean: {v!r}")
+
+
+def to_int(v):
+    if isinstance(v, bool):
+        return Unresolved("not a number")
+    if isinstance(v, (int, float)):
+        return int(v) if math.isfinite(v) else Unresolved(f"not a finite number: {v!r}")
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            pass
+    return v if isinstance(v, Unresolved) else Unresolved(f"not a number: {v!r}")
+
+
+def to_str(v):
+    if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+        return str(v)
+    return v if isinstance(v, Unresolved) else Unresolved("value known only after deployment")
+
+
+def to_tags(v):
+    if isinstance(v, list):
+        out = {}
+        for t in v:
+            if isinstance(t, dict) and isinstance(t.get("Key"), str):
+                out[t["Key"]] = t.get("Value") if isinstance(t.get("Value"), str) else Unresolved("tag value")
+        return out
+    if isinstance(v, dict):   # SAM and some resources take a plain map
+        return {k: (val if isinstance(val, str) else Unresolved("tag value")) for k, val in v.items()}
+    return v if isinstance(v, Unresolved) else {}
+
+
+def template_name(arn):
+    """An ACM PCA template ARN as the template's name (EndEntityCertificate/V1)."""
+    arn = to_str(arn)
+    return arn.split(":template/")[-1] if isinstance(arn, str) else arn
+
+
+
+
+
+def canned_acl(v):
+    """CloudFormation's PublicRead and Terraform's public-read name the same canned ACL."""
+    v = to_str(v)
+    if isinstance(v, Unresolved):
+        return v
+    out = []
+    for i, ch in enumerate(v):
+        if ch.isupper() and i:
+            out.append("-")
+        out.append(ch.lower())
+    return "".join(out).replace("--", "-")
+
+
+# ACM and ACM PCA key algorithm names (RSA_2048, EC_prime256v1, EC_secp384r1) as parsed keys read.
+_ACM_KEY = re.compile(r"^(RSA|EC)_(?:prime|secp)?(\d+)(?:v1|r1)?$")
+
+
+def acm_key_algorithm(name: Any) -> tuple[Any, Any]:
+    """("RSA", 2048) for "RSA_2048"; an unknown or unresolved name gives Unresolved bits."""
+    m = _ACM_KEY.match(name) if isinstance(name, str) else None
+    if m:
+        return m.group(1), int(m.group(2))
+    return name, name if isinstance(name, Unresolved) else Unresolved(f"key algorithm {name}")
 
 
 def set_pca_certificate(r: ResourceView, template: str, validity: str, vtype: str, value: str) -> None:
@@ -65,24 +141,6 @@ def set_pca_usage(r: ResourceView, *path: str) -> None:
         r.node.set("extended_key_usage", [n for n in names if isinstance(n, str)], where)
 
 
-def pca_not_before(kind: Any, value: Any) -> Any:
-    """The start an ACM PCA ValidityNotBefore gives, when it is a date (ABSOLUTE, END_DATE).
-
-    A relative start counts from issuance, which is never in the future: None.
-    """
-    for v in (kind, value):
-        if isinstance(v, Unresolved):
-            return v
-    try:
-        if str(kind).upper() == "ABSOLUTE":
-            return datetime.fromtimestamp(int(value), tz=timezone.utc)
-        if str(kind).upper() == "END_DATE":
-            return datetime.strptime(str(value), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError, OSError, TypeError):
-        return Unresolved(f"validity start {kind} {value} not understood")
-    return None
-
-
 def set_public_access_block(r: ResourceView, bucket: Node, block: Where, settings: dict[str, tuple],
                             **spot_args) -> None:
     """A public access block that is given: each setting as written, and one left out as false,
@@ -117,7 +175,7 @@ def rotation_days(days, expression) -> Any:
 
 def set_acm_key_algorithm(node: Node, value, where: Where) -> None:
     """ACM's RSA_2048 / EC_prime256v1 as the key_algorithm and key_bits parsed keys have."""
-    name, bits = certs.acm_key_algorithm(to_str(value))
+    name, bits = acm_key_algorithm(to_str(value))
     node.set("key_algorithm", name, where)
     node.set("key_bits", bits, where)
 
@@ -157,24 +215,3 @@ def set_event_pattern(node: Node, pattern, where: Where) -> None:
 def rule_enabled(state) -> Any:
     """An EventBridge rule State: anything but DISABLED delivers events."""
     return state if isinstance(state, Unresolved) else str(state).upper() != "DISABLED"
-
-
-def private_key_nodes(value, where: Where, owner: str, source: str, path: tuple,
-                      skip: Callable[[str], bool] = lambda s: False) -> list[Node]:
-    """private_key nodes for every string of a nested value (positions in .pos) holding a key."""
-    found: list[Node] = []
-
-    def walk(v, here: Where, path: tuple):
-        if isinstance(v, str):
-            if certs.holds_private_key(v) and not skip(v):
-                found.extend(certs.private_key_nodes(v, owner, source, here, f"{owner}/{'/'.join(map(str, path))}"))
-        elif isinstance(v, (dict, list)):
-            pos = getattr(v, "pos", None) or ({} if isinstance(v, dict) else [])
-            items = v.items() if isinstance(v, dict) else enumerate(v)
-            for k, item in items:
-                at = pos.get(k) if isinstance(pos, dict) else pos[k] if k < len(pos) else None
-                line, col = at if at else (here.line, here.column)
-                walk(item, Where(here.file, line, col, path + (k,)), path + (k,))
-
-    walk(value, where, path)
-    return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from .. import certs
-from ..findings import InputError
+from ..errors import InputError
 from ..model import Graph, Node, Where
 
 DER_EXTS = {".der", ".cer", ".crt", ".key", ".p7b"}

@@ -1,74 +1,11 @@
-"""What every adapter's handlers share: value converters, and a view of one resource's
-values (as the format holds them, positions kept) from which attributes are copied onto a node.
-"""
+"""A view of one resource's values (as the format holds them, positions kept) from which
+attributes are copied onto a node; the template and Terraform resources, and the live readers'
+answers, are all read through it."""
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 from ..model import Node, Unresolved, Where
-
-
-# -- value conversions: each returns the converted value or Unresolved ------------------------
-def to_bool(v):
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v.lower() in ("true", "false"):
-        return v.lower() == "true"
-    return v if isinstance(v, Unresolved) else Unresolved(f"not a boolean: {v!r}")
-
-
-def to_int(v):
-    if isinstance(v, bool):
-        return Unresolved("not a number")
-    if isinstance(v, (int, float)):
-        return int(v) if math.isfinite(v) else Unresolved(f"not a finite number: {v!r}")
-    if isinstance(v, str):
-        try:
-            return int(v.strip())
-        except ValueError:
-            pass
-    return v if isinstance(v, Unresolved) else Unresolved(f"not a number: {v!r}")
-
-
-def to_str(v):
-    if isinstance(v, (str, int, float)) and not isinstance(v, bool):
-        return str(v)
-    return v if isinstance(v, Unresolved) else Unresolved("value known only after deployment")
-
-
-def to_tags(v):
-    if isinstance(v, list):
-        out = {}
-        for t in v:
-            if isinstance(t, dict) and isinstance(t.get("Key"), str):
-                out[t["Key"]] = t.get("Value") if isinstance(t.get("Value"), str) else Unresolved("tag value")
-        return out
-    if isinstance(v, dict):   # SAM and some resources take a plain map
-        return {k: (val if isinstance(val, str) else Unresolved("tag value")) for k, val in v.items()}
-    return v if isinstance(v, Unresolved) else {}
-
-
-def template_name(arn):
-    """An ACM PCA template ARN as the template's name (EndEntityCertificate/V1)."""
-    arn = to_str(arn)
-    return arn.split(":template/")[-1] if isinstance(arn, str) else arn
-
-
-
-
-
-def canned_acl(v):
-    """CloudFormation's PublicRead and Terraform's public-read name the same canned ACL."""
-    v = to_str(v)
-    if isinstance(v, Unresolved):
-        return v
-    out = []
-    for i, ch in enumerate(v):
-        if ch.isupper() and i:
-            out.append("-")
-        out.append(ch.lower())
-    return "".join(out).replace("--", "-")
 
 
 class ResourceView:

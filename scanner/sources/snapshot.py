@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import __version__
-from ..findings import InputError
+from ..errors import InputError
 from ..model import Edge, Graph, Node, Unresolved, Where
 from ..policy import Policy, Statement
 from .loader import bracket_depth_over

@@ -43,7 +43,7 @@ def targets():
     from scanner.engine import Engine
     from scanner.rulepack import load_rules
     from scanner.sources.loader import LoadError, load_all
-    from scanner.units import Unit, read_unit
+    from scanner.sources.units import Unit, read_unit
 
     engine = Engine(load_rules(), datetime.now(timezone.utc), strict=True)
     tokens = st.sampled_from(["- ", "? ", ": ", "[", "]", "{", "}", ",", "&a ", "*a", "!Ref ", "!!map ", "!!binary ",
@@ -95,7 +95,7 @@ def targets():
         "reader/mutated-template": (mutated(), reader),
         "reader/json-template": (template().map(lambda d: json.dumps(d).encode()), reader),
     }
-    from scanner.sources.tf_hcl import HclError, parse
+    from scanner.sources.terraform.hcl import HclError, parse
     from tf_strategies import module
 
     hcl_tokens = st.sampled_from(['resource "aws_kms_key" "k" {', "}", "{", "(", ")", "[", "]", " = ", "var.x", "? ",
@@ -156,7 +156,7 @@ def targets():
 
     from eval_strategies import cfn_resolving_template, git_change, tf_locals_module
     from scanner import diffbase
-    from scanner.sources.cfn_resolve import Resolver
+    from scanner.sources.cloudformation.resolve import Resolver
     from scanner.sources.loader import load
 
     def resolve(data: bytes) -> None:

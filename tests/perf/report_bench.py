@@ -54,7 +54,8 @@ def main() -> None:
 
     from scanner.cli import _render   # the CLI's own dispatch, as -o uses it
     from scanner.rulepack import load_rules
-    from scanner.scan import Options, scan as run_scan
+    from scanner.options import Options
+    from scanner.scan import scan as run_scan
 
     result = run_scan([str(args.corpus)], load_rules(), Options(now=datetime(2026, 1, 1, tzinfo=timezone.utc)))
     print(f"corpus: {result.scanned} units, {result.estate.resources} resources, {len(result.findings)} findings, "

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ...findings import InputError
+from ...errors import InputError
 from ...model import Graph
 from . import acm, apigateway, cloudfront, cloudhsm, elb, iam, kms, monitoring, pca, s3, secrets
 from .aws import Ctx, Reader, problem

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ...findings import InputError
+from ...errors import InputError
 from .aws import MAX_ATTEMPTS, TIMEOUT, Reader, client_config, largest_page, problem
 
 DEFAULT_ROLE = "certwarden-read"

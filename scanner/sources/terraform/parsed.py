@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-from .tf_hcl import Block, HclError, parse
+from .hcl import Block, HclError, parse
 
 BUDGET = 128 * 1024   # bytes of HCL text whose parse results are kept: measured sweet spot of time and memory
 

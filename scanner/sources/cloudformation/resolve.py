@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import SELF_ACCOUNT, Unresolved
-from .budget import ELEMENT, EXHAUSTED, EXPRESSION, Budget
-from .loader import PosDict, PosList
+from ...model import SELF_ACCOUNT, Unresolved
+from ..budget import ELEMENT, EXHAUSTED, EXPRESSION, Budget
+from ..loader import PosDict, PosList
 
 NO_VALUE = object()   # AWS::NoValue: the property is dropped
 # No $ inside a name: with [^}]*, every "${" of a text with no "}" after it scanned to the end.

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..model import Graph, Unresolved, Where
-from .tf_eval import Ref
-from .tf_resources import Builder, Record
+from ...model import Unresolved, Where
+from .values import Ref
+from .resources import Record
 
 # An index step: a quoted key (which may hold brackets) or a bare one. A bare key holds no "[",
 # so a run of "[" with no "]" costs one pass, not one pass from each "[" (quadratic).
@@ -80,7 +80,8 @@ class _Refs:
                     self.merge(v, e, u, prefix)
 
 
-def build(file: str, doc: dict) -> Graph:
+def records(file: str, doc: dict) -> list[Record]:
+    """The planned resources, with the references the configuration says they make."""
     config: dict[str, tuple] = {}
     _config_resources((doc.get("configuration") or {}).get("root_module"), "", config)
     planned: list = []
@@ -90,7 +91,7 @@ def build(file: str, doc: dict) -> Graph:
     instances: dict[str, str] = {}
     for res, _ in planned:
         instances.setdefault(_INDEX.sub("", res["address"]), res["address"])
-    records = []
+    found = []
     for res, (line, col) in planned:
         address = res["address"]
         values = res.get("values") if isinstance(res.get("values"), dict) else {}
@@ -99,6 +100,6 @@ def build(file: str, doc: dict) -> Graph:
         refs.merge(values, expressions, unknowns.get(address), prefix)
         if "lifecycle" not in values:   # a meta-argument the plan does not record (CW214 stays silent)
             values["lifecycle"] = [{"create_before_destroy": Unresolved("plan JSON does not record lifecycle")}]
-        records.append(Record(address, str(res.get("type", "")), address, values,
-                              Where(file, line, col, ("planned_values", address)), refs.seen))
-    return Builder(Graph(unit=file, source="tf")).build(records)
+        found.append(Record(address, str(res.get("type", "")), address, values,
+                            Where(file, line, col, ("planned_values", address)), refs.seen))
+    return found

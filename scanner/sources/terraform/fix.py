@@ -1,10 +1,10 @@
 """A rule's fix (`fix.set`, normalized attributes) as edits of one Terraform file.
 
-The table below is tf_resources.py's mapping read backwards: for each normalized attribute, the
-HCL path that sets it. Edits are as small as the change: a literal value is replaced in place, a
+Where each normalized attribute is written comes from the attribute maps the reader uses
+(builder.TYPES, and builder.HELPERS for a bucket's helper resources). Edits are as small as the change: a literal value is replaced in place, a
 missing attribute or nested block is inserted before its block's closing brace with the
 indentation of its siblings, and nothing else (comments, alignment, layout) is touched. Positions
-come from tf_hcl's tree; whatever this module cannot change for certain gives None.
+come from hcl.py's tree; whatever this module cannot change for certain gives None.
 """
 from __future__ import annotations
 
@@ -15,36 +15,26 @@ from pathlib import Path
 
 from lark import Token, Tree
 
-from .edits import Edit
-from .files import ReadError, read_bytes
-from .tf_hcl import Attr, Block, HclError, parse
+from ..edits import Edit
+from ..files import ReadError, read_bytes
+from . import s3
+from .builder import HELPERS, TYPES
+from .hcl import Attr, Block, HclError, parse
 
-_KMS_KEY = {
-    "rotation_enabled": ("enable_key_rotation",),
-    "rotation_period_days": ("rotation_period_in_days",),
-    "pending_window_days": ("deletion_window_in_days",),
-}
+# The helper resources that hold a bucket's settings, and the bucket settings they hold.
+PUBLIC_ACCESS_BLOCK, BUCKET_ACL = s3.PUBLIC_ACCESS_BLOCK, s3.BUCKET_ACL
+BPA_SETTINGS = tuple(HELPERS[PUBLIC_ACCESS_BLOCK].attrs)
 
-# Normalized attribute -> path (nested block names, then the attribute) in the resource's block.
-PATHS: dict[str, dict[str, tuple[str, ...]]] = {
-    "aws_kms_key": _KMS_KEY,
-    # The provider's external key has no rotation arguments (imported material does not rotate).
-    "aws_kms_external_key": {"pending_window_days": _KMS_KEY["pending_window_days"]},
-    "aws_acmpca_certificate_authority": {
-        "key_algorithm": ("certificate_authority_configuration", "key_algorithm"),
-        "key_storage_security_standard": ("key_storage_security_standard",),
-        "crl_enabled": ("revocation_configuration", "crl_configuration", "enabled"),
-        "crl_object_acl": ("revocation_configuration", "crl_configuration", "s3_object_acl"),
-        "ocsp_enabled": ("revocation_configuration", "ocsp_configuration", "enabled"),
-    },
-}
 
-# A bucket's Block Public Access lives in a resource of its own that names it in `bucket`; one
-# for a bucket outside the module is a finding of its own, edited in place.
-PUBLIC_ACCESS_BLOCK = "aws_s3_bucket_public_access_block"
-BPA_SETTINGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
-PATHS[PUBLIC_ACCESS_BLOCK] = {k: (k,) for k in BPA_SETTINGS}
-BUCKET_ACL = "aws_s3_bucket_acl"
+def fix_paths(type_: str, attrs) -> dict[str, tuple[str, ...]] | None:
+    """The HCL path (nested block names, then the argument) where a fix writes each attribute
+    in a resource of type_, from the attribute maps the reader uses; None if one has none."""
+    spec = TYPES.get(type_) or HELPERS.get(type_)
+    paths = {attr: spec.fix_path(attr) for attr in attrs} if spec is not None else {}
+    if spec is None or None in paths.values():
+        return None
+    return {attr: a.path for attr, a in paths.items()}
+
 
 _ADDRESS = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*([\w-]+)\.([\w-]+)(?:\[[^\]]*\])?$")
 
@@ -78,11 +68,10 @@ def _edits(root: Block, text: str, address: str, values: dict) -> list[Edit] | N
         return _bucket_edits(root, name, block, text, values)
     if block is None or not values:
         return None if block is None else []
-    lines = text.splitlines()
-    paths = PATHS.get(type_, {})
-    if any(k not in paths for k in values):
+    paths = fix_paths(type_, values)
+    if paths is None:
         return None
-    return _block_edits(block, lines, _tree({paths[k]: v for k, v in values.items()}))
+    return _block_edits(block, text.splitlines(), _tree({paths[k]: v for k, v in values.items()}))
 
 
 # -- finding blocks ----------------------------------------------------------------------------

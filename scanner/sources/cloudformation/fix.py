@@ -5,6 +5,8 @@ The edits are the smallest that do it: a value is replaced where it is written (
 it stays), a missing key is added to the end of its mapping (YAML block style) or as a new first
 member (JSON and YAML flow style, where that needs no search for a closing bracket), and missing
 intermediate mappings (Properties, PublicAccessBlockConfiguration, ...) are written in full.
+Where an attribute is written, and how, comes from the attribute maps the reader uses
+(template.TYPES).
 
 Positions come from the project's loader (PosDict.pos, .line/.column/.end_line); the only text
 read here is the scalar after a key, to know its extent. Every result is checked by loading the
@@ -21,66 +23,9 @@ from typing import Any
 
 import yaml
 
-from .edits import Edit, apply, layers
-from .loader import LoadError, PosDict, load_all
-from .resource_view import canned_acl, to_bool, to_int, to_str
-
-
-# -- the table: normalized attribute -> property path, the inverse of cfn.py's handlers --------
-def _bool(v):
-    if not isinstance(v, bool):
-        raise TypeError(v)
-    return v
-
-
-def _int(v):
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(v)
-    return v
-
-
-def _str(v):
-    if not isinstance(v, str):
-        raise TypeError(v)
-    return v
-
-
-def _acl(v):
-    """private -> Private, public-read -> PublicRead: what canned_acl reads back."""
-    return "".join(part.capitalize() for part in _str(v).split("-"))
-
-
-@dataclass(frozen=True)
-class Prop:
-    path: tuple[str, ...]            # under Properties
-    write: Callable[[Any], Any]      # normalized value -> value in the template (TypeError: cannot)
-    read: Callable[[Any], Any]       # the converter cfn.py reads it with
-
-
-_CRL = ("RevocationConfiguration", "CrlConfiguration")
-_BLOCK = ("PublicAccessBlockConfiguration",)
-
-PROPERTIES: dict[str, dict[str, Prop]] = {
-    "AWS::KMS::Key": {
-        "rotation_enabled": Prop(("EnableKeyRotation",), _bool, to_bool),
-        "rotation_period_days": Prop(("RotationPeriodInDays",), _int, to_int),
-        "pending_window_days": Prop(("PendingWindowInDays",), _int, to_int),
-    },
-    "AWS::ACMPCA::CertificateAuthority": {
-        "key_algorithm": Prop(("KeyAlgorithm",), _str, to_str),
-        "key_storage_security_standard": Prop(("KeyStorageSecurityStandard",), _str, to_str),
-        "ocsp_enabled": Prop(("RevocationConfiguration", "OcspConfiguration", "Enabled"), _bool, to_bool),
-        "crl_enabled": Prop((*_CRL, "Enabled"), _bool, to_bool),
-        "crl_object_acl": Prop((*_CRL, "S3ObjectAcl"), _str, to_str),
-    },
-    "AWS::S3::Bucket": {
-        "block_public_acls": Prop((*_BLOCK, "BlockPublicAcls"), _bool, to_bool),
-        "ignore_public_acls": Prop((*_BLOCK, "IgnorePublicAcls"), _bool, to_bool),
-        "block_public_policy": Prop((*_BLOCK, "BlockPublicPolicy"), _bool, to_bool),
-        "restrict_public_buckets": Prop((*_BLOCK, "RestrictPublicBuckets"), _bool, to_bool),
-        "acl": Prop(("AccessControl",), _acl, canned_acl),
-    },
-}
+from ..edits import Edit, apply, layers
+from ..loader import LoadError, PosDict, load_all
+from .template import TYPES
 
 
 @dataclass(frozen=True)
@@ -98,16 +43,16 @@ class Want:
 
 def _wanted(rtype: Any, values: dict) -> dict | None:
     """The values as a tree of property keys ending in Want leaves; None if one is unknown."""
-    table = PROPERTIES.get(rtype) if isinstance(rtype, str) else None
-    if not table or not values:
+    spec = TYPES.get(rtype) if isinstance(rtype, str) else None
+    if spec is None or not values:
         return None
     tree: dict = {}
     for attr, normalized in values.items():
-        prop = table.get(attr)
+        prop = spec.fix_path(attr)
         if prop is None:
             return None
         try:
-            leaf = Want(prop.write(normalized), normalized, prop.read)
+            leaf = Want(prop.conv.write(normalized), normalized, prop.conv.read)
         except TypeError:
             return None
         node = tree

@@ -16,15 +16,16 @@ import os
 import re
 from typing import Any
 
-from ..findings import InputError
-from ..model import SELF_ACCOUNT, Graph, Unresolved, Where
-from .budget import ELEMENT, MODULE, Budget
-from .files import ReadError, as_utf8, confinement, is_binary, open_regular, read_bytes, refused
-from .loader import PosDict, PosList
-from .tf_eval import Context, Evaluator, FileText, Ref, unknown
-from .tf_hcl import Block, HclError
-from .tf_parsed import parse_kept
-from .tf_resources import Builder, Record
+from ...errors import InputError
+from ...model import SELF_ACCOUNT, Unresolved, Where
+from ..budget import ELEMENT, MODULE, Budget
+from ..files import ReadError, as_utf8, confinement, is_binary, open_regular, read_bytes, refused
+from ..loader import PosDict, PosList
+from .expressions import Context, Evaluator
+from .values import FileText, Ref, unknown
+from .hcl import Block, HclError
+from .parsed import parse_kept
+from .resources import Record
 
 MAX_MODULE_DEPTH = 5
 MAX_FILE_READ = 1024 * 1024   # file() of anything larger is Unresolved: certificates and keys are small
@@ -404,8 +405,9 @@ def _statement(st: dict) -> PosDict:
 
 
 def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (),
-                roots: tuple[str, ...] = ()) -> tuple[list[Graph], list[InputError], list[str]]:
-    """One root module: its graph (with local modules folded in), errors and notices."""
+                roots: tuple[str, ...] = ()) -> tuple[list[Record] | None, list[InputError], list[str]]:
+    """One root module: its resources (local modules' included), errors and notices; None for
+    the resources when no file of it could be read."""
     report = Report()
     records: list[Record] = []
     overrides: dict[str, Any] = {}
@@ -420,13 +422,12 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
     module = Module(directory, files, report, records, roots=roots, budget=budget)
     try:
         module.build(overrides)
-        graph = Builder(Graph(unit=directory, source="tf")).build(records)
     except RecursionError:
         report.errors.append(InputError(directory, "configuration nested too deep"))
-        return [], report.errors, report.notices
+        return None, report.errors, report.notices
     report.errors += budget.errors(directory)
     parsed_any = len(records) > 0 or len(report.errors) < len(files)
-    return ([graph] if parsed_any else []), report.errors, report.notices
+    return (records if parsed_any else None), report.errors, report.notices
 
 
 # [ \t], not \s: under re.M, ^\s* scans every blank line below each line start (quadratic).

@@ -2,7 +2,7 @@
 
 python-hcl2's dict output turns expressions back into text and drops positions, so we read
 its Lark tree instead: every block and attribute keeps its line and column, and expressions
-stay trees for tf_eval to evaluate.
+stay trees for expressions.py to evaluate.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import hcl2
 from lark import Token, Tree
 
-from .loader import MAX_DEPTH, bracket_depth_over
+from ..loader import MAX_DEPTH, bracket_depth_over
 
 # Lark's trees take up to ~1 KB of memory per byte of expression-dense HCL (parsing is linear, at
 # ~100 KB/s on such input): 512 KiB bounds one file to a few seconds and a few hundred MB, ten

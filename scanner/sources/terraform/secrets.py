@@ -1,0 +1,47 @@
+"""AWS Secrets Manager secrets and their rotation."""
+from __future__ import annotations
+
+from ...model import Node
+from .. import normalize
+from ..attrmap import TAGS, TypeMap, at
+from ..normalize import to_str
+from .values import Ref
+
+
+def _rotation(r, secret: Node, helper: bool) -> None:
+    secret.set("rotation_enabled", True, r.spot("rotation_rules") if not helper else r.spot(helper=True))
+    days = r.get("rotation_rules", "automatically_after_days")
+    interval = normalize.rotation_days(days, r.get("rotation_rules", "schedule_expression"))
+    if interval is not None:
+        which = "automatically_after_days" if days is not None else "schedule_expression"
+        secret.set("rotation_interval_days", interval, r.spot("rotation_rules", which, helper=helper))
+
+
+def _key_and_rotation(r) -> None:
+    key = r.get("kms_key_id")
+    if isinstance(key, Ref):   # a key of this configuration: customer managed by construction
+        r.node.set("kms_key_id", key.address, r.spot("kms_key_id"))
+    elif key is not None:
+        r.node.set("kms_key_id", to_str(key), r.spot("kms_key_id"))
+    if r.get("rotation_rules") is not None:   # provider < 5: rotation written on the secret
+        _rotation(r, r.node, helper=False)
+
+
+TYPES = {"aws_secretsmanager_secret": TypeMap("secret", {"tags": at("tags", conv=TAGS)}, build=_key_and_rotation)}
+
+
+def _secret_rotation(b, r) -> None:
+    secret = b.target(r.get("secret_id"), "secret") or b.own_node(r, "secret")
+    _rotation(r, secret, helper=True)
+
+
+def _key_edge(b, r) -> None:
+    key = b.target(r.get("kms_key_id"), "kms_key")
+    if key is not None:
+        b.graph.link(r.rec.address, key.id, "encrypted_by")
+
+
+FOLDERS = {
+    "aws_secretsmanager_secret_rotation": _secret_rotation,
+    "aws_secretsmanager_secret": _key_edge,
+}
