@@ -186,7 +186,15 @@ def cmd_fix(args) -> int:
         return 2
     plan = fixes.plan(result, unsafe=args.unsafe_fixes)
     root = repo_root(args.paths[0] if args.paths else None)
-    if args.write:
+    if args.output_dir:
+        written, refused = fixes.write_copies(plan, result.roots, args.output_dir)
+        for err in refused:
+            print(f"certwarden: {err}", file=sys.stderr)
+        print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
+              f"in {len(written)} file{'s' * (len(written) != 1)} written under {args.output_dir}", file=sys.stderr)
+        if refused:
+            return 2   # the fixed stack is incomplete
+    elif args.write:
         changed, refused = fixes.write(plan, result.roots)
         for err in refused:
             print(f"certwarden: {err}", file=sys.stderr)
@@ -205,7 +213,7 @@ def cmd_fix(args) -> int:
               "(see each rule's documentation)", file=sys.stderr)
     if _inputs_failed(result, tolerate):
         return 2   # the fixes of what was read are shown (or made); what was not read was not fixed
-    return 1 if plan.fixed and not args.write else 0
+    return 1 if plan.fixed and not (args.write or args.output_dir) else 0
 
 
 def cmd_live(args) -> int:
@@ -472,7 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fix", help="fix findings in the templates: a diff by default, --write to change the files")
     _input_options(p)
-    p.add_argument("--write", action="store_true", help="change the files instead of showing a diff")
+    dest = p.add_mutually_exclusive_group()
+    dest.add_argument("--write", action="store_true", help="change the files instead of showing a diff")
+    dest.add_argument("--output-dir", metavar="DIR",
+                      help="write fixed copies of the changed files under DIR, with the input tree's layout; "
+                           "the originals are not touched")
     p.add_argument("--unsafe-fixes", action="store_true",
                    help="also make fixes marked unsafe (they may replace a resource or change who can use it)")
     p.set_defaults(func=cmd_fix, fail_on=None)

@@ -20,6 +20,7 @@ from .findings import Finding, ScanResult
 from .sources.cloudformation import fix as cfn_fix
 from .sources.edits import Edit, apply, layers
 from .sources.terraform import fix as tf_fix
+from .outfile import OutputError, write_output
 from .workers import worker_count
 from .sources.files import ReadError, confinement, read_bytes
 
@@ -156,6 +157,50 @@ def write(p: Plan, roots) -> tuple[list[str], list[InputError]]:
                 reason = exc.strerror or str(exc)
         refused.append(InputError(file, f"{reason}, not written"))
     return changed, refused
+
+
+def write_copies(p: Plan, roots, out_dir: str) -> tuple[list[str], list[InputError]]:
+    """Write each changed file's fixed text under out_dir at its path relative to the scanned
+    roots (their common directory: one root's layout, or each root's under its name), in the
+    encoding it was read in; the originals are not touched. Never through a symbolic link in
+    out_dir (a directory on the way or the file), never onto an original. Returns the copies
+    written and one error for each refused."""
+    base = os.path.commonpath(list(roots)) if roots else os.getcwd()
+    out_dir = os.path.abspath(out_dir)
+    originals = {os.path.realpath(f) for f in p.texts}
+    written, refused = [], []
+    for file, new in p.texts.items():
+        if new == p.originals[file]:
+            continue
+        rel = os.path.relpath(os.path.realpath(file), base)
+        dest = os.path.join(out_dir, rel)
+        try:
+            if rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+                raise OutputError(f"{dest}: outside the output directory")
+            _directories(out_dir, os.path.dirname(rel))
+            if os.path.realpath(dest) in originals:
+                raise OutputError(f"{dest}: is a scanned file; the output directory must not hold the inputs")
+            bom, codec = p.encodings[file]
+            write_output(dest, bom + new.encode(codec))
+            written.append(dest)
+        except OutputError as exc:
+            refused.append(InputError(file, f"{exc}, not written"))
+        except OSError as exc:
+            refused.append(InputError(file, f"{dest}: {exc.strerror or exc}, not written"))
+    return written, refused
+
+
+def _directories(out_dir: str, rel: str) -> None:
+    """out_dir/rel created one directory at a time, refusing one that is a symbolic link (a copy
+    written through it would land outside out_dir)."""
+    path = out_dir
+    os.makedirs(path, exist_ok=True)
+    for part in [q for q in rel.split(os.sep) if q] if rel else []:
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            raise OutputError(f"{path}: is a symbolic link; outputs are never written through one")
+        if not os.path.isdir(path):
+            os.mkdir(path)
 
 
 def _write(file: str, text: str, encoding: tuple[bytes, str]) -> None:

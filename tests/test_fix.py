@@ -126,3 +126,49 @@ def test_two_rules_asking_for_the_same_value_are_both_fixed(tmp_path, run_cli):
     assert code == 0, err
     assert "certwarden: fixed 2 findings in 1 file" in err and "without an automatic fix" not in err
     assert codes(run_cli, template, "--select", "CW301,CW302") == []
+
+
+# -- --output-dir: fixed copies, originals untouched ---------------------------------------------
+def _tree(tmp_path):
+    src = tmp_path / "in"
+    (src / "stacks").mkdir(parents=True)
+    shutil.copy(TEMPLATE, src / "stacks" / "keys.yaml")
+    shutil.copytree(MODULE, src / "modules" / "keys")
+    return src, {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
+
+
+def test_output_dir_writes_fixed_copies_with_the_input_layout(tmp_path, run_cli):
+    src, before = _tree(tmp_path)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("fix", src, "--no-config", "--select", "CW101", "--output-dir", out)
+    assert code == 0 and stdout == "", err
+    assert f"written under {out}" in err
+    assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before   # originals untouched
+    copies = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert copies == ["modules/keys/main.tf", "stacks/keys.yaml"]   # changed files only, same layout
+    assert codes(run_cli, out, "--select", "CW101") == [("CW101", "aws_kms_key.from_variable")]   # declined
+    assert codes(run_cli, src, "--select", "CW101") != codes(run_cli, out, "--select", "CW101")
+
+
+def test_output_dir_never_writes_through_a_link_or_onto_an_input(tmp_path, run_cli):
+    src, before = _tree(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stacks").symlink_to(elsewhere, target_is_directory=True)
+    code, _, err = run_cli("fix", src, "--no-config", "--select", "CW101", "--output-dir", out)
+    assert code == 2
+    assert "stacks: is a symbolic link; outputs are never written through one, not written" in err
+    assert list(elsewhere.iterdir()) == []
+    assert (out / "modules" / "keys" / "main.tf").is_file()   # the other copy is written
+
+    code, _, err = run_cli("fix", src, "--no-config", "--select", "CW101", "--output-dir", src)
+    assert code == 2 and "is a scanned file" in err
+    assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
+
+
+def test_output_dir_and_write_exclude_each_other(tmp_path, run_cli):
+    import pytest
+    with pytest.raises(SystemExit):
+        run_cli("fix", tmp_path, "--write", "--output-dir", tmp_path / "out")
