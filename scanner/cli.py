@@ -175,6 +175,25 @@ def cmd_scan(args) -> int:
     return _report(result, fail_on, tolerate, args, outputs)
 
 
+def _linted(plan, result, args):
+    """The plan without the fixes that would add a cfn-lint error (one line each), when
+    certwarden[lint] is installed; else one line saying the fixed templates were not linted."""
+    from . import fixes, lint
+
+    if not any(f.source == "cfn" for f in plan.fixed):
+        return plan
+    if not lint.available():
+        print(f"certwarden: fixed templates {lint.NOT_LINTED}", file=sys.stderr)
+        return plan
+    declined = fixes.lint_declines(plan, lint.added)
+    for f, code, message in declined:
+        print(f"certwarden: {f.where.file}: {f.code} fix of {f.resource} declined: cfn-lint {code} {message}",
+              file=sys.stderr)
+    if not declined:
+        return plan
+    return fixes.plan(result, unsafe=args.unsafe_fixes, skip=frozenset(fixes.key(f) for f, _, _ in declined))
+
+
 def cmd_fix(args) -> int:
     """Show (or, with --write, make) the automatic fixes of the findings; exit 1 when a diff is
     shown, so a CI step can ask that fixes be applied."""
@@ -184,7 +203,7 @@ def cmd_fix(args) -> int:
     result, _, tolerate = _scan(args)
     if result.scanned == 0 and result.errors:
         return 2
-    plan = fixes.plan(result, unsafe=args.unsafe_fixes)
+    plan = _linted(fixes.plan(result, unsafe=args.unsafe_fixes), result, args)
     root = repo_root(args.paths[0] if args.paths else None)
     if args.output_dir:
         written, refused = fixes.write_copies(plan, result.roots, args.output_dir)
@@ -455,16 +474,27 @@ def cmd_remediate(args) -> int:
     except OSError as exc:
         raise OutputError(f"{out}: cannot create: {exc.strerror or exc}") from None
     region = args.region or "REGION"
+    from . import lint
+
+    linting, failed = lint.available(), False
+    if not linting:
+        print(f"certwarden: remediation stacks {lint.NOT_LINTED}", file=sys.stderr)
     for name, template in templates.items():
         path = out / name
-        write_output(path, yaml.safe_dump(template, sort_keys=False, width=100))
+        text = yaml.safe_dump(template, sort_keys=False, width=100)
+        errs = lint.errors(text) if linting else []
+        if errs:   # a stack that fails to deploy is not handed over
+            failed = True
+            print(f"certwarden: {path}: not written: cfn-lint {errs[0][0]} {errs[0][1]}", file=sys.stderr)
+            continue
+        write_output(path, text)
         stack = Path(name).stem
         print(f"{path}: {template['Description']}")
         print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
               f"--capabilities CAPABILITY_IAM --region {region}")
         print(f"  https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
               f"?stackName={stack}&templateURL=<where you upload {name}>")
-    return 0
+    return 2 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,7 +77,7 @@ def _by_file(found) -> dict[tuple[str, str], list[Finding]]:
     return groups
 
 
-def plan(result: ScanResult, unsafe: bool = False) -> Plan:
+def plan(result: ScanResult, unsafe: bool = False, skip: frozenset = frozenset()) -> Plan:
     """Every fix, made on each file's text in rounds: each round plans the fixes still to make
     on the text as the rounds before left it and makes those that touch neither each other nor
     one resource twice (so two fixes of one resource see each other's edits); the others wait
@@ -85,7 +85,7 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
     out = Plan()
     todo = []
     for f in result.findings:
-        if not fixable(f):
+        if not fixable(f) or key(f) in skip:
             out.no_fix += not f.suppressed
         elif f.fix.get("safety") != "safe" and not unsafe:
             out.unsafe_skipped += 1
@@ -100,6 +100,30 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
             (out.originals[file], out.encodings[file]), out.texts[file] = got, got[0]
         while found:
             found = _round(out, file, found)
+    return out
+
+
+def key(f: Finding) -> tuple:
+    """A finding as plan(skip=...) names it."""
+    return (f.where.file, f.code, f.resource)
+
+
+def lint_declines(p: Plan, added) -> list[tuple[Finding, str, str]]:
+    """The fixes of CloudFormation files that add a linter error (`added(before, after)` gives the
+    errors after has and before had not: (code, message)): each judged alone on the file as read;
+    when only their sum adds one, all of that file's. (finding, code, message) per decline."""
+    out = []
+    for file, new in p.texts.items():
+        mine = [f for f in p.fixed if f.where.file == file and f.source == "cfn"]
+        if not mine or new == p.originals[file] or not (errs := added(p.originals[file], new)):
+            continue
+        alone = []
+        for f in mine:
+            edits = edits_for(f, p.originals[file])
+            err = added(p.originals[file], apply(p.originals[file], edits)) if edits else []
+            if err:
+                alone.append((f, *err[0]))
+        out += alone or [(f, *errs[0]) for f in mine]
     return out
 
 

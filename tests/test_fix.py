@@ -172,3 +172,42 @@ def test_output_dir_and_write_exclude_each_other(tmp_path, run_cli):
     import pytest
     with pytest.raises(SystemExit):
         run_cli("fix", tmp_path, "--write", "--output-dir", tmp_path / "out")
+
+
+# -- cfn-lint at fix time (certwarden[lint]) ------------------------------------------------------
+def test_a_fix_that_adds_a_cfn_lint_error_is_declined(tmp_path, run_cli):
+    """A policy minimum CloudFront does not have (TLSv1.2_2030 ranks above TLSv1.2_2021 for
+    certwarden; CloudFormation's enumeration lacks it): the fix is declined, naming the rule and
+    the cfn-lint code, and the file keeps its value."""
+    import pytest
+    pytest.importorskip("cfnlint.api")
+    template = copy(tmp_path, FIXTURES / "CW602" / "cfn_fail.yaml")
+    before = template.read_text()
+    config = tmp_path / "certwarden.yaml"
+    config.write_text("rules:\n  CW602: {minimum: TLSv1.2_2030}\n")
+    code, _, err = run_cli("fix", template, "--config", config, "--select", "CW602", "--unsafe-fixes", "--write")
+    assert code == 0, err
+    assert f"certwarden: {template}: CW602 fix of Old declined: cfn-lint E3030 'TLSv1.2_2030' is not one of" in err
+    assert template.read_text() == before
+    assert "certwarden: fixed 0 findings in 0 files" in err
+
+
+def test_fixes_that_lint_clean_are_written(tmp_path, run_cli):
+    import pytest
+    pytest.importorskip("cfnlint.api")
+    template = copy(tmp_path, FIXTURES / "CW602" / "cfn_fail.yaml")
+    code, _, err = run_cli("fix", template, "--no-config", "--select", "CW602", "--unsafe-fixes", "--write")
+    assert code == 0 and "declined" not in err and "not linted" not in err, err
+    assert "MinimumProtocolVersion: TLSv1.2_2021" in template.read_text().split("DefaultCertificate:")[0]
+
+
+def test_without_cfn_lint_fix_says_once_that_it_did_not_lint(tmp_path, run_cli, monkeypatch):
+    from scanner import lint
+    monkeypatch.setattr(lint, "available", lambda: False)
+    template, module = copy(tmp_path, TEMPLATE), copy(tmp_path, MODULE)
+    code, _, err = run_cli("fix", template, module, "--no-config", "--select", "CW101", "--write")
+    assert code == 0, err
+    assert err.count("not linted") == 1
+    assert "certwarden: fixed templates were not linted (install certwarden[lint]" in err
+    code, _, err = run_cli("fix", module, "--no-config", "--select", "CW101", "--write")
+    assert "not linted" not in err   # Terraform only: nothing for cfn-lint
