@@ -32,8 +32,8 @@ CASES = [(code, entry) for code in FIX_RULES for entry in sorted((FIXTURES / cod
 # set off it in a scan).
 NOT_BY_SET = {("CW304", "PublicBucketCA")}
 # Declined: a classic load balancer's negotiation policy, an HTTP API's list of domain name
-# configurations.
-DECLINED = {("CW601", "Classic"), ("CW603", "HttpApi")}
+# configurations, a SAM API's Domain (the transform writes the domain name resource).
+DECLINED = {("CW601", "Classic"), ("CW603", "HttpApi"), ("CW603", "SamApi"), ("CW603", "SamHttpApi")}
 # Not asked: the default certificate (or none) negotiates TLSv1 whatever the minimum says; the
 # fix's `when` keeps the set off them in a scan (tests/test_value_fixes.py).
 NOT_ASKED = {("CW602", "DefaultCertificate"), ("CW602", "NoViewerCertificate")}

@@ -23,6 +23,8 @@ NOT_FIXED = {
     ("CW304", "aws_acmpca_certificate_authority.public_bucket"): [],   # the ACL is right; the bucket is public
     ("CW402", "aws_s3_bucket.granted"): None,                # grants, which a canned ACL cannot replace
     ("CW601", "aws_elb.classic"): None,                      # a negotiation policy resource, not a value
+    ("CW601", "aws_load_balancer_policy.sslv3"): None,
+    ("CW601", "aws_load_balancer_policy.legacy"): None,
     # the default certificate (or none) negotiates TLSv1: the fix's `when` keeps the set off them
     ("CW602", "aws_cloudfront_distribution.default_certificate"): [],
     ("CW602", "aws_cloudfront_distribution.no_viewer_certificate"): "not asked",

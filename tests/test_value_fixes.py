@@ -38,12 +38,15 @@ LEFT = {
     ("CW402", "aws_s3_bucket.granted"),
     # a classic load balancer's policy is a negotiation policy resource, not one value
     ("CW601", "Classic"), ("CW601", "aws_elb.classic"),
+    ("CW601", "aws_load_balancer_policy.sslv3"), ("CW601", "aws_load_balancer_policy.legacy"),
     # the default *.cloudfront.net certificate (or none) negotiates TLSv1: a certificate is needed
     ("CW602", "DefaultCertificate"), ("CW602", "NoViewerCertificate"),
     ("CW602", "aws_cloudfront_distribution.default_certificate"),
     ("CW602", "aws_cloudfront_distribution.no_viewer_certificate"),
     # an HTTP API's policy is in a list of domain name configurations (Terraform's is a block)
     ("CW603", "HttpApi"),
+    # a SAM Api's Domain: the transform writes the domain name resource, the fix does not edit SAM
+    ("CW603", "SamApi"), ("CW603", "SamHttpApi"),
 }
 
 
