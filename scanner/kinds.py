@@ -129,6 +129,11 @@ KINDS: dict[str, dict[str, Any]] = {
     # A classic load balancer: its listeners are lb_listener nodes; the balancer itself holds nothing
     # a rule reads.
     "elb_classic": {},
+    # A classic load balancer's SSL negotiation policy as a resource of its own (Terraform's
+    # aws_load_balancer_policy and aws_lb_ssl_negotiation_policy; its balancer may be in another
+    # module): judged on itself unless a listener of the unit uses it (then the listener is).
+    "elb_ssl_policy": {"policy_type": "SSLNegotiationPolicyType", "reference_policy": None,
+                       "weak_protocols": [], "attached": False},
     # A resource of any other type that carries tags: CW108 compares the environments of what
     # refers to one key.
     "resource": {"tags": {}},

@@ -161,7 +161,8 @@ def test_fixes_of_many_findings_in_one_file_read_it_once(tmp_path, monkeypatch):
     """SARIF fixes and `fix` plan a file's edits once, not once a finding (which was quadratic:
     100/200/400 keys in one file took 0.9/2.8/7.8 s)."""
     from scanner import fixes
-    from scanner.sources import cfn_fix, tf_fix
+    from scanner.sources.cloudformation import fix as cfn_fix
+    from scanner.sources.terraform import fix as tf_fix
 
     template = tmp_path / "keys.yaml"
     template.write_text(_keys(100))
@@ -219,3 +220,22 @@ def test_a_run_over_githubs_gzip_limit_is_cut_to_fit(tmp_path):
     kept = json.loads(text)["runs"][0]["results"]
     assert 0 < len(kept) < 600 and {r["ruleId"] for r in kept} == {"CW101"}   # medium before low (CW107)
     assert upload_problems(text) == [] and note.startswith(f"SARIF holds the {len(kept)} most severe of 600 results")
+
+
+def test_fixes_of_many_files_are_planned_in_workers_and_match_in_process(tmp_path, run_cli):
+    """Above the parallel threshold the files' fixes are planned in worker processes: the same
+    fixes as one process plans."""
+    from scanner.workers import PARALLEL_MIN_UNITS
+
+    for n in range(PARALLEL_MIN_UNITS + 6):
+        (tmp_path / f"k{n:02}.yaml").write_text(_keys(2))
+    docs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.sarif"
+        code, _, err = run_cli("scan", tmp_path, "--no-config", "--select", "CW101", "-j", jobs, "-o", f"sarif={out}")
+        assert code == 1, err
+        docs[jobs] = json.loads(out.read_text())
+    results = docs["2"]["runs"][0]["results"]
+    assert len(results) == 2 * (PARALLEL_MIN_UNITS + 6) and results == docs["1"]["runs"][0]["results"]
+    assert all(r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"] == {"text": "true"}
+               for r in results)

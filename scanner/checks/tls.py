@@ -1,4 +1,5 @@
-"""Checks over TLS policy names whose order is not alphabetical (CloudFront's).
+"""Checks over TLS policies: CloudFront's names, whose order is not alphabetical, and classic
+load balancers' negotiation policies judged on their own.
 
 Each is registered with @check and returns True/False/None, a Hit, or an Unresolved.
 """
@@ -46,3 +47,22 @@ def cloudfront_tls_below(node: Node, ev: Evaluation, minimum: str) -> Any:
     if rank >= cloudfront_policy_rank(minimum):
         return False
     return Hit(None, {"effective": effective}, located)
+
+
+@check("weak_negotiation_policy")
+def weak_negotiation_policy(node: Node, ev: Evaluation, approved: list) -> Any:
+    """A classic SSL negotiation policy no listener of the unit uses (one that does is judged on
+    the listener): weak when it turns on a protocol below TLS 1.2 or references a predefined
+    policy that is not approved. Protocols and ciphers of its own are not judged beyond that."""
+    if attr(node, "attached") is True or attr(node, "policy_type") != "SSLNegotiationPolicyType":
+        return False
+    weak, reference = attr(node, "weak_protocols"), attr(node, "reference_policy")
+    for value in (weak, reference):
+        if isinstance(value, Unresolved):
+            return value
+    detail = {"protocol": "SSL negotiation policy"}
+    if weak:
+        return Hit(None, {**detail, "ssl_policy": f"of its own enabling {', '.join(weak)}"}, "weak_protocols")
+    if reference is not None and reference not in approved:
+        return Hit(None, {**detail, "ssl_policy": reference}, "reference_policy")
+    return False

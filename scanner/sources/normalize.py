@@ -194,6 +194,26 @@ def negotiation_policy(name, attributes: list[tuple]) -> Any:
     return f"custom:{name}" if isinstance(name, str) else Unresolved("custom negotiation policy")
 
 
+# Protocols a negotiation policy may enable that are below TLS 1.2.
+_WEAK_PROTOCOLS = ("Protocol-SSLv2", "Protocol-SSLv3", "Protocol-TLSv1", "Protocol-TLSv1.1")
+
+
+def set_negotiation_attributes(node: Node, attributes: list[tuple], where: Where) -> None:
+    """The predefined policy a negotiation policy references, and the protocols below TLS 1.2 it
+    turns on (a value known only later makes the list unknown)."""
+    weak: Any = []
+    for name, value in attributes:
+        if name == "Reference-Security-Policy":
+            node.set("reference_policy", to_str(value), where)
+        elif name in _WEAK_PROTOCOLS:
+            on = to_bool(value)
+            if isinstance(on, Unresolved):
+                weak = on
+            elif on and isinstance(weak, list):
+                weak.append(name.removeprefix("Protocol-"))
+    node.set("weak_protocols", weak, where)
+
+
 def _as_list(v) -> list:
     return v if isinstance(v, list) else [v] if v is not None else []
 

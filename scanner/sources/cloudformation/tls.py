@@ -75,4 +75,25 @@ TYPES = {
     "AWS::ApiGateway::DomainName": TypeMap("apigw_domain", build=_rest_domain),
     "AWS::ApiGatewayV2::DomainName": TypeMap("apigw_domain", build=_http_domain),
 }
-FOLDERS = {}
+
+
+# -- SAM: the domain an Api or HttpApi declares becomes an API Gateway domain name ----------------
+def _sam_domain(rest: bool):
+    """AWS::Serverless::Api / HttpApi `Domain`: the transform makes an AWS::ApiGateway::DomainName
+    (REST, TLS_1_0 unless told) or an AWS::ApiGatewayV2::DomainName; judged as that resource, with
+    findings on the SAM resource's Domain lines."""
+    def fold(tpl, r) -> None:
+        domain = r.get("Domain")
+        if not isinstance(domain, dict):
+            return
+        node = tpl.graph.add(Node(id=f"{r.name}/Domain", kind="apigw_domain", name=r.name, source="cfn",
+                                  where=r.spot("Domain"), type=r.node.type))
+        policy = r.get("Domain", "SecurityPolicy")
+        if rest:
+            normalize.set_rest_domain_policy(node, policy, r.spot("Domain", "SecurityPolicy"))
+        elif policy is not None:
+            node.set("security_policy", UPPER.read(policy), r.spot("Domain", "SecurityPolicy"))
+    return fold
+
+
+FOLDERS = {"AWS::Serverless::Api": _sam_domain(rest=True), "AWS::Serverless::HttpApi": _sam_domain(rest=False)}

@@ -62,15 +62,39 @@ def _elb_listener(b, lb, port) -> Node | None:
                  and n.attrs.get("port") == to_int(port)), None)
 
 
-def _negotiation_policy(r, name_key: str, attr_key: str) -> Any:
-    """A negotiation policy resource's attribute blocks, read as normalize.negotiation_policy does."""
+def _pairs(r, attr_key: str) -> list[tuple] | Unresolved:
+    """A negotiation policy resource's attribute blocks as (name, value) pairs."""
     blocks = r.get(attr_key)
     if blocks is not None and not isinstance(blocks, list):
         return Unresolved("negotiation policy attributes not known")
     pairs = [(a.get("name"), a.get("value")) for a in blocks or [] if isinstance(a, dict)]
     if len(pairs) < len(blocks or []):   # a dynamic block whose items are not known
         return Unresolved("negotiation policy attributes not known")
-    return normalize.negotiation_policy(r.get(name_key), pairs)
+    return pairs
+
+
+def _negotiation_policy(r, name_key: str, attr_key: str) -> Any:
+    """What a listener using the policy negotiates, read as normalize.negotiation_policy does."""
+    pairs = _pairs(r, attr_key)
+    return pairs if isinstance(pairs, Unresolved) else normalize.negotiation_policy(r.get(name_key), pairs)
+
+
+def _policy_of_its_own(attr_key: str):
+    """The policy resource judged on itself: what it references and the weak protocols it enables."""
+    def build(r) -> None:
+        pairs = _pairs(r, attr_key)
+        if isinstance(pairs, Unresolved):
+            r.node.set("weak_protocols", pairs, r.spot(attr_key))
+            r.node.set("reference_policy", pairs, r.spot(attr_key))
+        else:
+            normalize.set_negotiation_attributes(r.node, pairs, r.spot(attr_key))
+    return build
+
+
+def _attached(b, r) -> None:
+    node = b.graph.nodes.get(r.rec.address)
+    if node is not None:
+        node.set("attached", True)
 
 
 def _ssl_negotiation_policy(b, r) -> None:
@@ -78,6 +102,7 @@ def _ssl_negotiation_policy(b, r) -> None:
     listener = _elb_listener(b, r.get("load_balancer"), r.get("lb_port"))
     if listener is not None:
         listener.set("ssl_policy", _negotiation_policy(r, "name", "attribute"), r.spot(helper=True))
+        _attached(b, r)
 
 
 def _listener_policy(b, r) -> None:
@@ -96,7 +121,15 @@ def _listener_policy(b, r) -> None:
         if policy.values.get("policy_type_name") == "SSLNegotiationPolicyType":
             p = TfResource(policy)
             listener.set("ssl_policy", _negotiation_policy(p, "policy_name", "policy_attribute"), p.spot(helper=True))
+            _attached(b, p)
 
+
+# Classic negotiation policies are judged on their own too: their balancer may be elsewhere.
+TYPES.update({
+    "aws_load_balancer_policy": TypeMap("elb_ssl_policy", {"policy_type": at("policy_type_name", conv=STR)},
+                                        build=_policy_of_its_own("policy_attribute")),
+    "aws_lb_ssl_negotiation_policy": TypeMap("elb_ssl_policy", build=_policy_of_its_own("attribute")),
+})
 
 FOLDERS = {
     "aws_elb": _elb,
