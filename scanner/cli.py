@@ -1,4 +1,4 @@
-"""Command line: `certwarden scan`, `certwarden fix`, `certwarden live`, `certwarden remediate`, `certwarden rules`, `certwarden --version`.
+"""Command line: `certwarden scan`, `certwarden fix`, `certwarden live`, `certwarden remediate`, `certwarden schedule`, `certwarden rules`, `certwarden --version`.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 usage error, an internal error,
 no input could be read at all, or some input could not be read (unless --allow-input-errors).
@@ -23,6 +23,7 @@ from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, load_rules
 from .options import SEVERITY_ORDER, Options
 from .scan import scan
+from .schedule import ARCHITECTURES, RUNTIMES
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html", "csv", "gitlab-sast", "gitlab-codequality")
 LIVE_FORMATS = ("snapshot", "asff", "ocsf")   # of live accounts only: they name accounts and ARNs
@@ -441,11 +442,7 @@ def cmd_remediate(args) -> int:
     if not templates:
         print(f"certwarden: no finding in {args.report} calls for a remediation stack")
         return 0
-    out = Path(args.output_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create: {exc.strerror or exc}") from None
+    out = _output_dir(args.output_dir)
     region = args.region or "REGION"
     for name, template in templates.items():
         path = out / name
@@ -456,6 +453,54 @@ def cmd_remediate(args) -> int:
               f"--capabilities CAPABILITY_IAM --region {region}")
         print(f"  https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
               f"?stackName={stack}&templateURL=<where you upload {name}>")
+    return 0
+
+
+def _output_dir(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create: {exc.strerror or exc}") from None
+    return out
+
+
+def cmd_schedule(args) -> int:
+    """Write the stacks of scheduled scans (and, with --package, the Lambda package), and say how
+    to launch them. certwarden never uploads nor deploys them."""
+    from .schedule import stacks
+
+    params = stacks.Params(runtime=args.runtime, architecture=args.architecture, schedule=args.schedule,
+                           member_role=args.role_name)
+    if args.package:
+        from .schedule import package
+
+        try:
+            built = package.build(Path(args.package), args.runtime, args.architecture)
+        except package.PackageError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"{args.package}: Lambda package for {args.runtime} {args.architecture}, {built.size / 1e6:.1f} MB "
+              f"({built.unpacked / 1e6:.1f} MB unpacked; boto3 is the runtime's)")
+        print(f"  aws s3 cp {args.package} s3://CODE_BUCKET/certwarden-lambda.zip")
+    out = _output_dir(args.output_dir)
+    region = args.region or "REGION"
+    for name, template in stacks.stacks(args.organization, params).items():
+        path = out / name
+        write_output(path, stacks.to_yaml(template))
+        stack = Path(name).stem
+        print(f"{path}: {template['Description']}")
+        if name == stacks.MEMBER_FILE:
+            print(f"  aws cloudformation create-stack-set --stack-set-name {stack} --template-body file://{path} "
+                  "--permission-model SERVICE_MANAGED --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false "
+                  "--capabilities CAPABILITY_NAMED_IAM --parameters ParameterKey=ScannerAccountId,ParameterValue="
+                  "SECURITY_ACCOUNT_ID ParameterKey=OrganizationId,ParameterValue=ORGANIZATION_ID "
+                  f"--region {region}")
+            print(f"  aws cloudformation create-stack-instances --stack-set-name {stack} "
+                  f"--deployment-targets OrganizationalUnitIds=ROOT_OR_OU_ID --regions {region} --region {region}")
+        else:
+            named = "_NAMED" if args.organization else ""   # the member roles trust the scanner role by name
+            print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
+                  f"--capabilities CAPABILITY{named}_IAM --parameter-overrides CodeBucket=CODE_BUCKET --region {region}")
     return 0
 
 
@@ -523,6 +568,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the stacks are written (default certwarden-remediation/)")
     p.add_argument("--region", metavar="REGION", help="region in the printed deploy commands and links")
     p.set_defaults(func=cmd_remediate)
+
+    p = sub.add_parser("schedule", help="CloudFormation for scans that AWS runs on a schedule, in one account or "
+                                        "every account of an organisation (written to a directory, never deployed)")
+    p.add_argument("--organization", action="store_true",
+                   help="the organisation's stacks: the member role (a service-managed StackSet) and the scanner "
+                        "of the security account")
+    p.add_argument("-o", "--output-dir", default="certwarden-schedule", metavar="DIR",
+                   help="where the stacks are written (default certwarden-schedule/)")
+    p.add_argument("--package", metavar="FILE.zip", help="also build the Lambda package (wheels for --runtime "
+                                                         "and --architecture; boto3 is the runtime's)")
+    p.add_argument("--runtime", choices=RUNTIMES, default="python3.12", help="Lambda runtime (default python3.12)")
+    p.add_argument("--architecture", choices=ARCHITECTURES, default="arm64",
+                   help="Lambda architecture (default arm64)")
+    p.add_argument("--schedule", default="rate(1 day)", metavar="EXPRESSION",
+                   help="default of the Schedule parameter (EventBridge Scheduler: rate(1 day), cron(17 3 * * ? *))")
+    p.add_argument("--role-name", default="certwarden-read", metavar="NAME",
+                   help="the member role's name (default certwarden-read)")
+    p.add_argument("--region", metavar="REGION", help="region in the printed commands")
+    p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("securityhub", help="AWS Security Hub: import the findings of a live scan (writes to AWS)")
     hsub = p.add_subparsers(dest="securityhub_command", required=True)

@@ -200,11 +200,22 @@ def _topic_key() -> dict:
     the AWS managed alias/aws/sns (its key policy cannot be changed to let EventBridge use it),
     so the topic gets its own key, rotated yearly, that EventBridge may use for this account's
     rules only (the rule's ARN cannot be named here: the rule targets the topic, which needs the key)."""
+    return customer_key("certwarden: encrypts the certificate expiry topic", "certificate-expiry-notifications",
+                        {"Sid": "EventBridgePublishes", "Effect": "Allow",
+                         "Principal": {"Service": "events.amazonaws.com"},
+                         "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+                         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}})
+
+
+def customer_key(description: str, purpose: str, *statements: dict) -> dict:
+    """A customer managed KMS key of a generated stack: rotated yearly, a 30-day deletion window,
+    administered by the account (so IAM policies grant its use), tagged by environment and purpose
+    (the template's Environment parameter), and usable as the extra statements say."""
     account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     return {
         "Type": "AWS::KMS::Key",
         "Properties": {
-            "Description": "certwarden: encrypts the certificate expiry topic",
+            "Description": description,
             "EnableKeyRotation": True,
             "PendingWindowInDays": 30,
             "KeyPolicy": {
@@ -212,14 +223,11 @@ def _topic_key() -> dict:
                 "Statement": [
                     {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": account_root},
                      "Action": "kms:*", "Resource": "*"},
-                    {"Sid": "EventBridgePublishes", "Effect": "Allow",
-                     "Principal": {"Service": "events.amazonaws.com"},
-                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
-                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+                    *statements,
                 ],
             },
             "Tags": [{"Key": "Environment", "Value": {"Ref": "Environment"}},
-                     {"Key": "Purpose", "Value": "certificate-expiry-notifications"}],
+                     {"Key": "Purpose", "Value": purpose}],
         },
     }
 
