@@ -176,6 +176,25 @@ def cmd_scan(args) -> int:
     return _report(result, fail_on, tolerate, args, outputs)
 
 
+def _linted(plan, result, args):
+    """The plan without the fixes that would add a cfn-lint error (one line each), when
+    certwarden[lint] is installed; else one line saying the fixed templates were not linted."""
+    from . import fixes, lint
+
+    if not any(f.source == "cfn" for f in plan.fixed):
+        return plan
+    if not lint.available():
+        print(f"certwarden: fixed templates {lint.NOT_LINTED}", file=sys.stderr)
+        return plan
+    declined = fixes.lint_declines(plan, lint.added)
+    for f, code, message in declined:
+        print(f"certwarden: {f.where.file}: {f.code} fix of {f.resource} declined: cfn-lint {code} {message}",
+              file=sys.stderr)
+    if not declined:
+        return plan
+    return fixes.plan(result, unsafe=args.unsafe_fixes, skip=frozenset(fixes.key(f) for f, _, _ in declined))
+
+
 def cmd_fix(args) -> int:
     """Show (or, with --write, make) the automatic fixes of the findings; exit 1 when a diff is
     shown, so a CI step can ask that fixes be applied."""
@@ -185,9 +204,17 @@ def cmd_fix(args) -> int:
     result, _, tolerate = _scan(args)
     if result.scanned == 0 and result.errors:
         return 2
-    plan = fixes.plan(result, unsafe=args.unsafe_fixes)
+    plan = _linted(fixes.plan(result, unsafe=args.unsafe_fixes), result, args)
     root = repo_root(args.paths[0] if args.paths else None)
-    if args.write:
+    if args.output_dir:
+        written, refused = fixes.write_copies(plan, result.roots, args.output_dir)
+        for err in refused:
+            print(f"certwarden: {err}", file=sys.stderr)
+        print(f"certwarden: fixed {len(plan.fixed)} finding{'s' * (len(plan.fixed) != 1)} "
+              f"in {len(written)} file{'s' * (len(written) != 1)} written under {args.output_dir}", file=sys.stderr)
+        if refused:
+            return 2   # the fixed stack is incomplete
+    elif args.write:
         changed, refused = fixes.write(plan, result.roots)
         for err in refused:
             print(f"certwarden: {err}", file=sys.stderr)
@@ -206,7 +233,7 @@ def cmd_fix(args) -> int:
               "(see each rule's documentation)", file=sys.stderr)
     if _inputs_failed(result, tolerate):
         return 2   # the fixes of what was read are shown (or made); what was not read was not fixed
-    return 1 if plan.fixed and not args.write else 0
+    return 1 if plan.fixed and not (args.write or args.output_dir) else 0
 
 
 def cmd_live(args) -> int:
@@ -444,16 +471,27 @@ def cmd_remediate(args) -> int:
         return 0
     out = _output_dir(args.output_dir)
     region = args.region or "REGION"
+    from . import lint
+
+    linting, failed = lint.available(), False
+    if not linting:
+        print(f"certwarden: remediation stacks {lint.NOT_LINTED}", file=sys.stderr)
     for name, template in templates.items():
         path = out / name
-        write_output(path, yaml.safe_dump(template, sort_keys=False, width=100))
+        text = yaml.safe_dump(template, sort_keys=False, width=100)
+        errs = lint.errors(text) if linting else []
+        if errs:   # a stack that fails to deploy is not handed over
+            failed = True
+            print(f"certwarden: {path}: not written: cfn-lint {errs[0][0]} {errs[0][1]}", file=sys.stderr)
+            continue
+        write_output(path, text)
         stack = Path(name).stem
         print(f"{path}: {template['Description']}")
         print(f"  aws cloudformation deploy --template-file {path} --stack-name {stack} "
               f"--capabilities CAPABILITY_IAM --region {region}")
         print(f"  https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
               f"?stackName={stack}&templateURL=<where you upload {name}>")
-    return 0
+    return 2 if failed else 0
 
 
 def _output_dir(path: str) -> Path:
@@ -517,7 +555,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fix", help="fix findings in the templates: a diff by default, --write to change the files")
     _input_options(p)
-    p.add_argument("--write", action="store_true", help="change the files instead of showing a diff")
+    dest = p.add_mutually_exclusive_group()
+    dest.add_argument("--write", action="store_true", help="change the files instead of showing a diff")
+    dest.add_argument("--output-dir", metavar="DIR",
+                      help="write fixed copies of the changed files under DIR, with the input tree's layout; "
+                           "the originals are not touched")
     p.add_argument("--unsafe-fixes", action="store_true",
                    help="also make fixes marked unsafe (they may replace a resource or change who can use it)")
     p.set_defaults(func=cmd_fix, fail_on=None)

@@ -11,7 +11,7 @@ from .config import Config
 from .findings import Finding
 from .kinds import attr as read_attr
 from .model import Graph, Node, Unresolved, Where
-from .rulepack import Rule, raise_severity
+from .rulepack import Rule, fix_values, raise_severity
 
 
 # Characters of one value quoted in a message: names, policy names and ARNs fit; a blob read
@@ -117,5 +117,16 @@ class Engine:
         return Finding(
             code=rule.code, name=rule.name, severity=severity, message=message, source=node.source,
             kind=node.kind, resource=node.name, resource_type=node.type, where=where,
-            attr=attr, wa=rule.wa, review=result is None, fix=rule.fix,
+            attr=attr, wa=rule.wa, review=result is None, fix=_fix(rule, node, ev, params),
         )
+
+
+def _fix(rule: Rule, node: Node, ev: Evaluation, params: dict) -> dict | None:
+    """The rule's fix for this node: its `set` with the policy's values, or without a `set` when
+    the fix's own `when` does not hold (a value alone cannot fix this case: the documented fix)."""
+    fix = rule.fix
+    if not fix or not fix.get("set"):
+        return fix
+    if fix.get("when") is not None and evaluate(fix["when"], node, ev) is not True:
+        return {k: v for k, v in fix.items() if k not in ("set", "when")}
+    return {**fix, "set": fix_values(fix, params)}

@@ -20,6 +20,7 @@ from .findings import Finding, ScanResult
 from .sources.cloudformation import fix as cfn_fix
 from .sources.edits import Edit, apply, layers
 from .sources.terraform import fix as tf_fix
+from .outfile import OutputError, write_output
 from .workers import worker_count
 from .sources.files import ReadError, confinement, read_bytes
 
@@ -76,7 +77,7 @@ def _by_file(found) -> dict[tuple[str, str], list[Finding]]:
     return groups
 
 
-def plan(result: ScanResult, unsafe: bool = False) -> Plan:
+def plan(result: ScanResult, unsafe: bool = False, skip: frozenset = frozenset()) -> Plan:
     """Every fix, made on each file's text in rounds: each round plans the fixes still to make
     on the text as the rounds before left it and makes those that touch neither each other nor
     one resource twice (so two fixes of one resource see each other's edits); the others wait
@@ -84,7 +85,7 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
     out = Plan()
     todo = []
     for f in result.findings:
-        if not fixable(f):
+        if not fixable(f) or key(f) in skip:
             out.no_fix += not f.suppressed
         elif f.fix.get("safety") != "safe" and not unsafe:
             out.unsafe_skipped += 1
@@ -99,6 +100,30 @@ def plan(result: ScanResult, unsafe: bool = False) -> Plan:
             (out.originals[file], out.encodings[file]), out.texts[file] = got, got[0]
         while found:
             found = _round(out, file, found)
+    return out
+
+
+def key(f: Finding) -> tuple:
+    """A finding as plan(skip=...) names it."""
+    return (f.where.file, f.code, f.resource)
+
+
+def lint_declines(p: Plan, added) -> list[tuple[Finding, str, str]]:
+    """The fixes of CloudFormation files that add a linter error (`added(before, after)` gives the
+    errors after has and before had not: (code, message)): each judged alone on the file as read;
+    when only their sum adds one, all of that file's. (finding, code, message) per decline."""
+    out = []
+    for file, new in p.texts.items():
+        mine = [f for f in p.fixed if f.where.file == file and f.source == "cfn"]
+        if not mine or new == p.originals[file] or not (errs := added(p.originals[file], new)):
+            continue
+        alone = []
+        for f in mine:
+            edits = edits_for(f, p.originals[file])
+            err = added(p.originals[file], apply(p.originals[file], edits)) if edits else []
+            if err:
+                alone.append((f, *err[0]))
+        out += alone or [(f, *errs[0]) for f in mine]
     return out
 
 
@@ -156,6 +181,50 @@ def write(p: Plan, roots) -> tuple[list[str], list[InputError]]:
                 reason = exc.strerror or str(exc)
         refused.append(InputError(file, f"{reason}, not written"))
     return changed, refused
+
+
+def write_copies(p: Plan, roots, out_dir: str) -> tuple[list[str], list[InputError]]:
+    """Write each changed file's fixed text under out_dir at its path relative to the scanned
+    roots (their common directory: one root's layout, or each root's under its name), in the
+    encoding it was read in; the originals are not touched. Never through a symbolic link in
+    out_dir (a directory on the way or the file), never onto an original. Returns the copies
+    written and one error for each refused."""
+    base = os.path.commonpath(list(roots)) if roots else os.getcwd()
+    out_dir = os.path.abspath(out_dir)
+    originals = {os.path.realpath(f) for f in p.texts}
+    written, refused = [], []
+    for file, new in p.texts.items():
+        if new == p.originals[file]:
+            continue
+        rel = os.path.relpath(os.path.realpath(file), base)
+        dest = os.path.join(out_dir, rel)
+        try:
+            if rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+                raise OutputError(f"{dest}: outside the output directory")
+            _directories(out_dir, os.path.dirname(rel))
+            if os.path.realpath(dest) in originals:
+                raise OutputError(f"{dest}: is a scanned file; the output directory must not hold the inputs")
+            bom, codec = p.encodings[file]
+            write_output(dest, bom + new.encode(codec))
+            written.append(dest)
+        except OutputError as exc:
+            refused.append(InputError(file, f"{exc}, not written"))
+        except OSError as exc:
+            refused.append(InputError(file, f"{dest}: {exc.strerror or exc}, not written"))
+    return written, refused
+
+
+def _directories(out_dir: str, rel: str) -> None:
+    """out_dir/rel created one directory at a time, refusing one that is a symbolic link (a copy
+    written through it would land outside out_dir)."""
+    path = out_dir
+    os.makedirs(path, exist_ok=True)
+    for part in [q for q in rel.split(os.sep) if q] if rel else []:
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            raise OutputError(f"{path}: is a symbolic link; outputs are never written through one")
+        if not os.path.isdir(path):
+            os.mkdir(path)
 
 
 def _write(file: str, text: str, encoding: tuple[bytes, str]) -> None:

@@ -68,6 +68,18 @@ class Rule:
         return f"docs/rules/{self.code}.md"
 
 
+def fix_values(fix: dict | None, params: dict) -> dict:
+    """A fix's `set` with each `{param: NAME}` replaced by the policy's value (a list, such as
+    approved policies, gives its first entry: the policy's preferred value)."""
+    out = {}
+    for attr, value in ((fix or {}).get("set") or {}).items():
+        if isinstance(value, dict) and set(value) == {"param"}:
+            value = params[value["param"]]
+            value = value[0] if isinstance(value, (list, tuple)) else value
+        out[attr] = value
+    return out
+
+
 def family(code: str) -> str:
     """The catalog section a rule code belongs to."""
     if len(code) == 5 and code.startswith("CW") and code[2:].isdigit():
@@ -180,6 +192,7 @@ def check_vocabulary(rule: Rule) -> None:
     named = [*_attrs_named(rule.when, "when"), *_attrs_named(rule.escalate_when, "escalate_when")]
     named += [(f"at[{i}]", a, True) for i, a in enumerate(rule.at)]
     named += [(f"fix.set.{a}", a, True) for a in ((rule.fix or {}).get("set") or {})]
+    named += _attrs_named((rule.fix or {}).get("when"), "fix.when")
     for where, name, of_own in named:
         known = own if of_own else anywhere
         if name not in known:

@@ -113,9 +113,11 @@ def test_the_docs_list_every_rule_that_fixes_itself():
     from scanner.rulepack import load_rules
 
     docs = (ROOT / "docs" / "fixing.md").read_text()
+    rows = {line.split(" ", 2)[1]: line for line in docs.splitlines() if line.startswith("| [CW")}
     for rule in load_rules():
-        if (rule.fix or {}).get("set"):
-            assert f"[{rule.code}](rules/{rule.code}.md) {rule.name} | {rule.fix['safety']} |" in docs
+        row = rows[f"[{rule.code}](rules/{rule.code}.md)"]
+        kind = "value" if (rule.fix or {}).get("set") else "manual"
+        assert f" | {kind} | {(rule.fix or {}).get('safety', '-')} | " in row
 
 
 def test_two_rules_asking_for_the_same_value_are_both_fixed(tmp_path, run_cli):
@@ -124,3 +126,88 @@ def test_two_rules_asking_for_the_same_value_are_both_fixed(tmp_path, run_cli):
     assert code == 0, err
     assert "certwarden: fixed 2 findings in 1 file" in err and "without an automatic fix" not in err
     assert codes(run_cli, template, "--select", "CW301,CW302") == []
+
+
+# -- --output-dir: fixed copies, originals untouched ---------------------------------------------
+def _tree(tmp_path):
+    src = tmp_path / "in"
+    (src / "stacks").mkdir(parents=True)
+    shutil.copy(TEMPLATE, src / "stacks" / "keys.yaml")
+    shutil.copytree(MODULE, src / "modules" / "keys")
+    return src, {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
+
+
+def test_output_dir_writes_fixed_copies_with_the_input_layout(tmp_path, run_cli):
+    src, before = _tree(tmp_path)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("fix", src, "--no-config", "--select", "CW101", "--output-dir", out)
+    assert code == 0 and stdout == "", err
+    assert f"written under {out}" in err
+    assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before   # originals untouched
+    copies = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert copies == ["modules/keys/main.tf", "stacks/keys.yaml"]   # changed files only, same layout
+    assert codes(run_cli, out, "--select", "CW101") == [("CW101", "aws_kms_key.from_variable")]   # declined
+    assert codes(run_cli, src, "--select", "CW101") != codes(run_cli, out, "--select", "CW101")
+
+
+def test_output_dir_never_writes_through_a_link_or_onto_an_input(tmp_path, run_cli):
+    src, before = _tree(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stacks").symlink_to(elsewhere, target_is_directory=True)
+    code, _, err = run_cli("fix", src, "--no-config", "--select", "CW101", "--output-dir", out)
+    assert code == 2
+    assert "stacks: is a symbolic link; outputs are never written through one, not written" in err
+    assert list(elsewhere.iterdir()) == []
+    assert (out / "modules" / "keys" / "main.tf").is_file()   # the other copy is written
+
+    code, _, err = run_cli("fix", src, "--no-config", "--select", "CW101", "--output-dir", src)
+    assert code == 2 and "is a scanned file" in err
+    assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before
+
+
+def test_output_dir_and_write_exclude_each_other(tmp_path, run_cli):
+    import pytest
+    with pytest.raises(SystemExit):
+        run_cli("fix", tmp_path, "--write", "--output-dir", tmp_path / "out")
+
+
+# -- cfn-lint at fix time (certwarden[lint]) ------------------------------------------------------
+def test_a_fix_that_adds_a_cfn_lint_error_is_declined(tmp_path, run_cli):
+    """A policy minimum CloudFront does not have (TLSv1.2_2030 ranks above TLSv1.2_2021 for
+    certwarden; CloudFormation's enumeration lacks it): the fix is declined, naming the rule and
+    the cfn-lint code, and the file keeps its value."""
+    import pytest
+    pytest.importorskip("cfnlint.api")
+    template = copy(tmp_path, FIXTURES / "CW602" / "cfn_fail.yaml")
+    before = template.read_text()
+    config = tmp_path / "certwarden.yaml"
+    config.write_text("rules:\n  CW602: {minimum: TLSv1.2_2030}\n")
+    code, _, err = run_cli("fix", template, "--config", config, "--select", "CW602", "--unsafe-fixes", "--write")
+    assert code == 0, err
+    assert f"certwarden: {template}: CW602 fix of Old declined: cfn-lint E3030 'TLSv1.2_2030' is not one of" in err
+    assert template.read_text() == before
+    assert "certwarden: fixed 0 findings in 0 files" in err
+
+
+def test_fixes_that_lint_clean_are_written(tmp_path, run_cli):
+    import pytest
+    pytest.importorskip("cfnlint.api")
+    template = copy(tmp_path, FIXTURES / "CW602" / "cfn_fail.yaml")
+    code, _, err = run_cli("fix", template, "--no-config", "--select", "CW602", "--unsafe-fixes", "--write")
+    assert code == 0 and "declined" not in err and "not linted" not in err, err
+    assert "MinimumProtocolVersion: TLSv1.2_2021" in template.read_text().split("DefaultCertificate:")[0]
+
+
+def test_without_cfn_lint_fix_says_once_that_it_did_not_lint(tmp_path, run_cli, monkeypatch):
+    from scanner import lint
+    monkeypatch.setattr(lint, "available", lambda: False)
+    template, module = copy(tmp_path, TEMPLATE), copy(tmp_path, MODULE)
+    code, _, err = run_cli("fix", template, module, "--no-config", "--select", "CW101", "--write")
+    assert code == 0, err
+    assert err.count("not linted") == 1
+    assert "certwarden: fixed templates were not linted (install certwarden[lint]" in err
+    code, _, err = run_cli("fix", module, "--no-config", "--select", "CW101", "--write")
+    assert "not linted" not in err   # Terraform only: nothing for cfn-lint

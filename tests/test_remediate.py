@@ -188,3 +188,16 @@ def test_bad_report_exits_2_with_one_line(run_cli, tmp_path, body, problem):
 def test_missing_report_exits_2(run_cli, tmp_path):
     code, _, stderr = _remediate(run_cli, tmp_path / "absent.json", tmp_path / "stacks")
     assert code == 2 and stderr.count("\n") == 1 and "cannot read report" in stderr and "absent.json" in stderr
+
+
+def test_remediate_lints_what_it_writes_or_says_it_did_not(run_cli, tmp_path, monkeypatch):
+    from scanner import lint
+    report = _scan_report(run_cli, tmp_path, "CW101/cfn_fail.yaml")
+    code, _, err = _remediate(run_cli, report, tmp_path / "linted")
+    assert code == 0 and "not linted" not in err and "cfn-lint" not in err, err   # clean under cfn-lint: written
+    assert (tmp_path / "linted" / remediate.CONFIG_RULES_FILE).is_file()
+    monkeypatch.setattr(lint, "available", lambda: False)
+    code, _, err = _remediate(run_cli, report, tmp_path / "unlinted")
+    assert code == 0
+    assert err.count("certwarden: remediation stacks were not linted (install certwarden[lint]") == 1
+    assert (tmp_path / "unlinted" / remediate.CONFIG_RULES_FILE).is_file()

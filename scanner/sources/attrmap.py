@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..model import Node, Unresolved
-from .normalize import canned_acl, to_bool, to_int, to_str, to_tags, upper
+from .normalize import canned_acl, rotation_days, to_bool, to_int, to_str, to_tags, upper
 
 if TYPE_CHECKING:
     from .resource_view import ResourceView
@@ -46,9 +46,18 @@ RAW = Conv(lambda v: v)
 BOOL = Conv(to_bool, _strict(bool))
 INT = Conv(to_int, _strict(int))
 STR = Conv(to_str, _strict(str))
-UPPER = Conv(upper)
+def _upper(v):
+    """An enumeration (DNS, ENABLED, TLS_1_2) as the reader reads it back: upper case only."""
+    if _strict(str)(v) != v.upper():
+        raise TypeError(v)
+    return v
+
+
+UPPER = Conv(upper, _upper)
 TAGS = Conv(to_tags)
 ACL = Conv(canned_acl, _acl)            # CloudFormation's AccessControl (PublicRead)
+# A Secrets Manager schedule written as rate(N days): days in, and a rate of days out.
+RATE_DAYS = Conv(lambda v: rotation_days(None, v), lambda v: f"rate({_strict(int)(v)} days)")
 ABSENT = object()
 
 
@@ -84,14 +93,19 @@ class TypeMap:
     attrs: dict[str, Attr | tuple[Attr, ...]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     build: Callable[[Any], None] | None = None
+    # A helper resource (a rotation schedule): the property naming the resource it configures,
+    # so that a fix of that resource's attribute is written here.
+    of: str | None = None
 
     def paths(self, attr: str) -> tuple[Attr, ...]:
         spec = self.attrs.get(attr)
         return () if spec is None else spec if isinstance(spec, tuple) else (spec,)
 
-    def fix_path(self, attr: str) -> Attr | None:
-        """Where a fix writes attr: its first writable path, None when no fix may write it."""
-        return next((a for a in self.paths(attr) if a.fixable), None)
+    def fix_path(self, attr: str, written: Callable[[tuple], bool] | None = None) -> Attr | None:
+        """Where a fix writes attr: the writable path the resource already writes (`written`
+        says; a rate() schedule stays a schedule), else the first; None when no fix may write it."""
+        paths = [a for a in self.paths(attr) if a.fixable]
+        return next((a for a in paths if written is not None and written(a.path)), paths[0] if paths else None)
 
     def read(self, r: ResourceView) -> None:
         for name, value in self.defaults.items():

@@ -14,8 +14,8 @@ def _key_algorithm(r) -> None:
 TYPES = {
     "AWS::CertificateManager::Certificate": TypeMap("acm_certificate", {
         "domain_name": at("DomainName", conv=STR),
-        "validation_method": at("ValidationMethod", conv=UPPER),
-        "transparency_logging": at("CertificateTransparencyLoggingPreference", conv=UPPER),
+        "validation_method": at("ValidationMethod", conv=UPPER, fix=True),
+        "transparency_logging": at("CertificateTransparencyLoggingPreference", conv=UPPER, fix=True),
         "private_ca_arn": at("CertificateAuthorityArn", conv=RAW),
         "tags": at("Tags", conv=TAGS),
     }, build=_key_algorithm),

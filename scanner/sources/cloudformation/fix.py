@@ -25,7 +25,7 @@ import yaml
 
 from ..edits import Edit, apply, layers
 from ..loader import LoadError, PosDict, load_all
-from .template import TYPES
+from .template import HELPERS, TYPES
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,15 @@ class Want:
         return have is not None and not isinstance(have, (dict, list)) and self.read(have) == self.normalized
 
 
-def _wanted(rtype: Any, values: dict) -> dict | None:
-    """The values as a tree of property keys ending in Want leaves; None if one is unknown."""
-    spec = TYPES.get(rtype) if isinstance(rtype, str) else None
+def _wanted(rtype: Any, values: dict, body: dict) -> dict | None:
+    """The values as a tree of property keys ending in Want leaves; None if one is unknown. Of
+    several paths for one attribute, the one the resource already writes (a schedule stays one)."""
+    spec = (TYPES.get(rtype) or HELPERS.get(rtype)) if isinstance(rtype, str) else None
     if spec is None or not values:
         return None
     tree: dict = {}
     for attr, normalized in values.items():
-        prop = spec.fix_path(attr)
+        prop = spec.fix_path(attr, lambda path: _written(body, ("Properties", *path)))
         if prop is None:
             return None
         try:
@@ -60,6 +61,29 @@ def _wanted(rtype: Any, values: dict) -> dict | None:
             node = node.setdefault(key, {})
         node[prop.path[-1]] = leaf
     return {"Properties": tree}
+
+
+def _written(mapping: Any, path: tuple) -> bool:
+    for key in path:
+        if not isinstance(mapping, dict) or key not in mapping:
+            return False
+        mapping = mapping[key]
+    return True
+
+
+def _helper_of(resources: dict, resource: str, values: dict) -> str | None:
+    """The one helper resource (a rotation schedule) that configures `resource` (by Ref) and
+    writes the values, when the resource itself cannot."""
+    body = resources[resource]
+    spec = TYPES.get(body.get("Type")) if isinstance(body, dict) else None
+    for htype, helper in HELPERS.items():
+        if spec is None or helper.of is None or helper.kind != spec.kind:
+            continue
+        found = [name for name, b in resources.items() if isinstance(b, dict) and b.get("Type") == htype
+                 and isinstance(b.get("Properties"), dict) and _plain(b["Properties"].get(helper.of)) == {"Ref": resource}]
+        if len(found) == 1 and _wanted(htype, values, resources[found[0]]) is not None:
+            return found[0]
+    return None
 
 
 # -- reading the text around a position ---------------------------------------------------------
@@ -355,7 +379,11 @@ def edits_for_many(file: str, text: str, requests: list[tuple[str, dict]]) -> li
             continue
         resources = docs[index]["Resources"]
         body = resources[resource]
-        tree = _wanted(body.get("Type") if isinstance(body, dict) else None, values)
+        tree = _wanted(body.get("Type"), values, body) if isinstance(body, dict) else None
+        if tree is None and isinstance(body, dict):   # written by a helper (a secret's rotation): there
+            resource = _helper_of(resources, resource, values)
+            body = resources[resource] if resource is not None else body
+            tree = None if resource is None else _wanted(body.get("Type"), values, body)
         if tree is None or not hasattr(resources, "pos"):
             planned.append(None)
             continue

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from ...model import Where
 from .. import normalize
-from ..attrmap import TAGS, TypeMap, at
+from ..attrmap import INT, RATE_DAYS, TAGS, TypeMap, at
 from ..normalize import to_str
 from .resolve import ResRef
 
@@ -19,6 +19,12 @@ def _key(r) -> None:
 
 
 TYPES = {"AWS::SecretsManager::Secret": TypeMap("secret", {"tags": at("Tags", conv=TAGS)}, build=_key)}
+
+# Helper resources whose settings are a secret's attributes (the folder below reads them): where
+# a fix writes them. A rate() schedule is rewritten as a rate, days as days.
+HELPERS = {"AWS::SecretsManager::RotationSchedule": TypeMap("secret", {"rotation_interval_days": (
+    at("RotationRules", "AutomaticallyAfterDays", conv=INT, fix=True),
+    at("RotationRules", "ScheduleExpression", conv=RATE_DAYS, fix=True))}, of="SecretId")}
 
 
 def _rotation_schedule(tpl, r) -> None:

@@ -23,6 +23,9 @@ from .resolve import ResRef, Resolver, referenced
 _SERVICES = (kms, pca, s3, acm, iam, secrets, tls, monitoring)
 TYPES: dict[str, TypeMap] = {t: m for service in _SERVICES for t, m in service.TYPES.items()}
 FOLDERS = {t: f for service in _SERVICES for t, f in service.FOLDERS.items()}
+# Resources whose attributes belong to another's node (a secret's rotation schedule): where a fix
+# writes them.
+HELPERS: dict[str, TypeMap] = {t: m for service in _SERVICES for t, m in getattr(service, "HELPERS", {}).items()}
 # A tagged resource of any other type is a plain `resource` node: CW108 compares the environments
 # of everything that refers to one key.
 tagged = TypeMap("resource", {"tags": at("Tags", conv=TAGS)})

@@ -64,15 +64,16 @@ _VIEWER = ("DistributionConfig", "ViewerCertificate")
 TYPES = {
     "AWS::ElasticLoadBalancingV2::Listener": TypeMap("lb_listener", {
         "protocol": at("Protocol", conv=UPPER),
-        "ssl_policy": at("SslPolicy", conv=STR),
+        "ssl_policy": at("SslPolicy", conv=STR, fix=True),
         "port": at("Port", conv=INT),
     }),
     "AWS::ElasticLoadBalancing::LoadBalancer": TypeMap("elb_classic", build=_classic_listeners),
     "AWS::CloudFront::Distribution": TypeMap("cloudfront_distribution", {
         "default_certificate": at(*_VIEWER, "CloudFrontDefaultCertificate", conv=BOOL),
-        "minimum_protocol_version": at(*_VIEWER, "MinimumProtocolVersion", conv=STR),
+        "minimum_protocol_version": at(*_VIEWER, "MinimumProtocolVersion", conv=STR, fix=True),
     }, build=_viewer_certificate),
-    "AWS::ApiGateway::DomainName": TypeMap("apigw_domain", build=_rest_domain),
+    "AWS::ApiGateway::DomainName": TypeMap("apigw_domain", {"security_policy": at("SecurityPolicy", conv=UPPER, fix=True)},
+                                           build=_rest_domain),
     "AWS::ApiGatewayV2::DomainName": TypeMap("apigw_domain", build=_http_domain),
 }
 

@@ -19,10 +19,10 @@ def _key_and_import(r) -> None:
 TYPES = {
     "aws_acm_certificate": TypeMap("acm_certificate", {
         "domain_name": at("domain_name", conv=STR),
-        "validation_method": at("validation_method", conv=UPPER),
-        "transparency_logging": at("options", "certificate_transparency_logging_preference", conv=UPPER),
+        "validation_method": at("validation_method", conv=UPPER, fix=True),
+        "transparency_logging": at("options", "certificate_transparency_logging_preference", conv=UPPER, fix=True),
         "private_ca_arn": at("certificate_authority_arn"),
-        "create_before_destroy": at("lifecycle", "create_before_destroy", conv=BOOL),
+        "create_before_destroy": at("lifecycle", "create_before_destroy", conv=BOOL, fix=True),
         "tags": at("tags", conv=TAGS),
         "certificate_pem": at("certificate_body"),   # imported: parsed like an IAM body
         "certificate_chain_pem": at("certificate_chain"),

@@ -20,7 +20,7 @@ TYPES: dict[str, TypeMap] = {t: m for service in _SERVICES for t, m in service.T
 FOLDERS = {t: f for service in _SERVICES for t, f in service.FOLDERS.items()}
 # Resources whose attributes belong to another's node (a bucket's public access block): where a
 # fix writes them.
-HELPERS: dict[str, TypeMap] = dict(s3.HELPERS)
+HELPERS: dict[str, TypeMap] = {**s3.HELPERS, **secrets.HELPERS}
 # A tagged resource of any other type is a plain `resource` node: CW108 compares the environments
 # of everything that refers to one key.
 tagged = TypeMap("resource", {"tags": at("tags", conv=TAGS)})

@@ -36,6 +36,32 @@ def fix_paths(type_: str, attrs) -> dict[str, tuple[str, ...]] | None:
     return {attr: a.path for attr, a in paths.items()}
 
 
+def _fix_values(type_: str, values: dict, block: Block) -> dict | None:
+    """The nested HCL settings that write the normalized values in a block of type_ (each
+    through its map entry's writer: days as a rate() where the block writes a schedule)."""
+    spec = TYPES.get(type_) or HELPERS.get(type_)
+    flat = {}
+    for attr, value in values.items():
+        a = spec.fix_path(attr, lambda path: _writes(block, path)) if spec is not None else None
+        if a is None:
+            return None
+        try:
+            flat[a.path] = a.conv.write(value)
+        except TypeError:
+            return None
+    return _tree(flat)
+
+
+def _writes(block: Block, path: tuple) -> bool:
+    """Whether the block writes the nested argument at path (blocks, then the argument)."""
+    for part in path[:-1]:
+        found = block.children(part)
+        if len(found) != 1:
+            return False
+        block = found[0]
+    return block.attr(path[-1]) is not None
+
+
 _ADDRESS = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*([\w-]+)\.([\w-]+)(?:\[[^\]]*\])?$")
 
 
@@ -68,10 +94,24 @@ def _edits(root: Block, text: str, address: str, values: dict) -> list[Edit] | N
         return _bucket_edits(root, name, block, text, values)
     if block is None or not values:
         return None if block is None else []
-    paths = fix_paths(type_, values)
-    if paths is None:
-        return None
-    return _block_edits(block, text.splitlines(), _tree({paths[k]: v for k, v in values.items()}))
+    lines = text.splitlines()
+    if fix_paths(type_, values) is None:   # written by a helper (a secret's rotation): there
+        block, type_ = _helper_for(root, type_, name, values, lines)
+        if block is None:
+            return None
+    wanted = _fix_values(type_, values, block)
+    return None if wanted is None else _block_edits(block, lines, wanted)
+
+
+def _helper_for(root: Block, type_: str, name: str, values: dict, lines: list[str]) -> tuple[Block | None, str]:
+    """The one helper resource of this file that configures type_.name and writes the values."""
+    for helper_type, spec in HELPERS.items():
+        if spec.of is None or spec.kind != TYPES.get(type_, spec).kind or fix_paths(helper_type, values) is None:
+            continue
+        found = [b for b in root.children("resource") if len(b.labels) == 2 and b.labels[0] == helper_type
+                 and _refers_to(b, spec.of, lines, type_, name)]
+        return (found[0], helper_type) if len(found) == 1 else (None, "")
+    return None, ""
 
 
 # -- finding blocks ----------------------------------------------------------------------------

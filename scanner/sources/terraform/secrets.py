@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ...model import Node
 from .. import normalize
-from ..attrmap import TAGS, TypeMap, at
+from ..attrmap import INT, RATE_DAYS, TAGS, TypeMap, at
 from ..normalize import to_str
 from .values import Ref
 
@@ -28,6 +28,12 @@ def _key_and_rotation(r) -> None:
 
 
 TYPES = {"aws_secretsmanager_secret": TypeMap("secret", {"tags": at("tags", conv=TAGS)}, build=_key_and_rotation)}
+
+# Helper resources whose settings are a secret's attributes (the folder below reads them): where
+# a fix writes them. A rate() schedule is rewritten as a rate, days as days.
+HELPERS = {"aws_secretsmanager_secret_rotation": TypeMap("secret", {"rotation_interval_days": (
+    at("rotation_rules", "automatically_after_days", conv=INT, fix=True),
+    at("rotation_rules", "schedule_expression", conv=RATE_DAYS, fix=True))}, of="secret_id")}
 
 
 def _secret_rotation(b, r) -> None:

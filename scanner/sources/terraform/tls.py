@@ -13,7 +13,7 @@ from .values import Ref
 
 _LISTENER = TypeMap("lb_listener", {
     "protocol": at("protocol", conv=UPPER),
-    "ssl_policy": at("ssl_policy", conv=STR),
+    "ssl_policy": at("ssl_policy", conv=STR, fix=True),
     "port": at("port", conv=INT),
 })
 _VIEWER = "viewer_certificate"
@@ -33,11 +33,12 @@ TYPES = {
     "aws_alb_listener": _LISTENER,
     "aws_cloudfront_distribution": TypeMap("cloudfront_distribution", {
         "default_certificate": at(_VIEWER, "cloudfront_default_certificate", conv=BOOL),
-        "minimum_protocol_version": at(_VIEWER, "minimum_protocol_version", conv=STR),
+        "minimum_protocol_version": at(_VIEWER, "minimum_protocol_version", conv=STR, fix=True),
     }, build=_viewer_certificate),
-    "aws_api_gateway_domain_name": TypeMap("apigw_domain", build=_rest_domain),
+    "aws_api_gateway_domain_name": TypeMap("apigw_domain", {"security_policy": at("security_policy", conv=UPPER, fix=True)},
+                                           build=_rest_domain),
     "aws_apigatewayv2_domain_name": TypeMap("apigw_domain", {
-        "security_policy": at("domain_name_configuration", "security_policy", conv=UPPER)}),
+        "security_policy": at("domain_name_configuration", "security_policy", conv=UPPER, fix=True)}),
 }
 
 
