@@ -144,16 +144,13 @@ def test_the_deadline_is_checked_between_calls(aws, run_cli, proxy):
     assert code == 2
 
 
-def test_buckets_are_read_side_by_side(aws, run_cli, proxy):
-    s3 = client(aws, "s3")
-    names = [f"bucket-{i}" for i in range(6)]
-    for name in names:
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_acl(Bucket="bucket-3", ACL="public-read")
+def held_at_once(matches) -> tuple:
+    """A proxy hold that delays each request `matches(handler)` picks by 0.2 s, and the count of
+    those it held at once (state["most"]): above 1 only when they were sent side by side."""
     lock, state = threading.Lock(), {"now": 0, "most": 0}
 
-    def slow_bucket_reads(handler):
-        if not handler.path.startswith("/bucket-"):
+    def hold(handler):
+        if not matches(handler):
             return
         with lock:
             state["now"] += 1
@@ -161,6 +158,16 @@ def test_buckets_are_read_side_by_side(aws, run_cli, proxy):
         time.sleep(0.2)
         with lock:
             state["now"] -= 1
+    return hold, state
+
+
+def test_buckets_are_read_side_by_side(aws, run_cli, proxy):
+    s3 = client(aws, "s3")
+    names = [f"bucket-{i}" for i in range(6)]
+    for name in names:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_acl(Bucket="bucket-3", ACL="public-read")
+    slow_bucket_reads, state = held_at_once(lambda handler: handler.path.startswith("/bucket-"))
     slow = proxy(slow_bucket_reads)
 
     code, findings, err = live(run_cli, slow.url, "--service", "s3", "--select", "CW402")

@@ -56,7 +56,8 @@ def test_buckets_are_judged_in_their_own_region(aws, run_cli):
     account = account_of(aws)
     locked.put_bucket_policy(Bucket="locked", Policy=public_policy("locked", f"arn:aws:iam::{account}:root"))
 
-    code, findings, err = live(run_cli, aws, "--service", "s3", "--select", "CW401,CW402,CW403")
+    code, findings, err = live(run_cli, aws, "--region", "us-east-1,us-west-2", "--service", "s3",
+                               "--select", "CW401,CW402,CW403")
 
     assert code == 1, err
     assert hits(findings, "CW401") == [("half-blocked", "us-east-1", account), ("open-eu", REGION, account)]
@@ -72,6 +73,26 @@ def test_buckets_are_judged_in_their_own_region(aws, run_cli):
     assert "(authenticated-read)" in by_code["CW402", "any-aws-user"]["message"]
     assert "locked" not in {f["resource"] for f in findings}
     assert err == ""
+
+
+def test_region_limits_the_buckets_read_and_reported(aws, run_cli, monkeypatch):
+    from scanner.sources.live.aws import Reader
+
+    for name, region in (("here", REGION), ("there", "us-east-1"), ("far", "us-west-2")):
+        bucket(aws, name, region).put_bucket_acl(Bucket=name, ACL="public-read")
+    made: list[Reader] = []
+    real_post_init = Reader.__post_init__
+    monkeypatch.setattr(Reader, "__post_init__", lambda self: (made.append(self), real_post_init(self))[-1])
+
+    code, findings, err = live(run_cli, aws, "--service", "s3", "--select", "CW402")
+
+    assert (code, hits(findings, "CW402"), err) == (1, [("here", REGION, account_of(aws))], "")
+    calls = made[-1].calls
+    # the other regions' buckets cost their location (which moto's ListBuckets lacks), nothing more
+    assert calls["s3:GetBucketLocation"] == 3
+    # GetPublicAccessBlock twice: the bucket's, and the account's (S3 Control signs as s3)
+    assert (calls["s3:GetBucketAcl"], calls["s3:GetPublicAccessBlock"], calls["s3:GetBucketPolicy"],
+            calls["s3:GetBucketTagging"]) == (1, 2, 1, 1)
 
 
 def test_the_account_level_block_stands_in_for_the_buckets(aws, run_cli):

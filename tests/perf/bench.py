@@ -8,9 +8,20 @@ included): wall time, and peak memory of the whole process tree (workers include
 pages a forked worker shares with its parent count once. The machine
 is shared, so absolute figures drift: compare the ratios, which come from the same run.
 
-The parse floor loads the same files as the scan with the fastest parser there is (json, the
-PyYAML C loader, python-hcl2) and does nothing else. Peers are installed on request into their
-own venv (--peers-venv), never as project dependencies.
+Wall time sits beside CPU time (the process tree's user + system, workers included): a second
+core is not always free on a shared machine, and CPU is what the work costs.
+
+The parse floor reads the same files as the scan with the fastest parser there is and does
+nothing else: json, the PyYAML C loader with a constructor for CloudFormation's short-form tags
+(`!Ref`, `!Sub`, ...; without it most templates fail to load and cost nothing), and for
+Terraform the Lark parse alone (`hcl2.parses_to_tree`, not `hcl2.loads`, which also transforms
+the tree into dicts: twice the work, so a floor of it flatters). Each floor prints how many
+files it could not parse, so a floor that skips work shows it.
+
+Peers are installed on request into their own venv (--peers-venv), never as project
+dependencies, at the versions in PEER_VERSIONS (printed). A peer run that crashes (a Python
+traceback, or a signal) is reported as crashed and not timed: its time would cover part of the
+files only.
 
 The `flat` part scans 1, 2 and 4 copies of the whole corpus: peak memory should not grow with
 the number of files (units are streamed; only findings are kept).
@@ -32,12 +43,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 SMALL = ROOT / "fixtures" / "CW101" / "cfn_pass.yaml"
 PEERS = ("checkov", "cfn-lint")
+PEER_VERSIONS = {"checkov": "3.3.30", "cfn-lint": "1.58.0"}
 PARSE_MODES = ("floor", "loader", "cfnlint")
 
 
@@ -74,10 +87,32 @@ def _tree_memory(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str], cwd=None, env=None) -> tuple[float, int]:
-    """(wall seconds, peak memory of the process tree in bytes, sampled every 10 ms)."""
+class Run(NamedTuple):
+    wall: float    # seconds
+    peak: int      # bytes, the process tree's PSS at its highest
+    cpu: float     # seconds, user + system of the process and the children it waited for
+    crash: str     # "" or what killed it (a signal, the last line of a Python traceback)
+    stderr: str    # its last lines
+
+
+def _crash(code: int, err: str) -> str:
+    if code < 0:
+        return f"killed by signal {-code}"
+    if "Traceback (most recent call last)" in err:
+        last = [line for line in err.splitlines() if line.strip()][-1]
+        return f"exit {code}, {last.strip()[:120]}"
+    return ""
+
+
+def measure(cmd: list[str], cwd=None, env=None) -> Run:
+    """One run: wall time, peak memory of the process tree (sampled every 10 ms), CPU time (from
+    the kernel's accounting of reaped children: one run at a time), and whether it crashed."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err_file = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err_file)
     peak = 0
     done = threading.Event()
 
@@ -91,12 +126,18 @@ def measure(cmd: list[str], cwd=None, env=None) -> tuple[float, int]:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    return wall, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    err_file.seek(0)
+    err = err_file.read()[-20000:].decode("utf-8", "replace")
+    return Run(wall, peak, cpu, _crash(proc.returncode, err), err[-2000:])
 
 
-def median_of(repeat: int, cmd, **kw) -> tuple[float, int]:
+def median_of(repeat: int, cmd, **kw) -> Run:
+    """The median of each figure; a crash in any run is the result's."""
     runs = [measure(cmd, **kw) for _ in range(repeat)]
-    return statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs))
+    return Run(statistics.median(r.wall for r in runs), int(statistics.median(r.peak for r in runs)),
+               statistics.median(r.cpu for r in runs), next((r.crash for r in runs if r.crash), ""), runs[-1].stderr)
 
 
 # -- the files of each part, and parse-only runs (executed in a subprocess: `bench.py _parse`) ---
@@ -119,16 +160,27 @@ def parse_only(mode: str, files: list[str]) -> None:
         import hcl2
         import yaml
 
+        class Loader(yaml.CSafeLoader):
+            """PyYAML's C loader, with CloudFormation's short-form tags as plain nodes."""
+
+        def tagged(loader, suffix, node):
+            if isinstance(node, yaml.MappingNode):
+                return loader.construct_mapping(node)
+            if isinstance(node, yaml.SequenceNode):
+                return loader.construct_sequence(node)
+            return loader.construct_scalar(node)
+        yaml.add_multi_constructor("!", tagged, Loader=Loader)
+
         def load(path):
             data = Path(path).read_bytes()
             if path.endswith(".tf"):
-                return hcl2.loads(data.decode("utf-8", "replace"))
+                return hcl2.parses_to_tree(data.decode("utf-8", "replace"))   # the Lark parse alone
             if path.endswith(".json"):
                 try:
                     return json.loads(data)
                 except ValueError:
                     pass
-            return list(yaml.load_all(data, Loader=yaml.CSafeLoader))
+            return list(yaml.load_all(data, Loader=Loader))
     elif mode == "loader":
         from scanner.sources.files import as_utf8, read_bytes
         from scanner.sources.loader import load_all
@@ -140,15 +192,22 @@ def parse_only(mode: str, files: list[str]) -> None:
 
         def load(path):
             return decode(path)
-    failed = 0
+    failed = read = 0
     for path in files:
         if mode != "floor" and path.endswith(".tf"):
             continue
+        read += 1
         try:
             load(path)
         except Exception:   # a parse error still cost its time; count it and go on
             failed += 1
-    print(f"{len(files)} files, {failed} not parsed", file=sys.stderr)
+    print(f"{read} files, {failed} not parsed", file=sys.stderr)
+
+
+def parsed_note(run: Run) -> str:
+    """`N files, M not parsed`, as the parse-only run printed it."""
+    found = re.search(r"\d+ files, \d+ not parsed", run.stderr)
+    return found.group(0) if found else "no count printed"
 
 
 # -- peers -----------------------------------------------------------------------------------------
@@ -157,8 +216,14 @@ def peers_venv(venv: Path) -> Path:
     if not all((bin_dir / tool).exists() for tool in PEERS):
         print(f"installing {', '.join(PEERS)} into {venv} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(bin_dir / "pip"), "install", "-q", "checkov", "cfn-lint"], check=True)
+    pins = [f"{tool}=={version}" for tool, version in PEER_VERSIONS.items()]
+    subprocess.run([str(bin_dir / "pip"), "install", "-q", *pins], check=True)   # a no-op when they are there
     return bin_dir
+
+
+def peer_versions(bin_dir: Path) -> str:
+    got = subprocess.run([str(bin_dir / "pip"), "list", "--format=freeze"], capture_output=True, text=True).stdout
+    return ", ".join(line.replace("==", " ") for line in got.splitlines() if line.split("==")[0].lower() in PEERS)
 
 
 def checkov_crashers(roots: list[str], files: list[Path]) -> list[Path]:
@@ -193,10 +258,10 @@ def flatness(corpus: Path, repeat: int, cw: list[str], env: dict) -> None:
                 for part in ("cfn", "tf"):
                     shutil.copytree(corpus / part, Path(tmp) / f"copy{i}" / part, symlinks=True)
             for label, extra in (("", []), (" -j1", ["-j", "1"])):
-                wall, rss = median_of(repeat, [*cw, "scan", tmp, "-o", "json=/dev/null", *extra], env=env)
-                base = first.setdefault(label, (wall, rss))
-                print(fmt_row(f"flat: certwarden scan{label}, corpus x{copies}", wall, rss, None,
-                              f"{wall / base[0]:.2f}x the time, {rss / base[1]:.2f}x the memory of x1"))
+                run = median_of(repeat, [*cw, "scan", tmp, "-o", "json=/dev/null", *extra], env=env)
+                base = first.setdefault(label, run)
+                print(fmt_row(f"flat: certwarden scan{label}, corpus x{copies}", run, None,
+                              f"{run.wall / base.wall:.2f}x the time, {run.peak / base.peak:.2f}x the memory of x1"))
 
 
 # -- many findings: SARIF against text -------------------------------------------------------------
@@ -213,23 +278,26 @@ def many_findings(repeat: int, cw: list[str], env: dict) -> None:
             (Path(tmp) / f"keys{n:03}.yaml").write_text(body)
         scan = [*cw, "scan", tmp, "--no-config", "--fail-on", "none"]
         text = median_of(repeat, [*scan, "-o", "text=/dev/null"], env=env)
-        print(fmt_row(f"sarif: {MANY_FILES} files x {MANY_KEYS} keys, -o text", *text, None,
+        print(fmt_row(f"sarif: {MANY_FILES} files x {MANY_KEYS} keys, -o text", text, None,
                       f"{MANY_FILES * MANY_KEYS * 2} findings"))
         out = Path(tmp) / "out.sarif"
-        wall, rss = median_of(repeat, [*scan, "-o", f"sarif={out}"], env=env)
+        sarif = median_of(repeat, [*scan, "-o", f"sarif={out}"], env=env)
         size = out.stat().st_size
         import gzip
 
         packed = len(gzip.compress(out.read_bytes(), 6))
-        print(fmt_row(f"sarif: {MANY_FILES} files x {MANY_KEYS} keys, -o sarif", wall, rss, None,
-                      f"{wall / text[0]:.2f}x the time, {rss / text[1]:.2f}x the memory of text; "
+        print(fmt_row(f"sarif: {MANY_FILES} files x {MANY_KEYS} keys, -o sarif", sarif, None,
+                      f"{sarif.wall / text.wall:.2f}x the time, {sarif.peak / text.peak:.2f}x the memory of text; "
                       f"{size / 2**20:.0f} MB, {packed / 2**20:.1f} MB gzipped"))
 
 
 # -- the table -------------------------------------------------------------------------------------
-def fmt_row(name: str, wall: float, rss: int, base: float | None, note: str = "") -> str:
-    ratio = f"{wall / base:.2f}x" if base else ""
-    return f"| {name} | {wall:.2f} s | {rss / 2**20:.0f} MiB | {ratio} | {note} |"
+def fmt_row(name: str, run: Run, base: Run | None, note: str = "") -> str:
+    """One line of the table; a crashed run has no time, only what killed it."""
+    if run.crash:
+        return f"| {name} | crashed | | {run.peak / 2**20:.0f} MiB | | {run.crash}{'; ' + note if note else ''} |"
+    ratio = f"{run.wall / base.wall:.2f}x / {run.cpu / base.cpu:.2f}x" if base else ""
+    return f"| {name} | {run.wall:.2f} s | {run.cpu:.2f} s | {run.peak / 2**20:.0f} MiB | {ratio} | {note} |"
 
 
 def main() -> int:
@@ -250,8 +318,9 @@ def main() -> int:
     cw = [py, "-m", "scanner"]
     bin_dir = peers_venv(args.peers_venv) if args.peers else None
     me = str(Path(__file__).resolve())
-    print(f"repeat={args.repeat}, cores={os.cpu_count()}, python {sys.version.split()[0]}\n")
-    print("| run | wall | peak memory (PSS) | vs parse floor | note |\n|---|---|---|---|---|")
+    print(f"repeat={args.repeat}, cores={os.cpu_count()}, python {sys.version.split()[0]}"
+          + (f"; peers: {peer_versions(bin_dir)}" if bin_dir else "") + "\n")
+    print("| run | wall | CPU | peak memory (PSS) | vs parse floor (wall / CPU) | note |\n|---|---|---|---|---|---|")
     ratios: list[str] = []
     for part in args.parts.split(","):
         if part == "flat":
@@ -264,43 +333,47 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             listing = Path(tmp) / "files"
             listing.write_text("\n".join(map(str, files)))
-            floor, floor_rss = median_of(args.repeat, [py, me, "_parse", "floor", str(listing)], env=env)
-            print(fmt_row(f"**{part}** ({len(files)} files) parse floor", floor, floor_rss, floor,
-                          "json / PyYAML CSafeLoader / python-hcl2, nothing else"))
+            floor = median_of(args.repeat, [py, me, "_parse", "floor", str(listing)], env=env)
+            print(fmt_row(f"**{part}** ({len(files)} files) parse floor", floor, floor,
+                          f"json / PyYAML CSafeLoader with CloudFormation tags / Lark parse alone; {parsed_note(floor)}"))
             scan = [*cw, "scan", *roots, "-o", "json=/dev/null"]
             for label, extra in (("certwarden scan", []), ("certwarden scan -j1", ["-j", "1"])):
-                wall, rss = median_of(args.repeat, scan + extra, env=env)
-                print(fmt_row(f"{part}: {label}", wall, rss, floor))
+                run = median_of(args.repeat, scan + extra, env=env)
+                print(fmt_row(f"{part}: {label}", run, floor))
                 if not extra:
-                    mine = (wall, rss)
+                    mine = run
             cache = Path(tmp) / "cache"
             subprocess.run(scan + ["--cache", str(cache)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wall, rss = median_of(args.repeat, scan + ["--cache", str(cache)], env=env)
-            print(fmt_row(f"{part}: certwarden scan --cache (warm)", wall, rss, floor, "no file changed"))
+            run = median_of(args.repeat, scan + ["--cache", str(cache)], env=env)
+            print(fmt_row(f"{part}: certwarden scan --cache (warm)", run, floor, "no file changed"))
             if part == "cfn":
                 for mode, note in (("loader", "our loader: libyaml compose + positions, limits"),
                                    ("cfnlint", "cfnlint.decode.decode, with positions")):
-                    wall, rss = median_of(args.repeat, [py, me, "_parse", mode, str(listing)], env=env)
-                    print(fmt_row(f"{part}: parse step, {mode}", wall, rss, floor, note))
+                    run = median_of(args.repeat, [py, me, "_parse", mode, str(listing)], env=env)
+                    print(fmt_row(f"{part}: parse step, {mode}", run, floor, f"{note}; {parsed_note(run)}"))
             if bin_dir:
                 skipped = len(checkov_crashers(roots, files))
                 for name, cmd in peer_commands(bin_dir, part, roots, files).items():
-                    peer_wall, peer_rss = median_of(args.peer_repeat, cmd)
+                    peer = median_of(args.peer_repeat, cmd)
                     note = f"median of {args.peer_repeat}"
                     if name == "Checkov" and skipped:
                         note += f"; skips the {skipped} Rain module templates it crashes on"
-                    print(fmt_row(f"{part}: {name}", peer_wall, peer_rss, floor, note))
-                    ratios.append(f"{part}: {name} takes {peer_wall / mine[0]:.1f}x the time and "
-                                  f"{peer_rss / mine[1]:.1f}x the memory of certwarden scan")
-    print(fmt_row("startup: python -c pass", *median_of(args.repeat, [py, "-c", "pass"]), None, "interpreter alone"))
-    print(fmt_row("startup: certwarden --version", *median_of(args.repeat, [*cw, "--version"], env=env), None))
+                    print(fmt_row(f"{part}: {name}", peer, floor, note))
+                    if peer.crash:
+                        ratios.append(f"{part}: {name} crashed ({peer.crash}): not timed")
+                    else:
+                        ratios.append(f"{part}: {name} takes {peer.wall / mine.wall:.1f}x the time "
+                                      f"({peer.cpu / mine.cpu:.1f}x the CPU) and {peer.peak / mine.peak:.1f}x "
+                                      "the memory of certwarden scan")
+    print(fmt_row("startup: python -c pass", median_of(args.repeat, [py, "-c", "pass"]), None, "interpreter alone"))
+    print(fmt_row("startup: certwarden --version", median_of(args.repeat, [*cw, "--version"], env=env), None))
     print(fmt_row("startup: certwarden scan (1 small file)",
-                  *median_of(args.repeat, [*cw, "scan", str(SMALL)], env=env), None, "target < 0.35 s"))
+                  median_of(args.repeat, [*cw, "scan", str(SMALL)], env=env), None, "target < 0.35 s"))
     if bin_dir:
-        print(fmt_row("startup: checkov -f (1 small file)", *median_of(
+        print(fmt_row("startup: checkov -f (1 small file)", median_of(
             args.peer_repeat, [str(bin_dir / "checkov"), "--quiet", "--skip-download", "-f", str(SMALL)]), None))
         print(fmt_row("startup: cfn-lint (1 small file)",
-                      *median_of(args.peer_repeat, [str(bin_dir / "cfn-lint"), str(SMALL)]), None))
+                      median_of(args.peer_repeat, [str(bin_dir / "cfn-lint"), str(SMALL)]), None))
     if ratios:
         print("\n" + "\n".join(ratios))
     return 0

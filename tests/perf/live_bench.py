@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Live benchmark: an organisation on a local moto server, read by `certwarden live --organization`.
 
-    python tests/perf/live_bench.py [--sizes 10,40] [--regions eu-west-1,us-east-2] [--accounts 3]
+    python tests/perf/live_bench.py [--sizes 10,40] [--regions eu-west-1,us-east-2] [--accounts 3] [--delay-ms 20]
 
 For each size N, moto is seeded with an organisation of --accounts member accounts (each with a
 certwarden-read role) holding, in every region, N KMS keys (with an alias), N secrets and N ACM
@@ -11,6 +11,12 @@ needs at the least, one list page per page-size of resources plus the per-resour
 forces (KMS has no batch describe; S3 has no call that returns a bucket's settings together).
 A ratio above 1.00 is a call that reads something twice. The machine is shared: compare the
 ratios and the growth between sizes, which come from the same run; moto is slower than AWS.
+
+moto runs in a process of its own (so its work does not hold the reader's interpreter), and
+with --delay-ms every request the scan sends waits that long before moto answers it, as a
+distant endpoint would (seeding is not delayed): wall time is then bound by latency, as against
+AWS. Each size is read twice in the same run: with the collectors' threads, and with one
+resource at a time inside each service-region (the baseline, as before issue 15).
 """
 from __future__ import annotations
 
@@ -18,8 +24,10 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -75,19 +83,48 @@ def floor(counts: dict[str, int]) -> dict[str, int]:
             for svc, per in counts.items()}
 
 
-def run(endpoint: str, size: int, accounts: int, regions: list[str]) -> dict:
-    import urllib.request
+def set_delay(endpoint: str, ms: float) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{DELAY_PATH}?ms={ms}", method="POST")).read()
 
+
+def read_all(endpoint: str, ids: list[str], regions: list[str], threads: int | None) -> tuple[float, object, object]:
+    """One read of every service of every account: with the collectors' own threads (None) or
+    with `threads` resources at a time inside each service-region."""
     from scanner.sources import live
-    from scanner.sources.live import organization
+    from scanner.sources.live import acm, kms, organization, s3
 
+    defaults = (kms.THREADS, acm.THREADS, s3.BUCKET_THREADS)
+    if threads is not None:
+        kms.THREADS = acm.THREADS = s3.BUCKET_THREADS = threads
+    try:
+        start = time.perf_counter()
+        cpu = time.process_time()
+        org = organization.readers(None, only=ids, endpoint_url=endpoint)
+        got = live.read(org.readers, regions, list(live.SERVICES))
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        kms.THREADS, acm.THREADS, s3.BUCKET_THREADS = defaults
+    assert not org.errors and not got.errors, (org.errors, got.errors)
+    return wall, cpu, (org, got)
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(endpoint: str, size: int, accounts: int, regions: list[str], delay_ms: float, moto_pid: int) -> dict:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
     ids = seed(endpoint, accounts, regions, size)
-    start = time.perf_counter()
-    org = organization.readers(None, only=ids, endpoint_url=endpoint)
-    got = live.read(org.readers, regions, list(live.SERVICES))
-    wall = time.perf_counter() - start
-    assert not org.errors and not got.errors, (org.errors, got.errors)
+    set_delay(endpoint, delay_ms)
+    try:
+        serial_wall, serial_cpu, _ = read_all(endpoint, ids, regions, 1)
+        moto_cpu = cpu_of(moto_pid)
+        wall, cpu, (org, got) = read_all(endpoint, ids, regions, None)
+        moto_cpu = cpu_of(moto_pid) - moto_cpu
+    finally:
+        set_delay(endpoint, 0)
     calls: Counter = Counter()
     for reader in org.readers:
         calls.update(reader.calls)
@@ -97,8 +134,51 @@ def run(endpoint: str, size: int, accounts: int, regions: list[str]) -> dict:
     resources = Counter(n.kind for g in got.graphs for n in g.nodes.values())
     counts = {"kms": [size] * (accounts * len(regions)), "secretsmanager": [size] * (accounts * len(regions)),
               "acm": [size] * (accounts * len(regions)), "s3": [size] * accounts}
-    return {"size": size, "wall": wall, "calls": calls, "per_service": per_service,
+    return {"size": size, "wall": wall, "cpu": cpu, "moto_cpu": moto_cpu, "serial_wall": serial_wall, "serial_cpu": serial_cpu,
+            "calls": calls, "per_service": per_service,
             "resources": sum(resources.values()), "floor": floor(counts), "jobs": got.read}
+
+
+# -- moto in a process of its own, each request delayed ------------------------------------------
+DELAY_PATH = "bench-delay"   # POST /bench-delay?ms=N sets the delay of the requests that follow
+
+
+def serve(port_file: str) -> None:
+    """moto's own WSGI application behind a middleware that sleeps before each request."""
+    import logging
+    from urllib.parse import parse_qs
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.server import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto = DomainDispatcherApplication(create_backend_app)
+    delay = {"s": 0.0}
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == f"/{DELAY_PATH}":
+            delay["s"] = float(parse_qs(environ.get("QUERY_STRING", ""))["ms"][0]) / 1000
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
+        if delay["s"]:
+            time.sleep(delay["s"])
+        return moto(environ, start_response)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    Path(port_file + ".tmp").write_text(str(server.server_address[1]))
+    os.replace(port_file + ".tmp", port_file)   # whole, or not there
+    server.serve_forever()
+
+
+def start_moto(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port_file = tmp / "port"
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+    for _ in range(300):
+        if port_file.exists():
+            return proc, f"http://127.0.0.1:{port_file.read_text()}"
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("moto did not start")
 
 
 def main() -> None:
@@ -106,26 +186,34 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,40")
     parser.add_argument("--regions", default="eu-west-1,us-east-2")
     parser.add_argument("--accounts", type=int, default=3)
+    parser.add_argument("--delay-ms", type=float, default=0, help="added before moto answers each request the scan sends")
+    parser.add_argument("--serve", metavar="PORT_FILE", help=argparse.SUPPRESS)   # the moto process
     args = parser.parse_args()
+    if args.serve:
+        return serve(args.serve)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                       AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
     regions = args.regions.split(",")
-    from moto.server import ThreadedMotoServer
+    import tempfile
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        results = [run(f"http://{host}:{port}", int(s), args.accounts, regions) for s in args.sizes.split(",")]
-    finally:
-        server.stop()
-    print(f"{args.accounts} accounts x {len(regions)} regions, every service read\n")
-    print("| N per account-region | resources | service-regions | wall | wall per resource | calls | calls per resource |")
-    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, endpoint = start_moto(Path(tmp))
+        try:
+            results = [run(endpoint, int(s), args.accounts, regions, args.delay_ms, proc.pid)
+                       for s in args.sizes.split(",")]
+        finally:
+            proc.terminate()
+            proc.wait()
+    print(f"{args.accounts} accounts x {len(regions)} regions, every service read, "
+          f"{args.delay_ms:g} ms added to each request\n")
+    print("| N per account-region | resources | service-regions | wall | CPU: reader | CPU: moto | wall per resource "
+          "| calls | calls per resource | one resource at a time: wall | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         total = sum(r["calls"].values())
-        print(f"| {r['size']} | {r['resources']} | {r['jobs']} | {r['wall']:.2f} s | {1000 * r['wall'] / r['resources']:.1f} ms "
-              f"| {total} | {total / r['resources']:.2f} |")
+        print(f"| {r['size']} | {r['resources']} | {r['jobs']} | {r['wall']:.2f} s | {r['cpu']:.2f} s | {r['moto_cpu']:.2f} s "
+              f"| {1000 * r['wall'] / r['resources']:.1f} ms | {total} | {total / r['resources']:.2f} "
+              f"| {r['serial_wall']:.2f} s | {r['wall'] / r['serial_wall']:.2f}x |")
     print("\n| N | service | calls | floor | ratio |")
     print("|---|---|---|---|---|")
     for r in results:

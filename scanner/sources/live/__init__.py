@@ -45,8 +45,8 @@ class LiveRead:
     read: int = 0   # service-region pairs read without an error
 
 
-def _collect(reader: Reader, region: str, service: str) -> tuple[Ctx, BaseException | None]:
-    ctx = Ctx(reader, region)
+def _collect(reader: Reader, region: str, service: str, regions: tuple[str, ...]) -> tuple[Ctx, BaseException | None]:
+    ctx = Ctx(reader, region, regions)
     try:
         SERVICES[service][1](ctx)
     except Exception as exc:  # noqa: BLE001  one service in one region never stops the scan
@@ -72,7 +72,7 @@ def read(readers: list[Reader], regions: list[str], services: list[str], max_con
     jobs_ = jobs(readers, regions, services)
 
     def run(job: tuple[Reader, str, str]) -> tuple[Ctx, BaseException | None]:
-        done = _collect(*job)
+        done = _collect(*job, tuple(regions))
         if progress is not None:
             progress(job[0].account, done[1])
         return done

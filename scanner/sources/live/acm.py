@@ -72,43 +72,50 @@ def _set_imported_body(ctx: Ctx, acm, node, arn: str) -> None:
         node.set("certificate_chain_pem", got["CertificateChain"])
 
 
+THREADS = 4   # certificates read at once; RATES (aws.py) keeps them within ACM's quotas
+
+
 def collect(ctx: Ctx) -> None:
     acm = ctx.client("acm")
     # ListCertificates returns only RSA_2048 certificates unless asked for every key type.
     key_types = acm.meta.service_model.shape_for("KeyAlgorithm").enum
-    for listed in ctx.pages(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": key_types}):
-        arn = listed["CertificateArn"]
-        got = ctx.detail(acm.describe_certificate, "DescribeCertificate", CertificateArn=arn)
-        if isinstance(got, Unresolved):
-            continue   # reported once for the region; a node of nothing but an ARN would only mislead
-        cert = got["Certificate"]
-        node = ctx.node("acm_certificate", arn, cert.get("DomainName") or arn, "AWS::CertificateManager::Certificate")
-        node.set("domain_name", cert.get("DomainName"))
-        node.set("imported", cert.get("Type") == "IMPORTED")
-        node.set("in_use_by", list(cert.get("InUseBy", [])))
-        for attr, field in (("status", "Status"), ("renewal_eligibility", "RenewalEligibility"),
-                            ("private_ca_arn", "CertificateAuthorityArn")):
-            if cert.get(field) is not None:
-                node.set(attr, cert[field])
-        method = _validation_method(cert)
-        if method is not None:
-            node.set("validation_method", method)
-        renewal = cert.get("RenewalSummary", {}).get("RenewalStatus")
-        if renewal is not None:
-            node.set("renewal_status", renewal)
-        logging = cert.get("Options", {}).get("CertificateTransparencyLoggingPreference")
-        if logging is not None:
-            node.set("transparency_logging", logging)
-        if cert.get("KeyAlgorithm"):   # the API writes RSA-2048 where requests say RSA_2048
-            normalize.set_acm_key_algorithm(node, cert["KeyAlgorithm"].replace("-", "_"), node.where)
-        if cert.get("SignatureAlgorithm"):
-            node.set("signature_hash", signature_hash(cert["SignatureAlgorithm"]))
-        for attr, field in (("not_before", "NotBefore"), ("not_after", "NotAfter")):
-            if cert.get(field) is not None:
-                node.set(attr, when(cert[field]))
-        _set_usage(node, cert)
-        if cert.get("Type") == "IMPORTED":
-            _set_imported_body(ctx, acm, node, arn)
-        tags = ctx.detail(acm.list_tags_for_certificate, "ListTagsForCertificate", CertificateArn=arn)
-        node.set("tags", tags if isinstance(tags, Unresolved)
-                 else {t["Key"]: t.get("Value", "") for t in tags.get("Tags", [])})
+    listed = list(ctx.pages(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": key_types}))
+    ctx.each(listed, lambda fork, item: _certificate(fork, acm, item["CertificateArn"]), THREADS)
+
+
+def _certificate(ctx: Ctx, acm, arn: str) -> None:
+    """Every read of one certificate, as one acm_certificate node of ctx."""
+    got = ctx.detail(acm.describe_certificate, "DescribeCertificate", CertificateArn=arn)
+    if isinstance(got, Unresolved):
+        return   # reported once for the region; a node of nothing but an ARN would only mislead
+    cert = got["Certificate"]
+    node = ctx.node("acm_certificate", arn, cert.get("DomainName") or arn, "AWS::CertificateManager::Certificate")
+    node.set("domain_name", cert.get("DomainName"))
+    node.set("imported", cert.get("Type") == "IMPORTED")
+    node.set("in_use_by", list(cert.get("InUseBy", [])))
+    for attr, field in (("status", "Status"), ("renewal_eligibility", "RenewalEligibility"),
+                        ("private_ca_arn", "CertificateAuthorityArn")):
+        if cert.get(field) is not None:
+            node.set(attr, cert[field])
+    method = _validation_method(cert)
+    if method is not None:
+        node.set("validation_method", method)
+    renewal = cert.get("RenewalSummary", {}).get("RenewalStatus")
+    if renewal is not None:
+        node.set("renewal_status", renewal)
+    logging = cert.get("Options", {}).get("CertificateTransparencyLoggingPreference")
+    if logging is not None:
+        node.set("transparency_logging", logging)
+    if cert.get("KeyAlgorithm"):   # the API writes RSA-2048 where requests say RSA_2048
+        normalize.set_acm_key_algorithm(node, cert["KeyAlgorithm"].replace("-", "_"), node.where)
+    if cert.get("SignatureAlgorithm"):
+        node.set("signature_hash", signature_hash(cert["SignatureAlgorithm"]))
+    for attr, field in (("not_before", "NotBefore"), ("not_after", "NotAfter")):
+        if cert.get(field) is not None:
+            node.set(attr, when(cert[field]))
+    _set_usage(node, cert)
+    if cert.get("Type") == "IMPORTED":
+        _set_imported_body(ctx, acm, node, arn)
+    tags = ctx.detail(acm.list_tags_for_certificate, "ListTagsForCertificate", CertificateArn=arn)
+    node.set("tags", tags if isinstance(tags, Unresolved)
+             else {t["Key"]: t.get("Value", "") for t in tags.get("Tags", [])})

@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,11 @@ READ_ONLY = re.compile(r"^(Describe|Get|List|Head)[A-Z]")
 IDENTITY = {"sts": {"AssumeRole", "GetCallerIdentity"}}
 
 MAX_ATTEMPTS = 8
+# Calls a second AWS allows per account and region, for the per-resource reads a collector sends
+# side by side where the quota is low enough to reach (ACM's quota table: 10 a second each). The
+# KMS and S3 reads allow thousands a second, more than a collector's threads can send; adaptive
+# retries back off from whatever throttling is left.
+RATES = {"acm:DescribeCertificate": 10, "acm:GetCertificate": 10, "acm:ListTagsForCertificate": 10}
 TIMEOUT = 600.0   # seconds one service in one region may take (--timeout)
 
 
@@ -41,6 +47,23 @@ THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "R
              "SlowDown", "ProvisionedThroughputExceededException"}
 NOT_ENABLED = {"UnrecognizedClientException", "InvalidClientTokenId", "OptInRequired", "AuthFailure",
                "SubscriptionRequiredException"}
+
+
+class Rate:
+    """A token bucket: `per_second` calls a second on average, as many at once after a pause."""
+
+    def __init__(self, per_second: float):
+        self.per_second, self.tokens, self.at = per_second, float(per_second), time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.per_second, self.tokens + (now - self.at) * self.per_second) - 1
+            self.at = now
+            delay = -self.tokens / self.per_second if self.tokens < 0 else 0.0
+        if delay:
+            time.sleep(delay)
 
 
 class WriteRefused(RuntimeError):
@@ -96,7 +119,9 @@ class Reader:
     config: Config = field(default_factory=client_config)
     timeout: float = TIMEOUT          # seconds each service-region may take
     calls: Counter = field(default_factory=Counter)   # "signing-name:Operation" -> calls sent
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)        # the session, while a client is made
+    _counting: threading.Lock = field(default_factory=threading.Lock)    # calls and rates, at every call
+    _rates: dict[tuple[str, str], Rate] = field(default_factory=dict)   # (region, call) -> its bucket
 
     def __post_init__(self):
         # AWS_ENDPOINT_URL (how LocalStack users point every tool at it) is --endpoint-url: the
@@ -110,13 +135,24 @@ class Reader:
                                          config=self.config)
         client.meta.events.register("before-call.*.*", _refuse_writes)
         client.meta.events.register("before-call.*.*", self._record)
+        client.meta.events.register("before-call.*.*", functools.partial(self._pace, region))
         if self.endpoint_url and service == "s3control":
             client.meta.events.register("before-sign.s3-control.*", _on_endpoint(self.endpoint_url))
         return client
 
     def _record(self, model, **_) -> None:
-        with self._lock:
+        with self._counting:
             self.calls[f"{model.service_model.signing_name}:{model.name}"] += 1
+
+    def _pace(self, region: str, model, **_) -> None:
+        """Wait for a call with a low quota (RATES) to be within it: quotas are per account and
+        region, so every client and thread of this account in that region shares one bucket."""
+        call = f"{model.service_model.signing_name}:{model.name}"
+        if call not in RATES:
+            return
+        with self._counting:
+            rate = self._rates.setdefault((region, call), Rate(RATES[call]))
+        rate.wait()
 
 
 def _on_endpoint(endpoint_url: str) -> Callable[..., None]:
@@ -136,6 +172,7 @@ class Ctx:
 
     reader: Reader
     region: str
+    regions: tuple[str, ...] = ()   # the scan's regions, which a collector read once per account keeps to
     nodes: list[Node] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)   # reads that failed for one resource
     deadline: float = 0.0    # time.monotonic() after which no request is sent
@@ -167,6 +204,22 @@ class Ctx:
     def merge(self, other: "Ctx") -> None:
         self.nodes.extend(other.nodes)
         self.partial.extend(other.partial)
+
+    def each(self, items: list, read: Callable[["Ctx", Any], None], threads: int) -> None:
+        """`read(ctx, item)` for every item, up to `threads` at once (each resource's reads only
+        wait on the network), each in a fork of this Ctx merged back in the items' order, so the
+        result does not depend on timing. A failure that is not one resource's (the deadline)
+        ends the whole service, as it would one item at a time."""
+        forks = [self.fork() for _ in items]
+        if threads <= 1 or len(items) <= 1:
+            for fork, item in zip(forks, items):
+                read(fork, item)
+        else:
+            with ThreadPoolExecutor(min(threads, len(items))) as pool:
+                for done in [pool.submit(read, fork, item) for fork, item in zip(forks, items)]:
+                    done.result()
+        for fork in forks:
+            self.merge(fork)
 
     def where(self, arn: str) -> Where:
         return Where(arn=arn, region=self.region, account=self.account)
@@ -217,11 +270,42 @@ def _named(kwargs: dict) -> str | None:
     return first if isinstance(first, str) else None
 
 
+_MODELS = threading.Lock()
+
+
 @functools.lru_cache(maxsize=None)
-def _paginators(service: str):
+def _shared_loader():
+    from botocore.loaders import create_loader
+
+    return create_loader(os.environ.get("AWS_DATA_PATH"))
+
+
+def _loader():
+    with _MODELS:   # once, not once per thread that asks first
+        return _shared_loader()
+
+
+def session(**kwargs):
+    """A boto3 Session whose API models come from one loader for every account: each session
+    would otherwise find, read and parse the same JSON models again (80 ms a client)."""
+    import boto3
     import botocore.session
 
-    return botocore.session.get_session().get_paginator_model(service)
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def _paginator_model(service: str):
+    from botocore.paginate import PaginatorModel
+
+    return PaginatorModel(_shared_loader().load_service_model(service, "paginators-1"))
+
+
+def _paginators(service: str):
+    with _MODELS:
+        return _paginator_model(service)
 
 
 def largest_page(client, operation: str) -> int | None:
@@ -240,9 +324,7 @@ def readers(profile: str | None, role_arns: list[str], endpoint_url: str | None 
             max_attempts: int = MAX_ATTEMPTS, timeout: float = TIMEOUT) -> list[Reader]:
     """The account of the current credentials, or each account whose role is given (assumed from
     them). Raises ClientError/BotoCoreError when the credentials themselves do not work."""
-    import boto3
-
-    base = boto3.Session(profile_name=profile)
+    base = session(profile_name=profile)
     region = base.region_name or "us-east-1"
     config = client_config(max_attempts, timeout)
 
@@ -255,9 +337,9 @@ def readers(profile: str | None, role_arns: list[str], endpoint_url: str | None 
     sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, config=config)
     for arn in role_arns:
         creds = sts.assume_role(RoleArn=arn, RoleSessionName="certwarden")["Credentials"]
-        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                aws_session_token=creds["SessionToken"], region_name=region)
-        out.append(Reader(session, identity(session), endpoint_url, config, timeout))
+        assumed = session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"], region_name=region)
+        out.append(Reader(assumed, identity(assumed), endpoint_url, config, timeout))
     return out
 
 

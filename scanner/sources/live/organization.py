@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...errors import InputError
-from .aws import MAX_ATTEMPTS, TIMEOUT, Reader, client_config, largest_page, problem
+from .aws import MAX_ATTEMPTS, TIMEOUT, Reader, client_config, largest_page, problem, session
 
 DEFAULT_ROLE = "certwarden-read"
 
@@ -45,9 +45,7 @@ def readers(profile: str | None, role_name: str = DEFAULT_ROLE, only: list[str] 
             max_attempts: int | None = None, threads: int = 8, timeout: float = TIMEOUT) -> Organization:
     """A Reader for each ACTIVE account (only those in `only`, when given; never those in
     `exclude`). Raises ClientError/BotoCoreError when the accounts cannot be listed at all."""
-    import boto3
-
-    base = boto3.Session(profile_name=profile)
+    base = session(profile_name=profile)
     region = base.region_name or "us-east-1"
     config = client_config(max_attempts or MAX_ATTEMPTS, timeout)
     wanted = [(a, p) for a, p in active_accounts(base, region, endpoint_url, config)
@@ -62,9 +60,9 @@ def readers(profile: str | None, role_name: str = DEFAULT_ROLE, only: list[str] 
             creds = sts.assume_role(RoleArn=arn, RoleSessionName="certwarden", **extra)["Credentials"]
         except (ClientError, BotoCoreError) as exc:
             return InputError(f"aws://{account}", f"role {arn} not assumed, account not read: {problem(exc)}")
-        session = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                aws_session_token=creds["SessionToken"], region_name=region)
-        return Reader(session, account, endpoint_url, config, timeout)
+        assumed = session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"], region_name=region)
+        return Reader(assumed, account, endpoint_url, config, timeout)
 
     out = Organization()
     with ThreadPoolExecutor(max(1, min(threads, len(wanted)))) as pool:

@@ -2,12 +2,12 @@
 and tags, as s3_bucket nodes with the attributes the CloudFormation and Terraform adapters give.
 
 ListBuckets answers for every region, so this collector runs once per account; each bucket is
-then read through a client of its own region (several buckets at once) and reported in that region.
+then read through a client of its own region (several buckets at once) and reported in that region;
+buckets of regions the scan was not asked for (--region) are left out.
 """
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ... import policy as policies
@@ -112,14 +112,17 @@ class _Clients:
 
 
 def _bucket(ctx: Ctx, clients: _Clients, listed: dict, account_block) -> None:
-    """Every read of one bucket, as one s3_bucket node of ctx."""
+    """Every read of one bucket, as one s3_bucket node of ctx; none for a bucket in a region the
+    scan was not asked to read (--region), whose settings are not read either."""
     name = listed["Name"]
+    s3 = clients.of(ctx.region)
+    region = _region(ctx, s3, listed)
+    if ctx.regions and not isinstance(region, Unresolved) and region not in ctx.regions:
+        return
     arn = f"arn:aws:s3:::{name}"   # other collectors link to this id (a CA's CRL bucket)
     node = ctx.node("s3_bucket", arn, name, "AWS::S3::Bucket")
     node.set("bucket_name", name)
     node.set("account_block", account_block)
-    s3 = clients.of(ctx.region)
-    region = _region(ctx, s3, listed)
     if isinstance(region, Unresolved):
         node.where = replace(node.where, region=None)   # not known: no region is claimed
         client = s3
@@ -136,11 +139,4 @@ def collect(ctx: Ctx) -> None:
     account_block = _account_block(ctx)
     clients = _Clients(ctx, s3)
     listed = list(ctx.pages(s3, "list_buckets", "Buckets"))
-    # Each bucket costs four or five calls that only wait on the network: read them side by side,
-    # each in a Ctx of its own, merged back in listing order so the result does not depend on timing.
-    forks = [ctx.fork() for _ in listed]
-    with ThreadPoolExecutor(max(1, min(BUCKET_THREADS, len(listed)))) as pool:
-        for done in [pool.submit(_bucket, fork, clients, item, account_block) for fork, item in zip(forks, listed)]:
-            done.result()   # a failure that is not one resource's (the deadline) ends the service
-    for fork in forks:
-        ctx.merge(fork)
+    ctx.each(listed, lambda fork, item: _bucket(fork, clients, item, account_block), BUCKET_THREADS)
