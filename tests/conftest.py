@@ -21,14 +21,14 @@ def needs_shared(*parts):
 
 @pytest.fixture(scope="session")
 def rules():
-    from scanner.rulepack import load_rules
+    from certwarden.rulepack import load_rules
     return load_rules()
 
 
 @pytest.fixture
 def run_cli(capsys, monkeypatch):
     """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    from scanner.cli import main
+    from certwarden.cli import main
 
     def run(*argv, cwd=None):
         if cwd is not None:

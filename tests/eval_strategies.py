@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from scanner.sources.terraform.functions import FUNCTIONS
+from certwarden.sources.terraform.functions import FUNCTIONS
 
 LOCALS = 6
 

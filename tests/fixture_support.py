@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from scanner.config import Config, build as build_config
-from scanner.rulepack import load_rules, select
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.config import Config, build as build_config
+from certwarden.rulepack import load_rules, select
+from certwarden.options import Options
+from certwarden.scan import scan
 
 ANNOTATION = re.compile(r"(?:#|//)\s*(ruleid|ok):\s*([A-Z]+[0-9]+)(?:\s+(\S+))?")
 SIDECAR = ".expect.yaml"

@@ -19,11 +19,11 @@ sys.path.insert(0, str(ROOT))
 def render_golden(path: Path, fmt: str) -> str:
     from datetime import datetime, timezone
 
-    from scanner import __version__
-    from scanner.report import json_report, sarif
-    from scanner.rulepack import load_rules
-    from scanner.options import Options
-    from scanner.scan import scan
+    from certwarden import __version__
+    from certwarden.report import json_report, sarif
+    from certwarden.rulepack import load_rules
+    from certwarden.options import Options
+    from certwarden.scan import scan
 
     result = scan([str(path)], load_rules(), Options(now=datetime(2026, 1, 1, tzinfo=timezone.utc)))
     body = (sarif if fmt == "sarif" else json_report).render(result, root=ROOT)

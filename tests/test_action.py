@@ -56,7 +56,7 @@ def run_step(step, workdir, inputs, outputs, tmp_path):
 def workspace(tmp_path):
     (tmp_path / "bin").mkdir()
     shim = tmp_path / "bin" / "certwarden"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m scanner "$@"\n')
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m certwarden "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
     repo = init(tmp_path / "repo")
     (repo / "infra").mkdir()

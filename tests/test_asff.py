@@ -39,8 +39,8 @@ def validate(findings: list[dict]) -> None:
 
 def every_live_finding(rules):
     """A finding of every live rule on every kind it judges, plain and for review (--strict)."""
-    from scanner.findings import Finding, ScanResult
-    from scanner.model import Where
+    from certwarden.findings import Finding, ScanResult
+    from certwarden.model import Where
 
     out = []
     for rule in rules:
@@ -56,7 +56,7 @@ def every_live_finding(rules):
 def test_every_rule_that_fires_on_live_state_gives_valid_asff(rules):
     from datetime import datetime, timezone
 
-    from scanner.report import asff
+    from certwarden.report import asff
 
     result = every_live_finding(rules)
     got = asff.findings(result, datetime(2026, 6, 1, tzinfo=timezone.utc))
@@ -107,7 +107,7 @@ def hub_findings(aws) -> dict[str, dict]:
 
 
 def test_import_creates_updates_and_archives_on_the_hub(aws, run_cli, tmp_path, monkeypatch):
-    from scanner.securityhub import import_policy
+    from certwarden.securityhub import import_policy
 
     kms = client(aws, "kms")
     keys = [kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(3)]

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import FIXED_NOW
-from scanner.config import Config
-from scanner.engine import Engine
-from scanner.model import Graph, Node, Unresolved, Where
-from scanner.rulepack import load_rules
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.config import Config
+from certwarden.engine import Engine
+from certwarden.model import Graph, Node, Unresolved, Where
+from certwarden.rulepack import load_rules
+from certwarden.options import Options
+from certwarden.scan import scan
 
 RULES = {r.code: r for r in load_rules()}
 
@@ -96,7 +96,7 @@ def test_terraform_only_and_imported_rules():
 
 
 def test_external_account_uses_the_live_key_account():
-    from scanner import policy
+    from certwarden import policy
     doc = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
                           "Action": "kms:Decrypt", "Resource": "*"}]}
     pol = policy.parse(doc, Where(arn="arn:key"))

@@ -18,10 +18,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID as EKU
 
 from conftest import FIXED_NOW
 from make_material_fixtures import build, usage
-from scanner.config import Config, builtin_text, load_config
-from scanner.rulepack import load_rules, select
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.config import Config, builtin_text, load_config
+from certwarden.rulepack import load_rules, select
+from certwarden.options import Options
+from certwarden.scan import scan
 
 PROFILES = yaml.safe_load(builtin_text("sec09-bp01"))["profiles"]
 POLICY = """\

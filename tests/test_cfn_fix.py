@@ -13,13 +13,13 @@ import pytest
 from conftest import FIXED_NOW, FIXTURES
 from fixture_support import expectations, findings
 
-from scanner.rulepack import fix_values, load_rules
-from scanner.sources.cloudformation import template as cfn
-from scanner.sources.attrmap import ACL, BOOL, INT, UPPER
-from scanner.sources.cloudformation.fix import edits_for
-from scanner.sources.cloudformation.template import TYPES
-from scanner.sources.edits import apply
-from scanner.sources.loader import load
+from certwarden.rulepack import fix_values, load_rules
+from certwarden.sources.cloudformation import template as cfn
+from certwarden.sources.attrmap import ACL, BOOL, INT, UPPER
+from certwarden.sources.cloudformation.fix import edits_for
+from certwarden.sources.cloudformation.template import TYPES
+from certwarden.sources.edits import apply
+from certwarden.sources.loader import load
 
 RULES = {r.code: r for r in load_rules()}
 FIX_RULES = sorted(code for code, r in RULES.items() if (r.fix or {}).get("set") and "cfn" in r.sources)

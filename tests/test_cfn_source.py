@@ -3,13 +3,13 @@ import json
 
 from conftest import FIXED_NOW
 
-from scanner.model import SELF_ACCOUNT, Unresolved
-from scanner.rulepack import load_rules
-from scanner.options import Options
-from scanner.scan import scan
-from scanner.sources.cloudformation import template as cfn
-from scanner.sources.cloudformation.resolve import ResRef, Resolver
-from scanner.sources.loader import load
+from certwarden.model import SELF_ACCOUNT, Unresolved
+from certwarden.rulepack import load_rules
+from certwarden.options import Options
+from certwarden.scan import scan
+from certwarden.sources.cloudformation import template as cfn
+from certwarden.sources.cloudformation.resolve import ResRef, Resolver
+from certwarden.sources.loader import load
 
 TEMPLATE = b"""
 Parameters:
@@ -110,8 +110,8 @@ def test_template_without_extension_is_detected_and_other_yaml_ignored(tmp_path)
 def test_the_adapter_reads_metadata_suppressions_and_each_stream_documents_lines(tmp_path):
     """Suppressions written in the template's data are read where the format is known; a YAML
     stream's units say which lines (and so which comments) are theirs."""
-    from scanner.model import Ignore
-    from scanner.sources.units import LAST_LINE, read_file
+    from certwarden.model import Ignore
+    from certwarden.sources.units import LAST_LINE, read_file
 
     key = "Resources:\n  K:\n    Type: AWS::KMS::Key\n"
     meta = key + ("    Metadata:\n      certwarden:\n        ignore:\n"

@@ -81,7 +81,7 @@ def test_sarif_category_sets_automation_id(run_cli, tmp_path):
 
 
 def test_no_color_and_quiet(run_cli, monkeypatch, capsys):
-    from scanner import cli
+    from certwarden import cli
     monkeypatch.setattr(cli, "_color", lambda stream: True)   # as if on a terminal
     _, out, _ = run_cli("scan", FAIL, "--select", "CW101")
     assert "\033[31mhigh" in out

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import FIXTURES, ROOT
 
-import scanner
+import certwarden
 
 FAIL = FIXTURES / "CW101" / "cfn_fail.yaml"
 PASS = FIXTURES / "CW101" / "cfn_pass.yaml"
@@ -149,7 +149,7 @@ def test_invalid_user_rule_names_file_and_field(run_cli, tmp_path):
 
 def test_package_version_is_reported(run_cli):
     _, out, _ = run_cli("scan", FAIL, "-o", "json")
-    assert json.loads(out)["tool"]["version"] == scanner.__version__
+    assert json.loads(out)["tool"]["version"] == certwarden.__version__
     assert ROOT.exists()
 
 

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from conftest import FIXTURES
-from scanner.config import ConfigError, find, load_config, validate
-from scanner.kinds import KINDS
+from certwarden.config import ConfigError, find, load_config, validate
+from certwarden.kinds import KINDS
 
 EXAMPLE = FIXTURES / "examples" / "certificate-infrastructure.yaml"
 

@@ -7,16 +7,16 @@ import shutil
 
 from conftest import ROOT
 
-from scanner import docs
-from scanner.report import DOCS_BASE
-from scanner.rulepack import load_rules
+from certwarden import docs
+from certwarden.report import DOCS_BASE
+from certwarden.rulepack import load_rules
 
 SECTIONS = ["What it finds", "Why it matters", "Example", "How to fix", "Fix safety", "Parameters",
             "Differences from other scanners"]
 
 
 def test_generated_rule_docs_are_current():
-    assert docs.stale() == [], "run: python -m scanner.docs"
+    assert docs.stale() == [], "run: python -m certwarden.docs"
     assert docs.main(["--check"]) == 0
 
 

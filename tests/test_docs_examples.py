@@ -9,8 +9,8 @@ import yaml
 
 from conftest import ROOT
 from fixture_support import expectations
-from scanner.config import validate
-from scanner.rulepack import load_rules
+from certwarden.config import validate
+from certwarden.rulepack import load_rules
 
 FILE_BLOCK = re.compile(r'```(\w+) title="([^"]+)"\n(.*?)```', re.S)
 
@@ -70,7 +70,7 @@ def test_readme_policy_example_is_valid(rules):
 
 
 def test_configuration_shows_the_shipped_profiles_as_they_ship():
-    from scanner.config import builtin_text
+    from certwarden.config import builtin_text
 
     shown = {name: body for _, name, body in blocks("configuration.md")}
     assert shown["scanner/profiles/sec09-bp01.yaml"] == builtin_text("sec09-bp01")

@@ -1,9 +1,9 @@
 """The SEC09-BP01 guidance's own example stack, shipped as fixtures/examples/."""
 from conftest import FIXED_NOW, ROOT
 
-from scanner.rulepack import load_rules
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.rulepack import load_rules
+from certwarden.options import Options
+from certwarden.scan import scan
 
 EXAMPLE = ROOT / "fixtures" / "examples" / "certificate-infrastructure.yaml"
 SECTIONS_1_3_4 = ("CW1", "CW3", "CW4")

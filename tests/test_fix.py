@@ -8,7 +8,7 @@ import shutil
 from jsonschema import validate
 
 from conftest import FIXTURES, ROOT
-from scanner.sources.edits import Edit, apply
+from certwarden.sources.edits import Edit, apply
 
 TEMPLATE = FIXTURES / "CW101" / "cfn_fail.yaml"
 MODULE = FIXTURES / "CW101" / "tf_fail"
@@ -110,7 +110,7 @@ def test_fix_write_keeps_crlf_line_endings(tmp_path, run_cli):
 
 
 def test_the_docs_list_every_rule_that_fixes_itself():
-    from scanner.rulepack import load_rules
+    from certwarden.rulepack import load_rules
 
     docs = (ROOT / "docs" / "fixing.md").read_text()
     rows = {line.split(" ", 2)[1]: line for line in docs.splitlines() if line.startswith("| [CW")}
@@ -202,7 +202,7 @@ def test_fixes_that_lint_clean_are_written(tmp_path, run_cli):
 
 
 def test_without_cfn_lint_fix_says_once_that_it_did_not_lint(tmp_path, run_cli, monkeypatch):
-    from scanner import lint
+    from certwarden import lint
     monkeypatch.setattr(lint, "available", lambda: False)
     template, module = copy(tmp_path, TEMPLATE), copy(tmp_path, MODULE)
     code, _, err = run_cli("fix", template, module, "--no-config", "--select", "CW101", "--write")

@@ -6,7 +6,7 @@ import pytest
 from conftest import FIXED_NOW, FIXTURES
 import live_fixtures
 from fixture_support import LIVE_PENDING, TF_PENDING, expectations, fixture_entries, fixture_source, findings
-from scanner.rulepack import load_rules
+from certwarden.rulepack import load_rules
 
 ENTRIES = list(fixture_entries(FIXTURES))
 CASES = [(c, e) for c, e in ENTRIES if fixture_source(e) != "live"]

@@ -16,18 +16,18 @@ from hypothesis import strategies as st
 
 from conftest import FIXED_NOW
 from hostile import GOOD, GOOD_TF, cfn_sub_chain, tf_locals_bomb, tf_nested_for
-from scanner import certs
-from scanner.sources import units
-from scanner.model import Unresolved
-from scanner.options import Options
-from scanner.scan import scan
-from scanner.sources import loader
-from scanner.sources.cloudformation import resolve as cfn_resolve
-from scanner.sources.terraform import fix as tf_fix, hcl as tf_hcl, modules as terraform, plan as tfplan
-from scanner.sources.budget import EXHAUSTED
-from scanner.sources.cloudformation.resolve import Resolver
-from scanner.sources.loader import load
-from scanner.sources.units import Unit, read_unit
+from certwarden import certs
+from certwarden.sources import units
+from certwarden.model import Unresolved
+from certwarden.options import Options
+from certwarden.scan import scan
+from certwarden.sources import loader
+from certwarden.sources.cloudformation import resolve as cfn_resolve
+from certwarden.sources.terraform import fix as tf_fix, hcl as tf_hcl, modules as terraform, plan as tfplan
+from certwarden.sources.budget import EXHAUSTED
+from certwarden.sources.cloudformation.resolve import Resolver
+from certwarden.sources.loader import load
+from certwarden.sources.units import Unit, read_unit
 
 SECONDS = 10   # a guard against hangs (old code took minutes or ran out of memory); not a speed measurement
 BUDGET_ERROR = ("evaluation stopped: values built exceed 64 MiB (an expression that multiplies its input?); "
@@ -84,7 +84,7 @@ def in_child(fn, *args, seconds: float = SECONDS):
 
 
 def scan_dir(path: Path):
-    from scanner.rulepack import load_rules, select
+    from certwarden.rulepack import load_rules, select
     return scan([str(path)], select(load_rules(), ["CW101"], None), Options(now=FIXED_NOW, jobs=1))
 
 

@@ -114,7 +114,7 @@ def test_fix_write_never_writes_through_a_symbolic_link(tmp_path, run_cli):
 
 
 def test_fix_writer_refuses_files_outside_the_roots(tmp_path):
-    from scanner import fixes
+    from certwarden import fixes
 
     (tmp_path / "repo").mkdir()
     outside = tmp_path / "outside.tf"
@@ -171,7 +171,7 @@ def test_a_fifo_is_not_opened(tmp_path, run_cli, name, cache):
 def test_a_fifo_swapped_in_after_the_check_does_not_hang(tmp_path):
     """open_regular decides on the open descriptor, so a file replaced by a FIFO between a stat
     and the open cannot block it."""
-    from scanner.sources.files import ReadError, open_regular
+    from certwarden.sources.files import ReadError, open_regular
 
     os.mkfifo(tmp_path / "x.tf")
     with pytest.raises(ReadError, match="not a regular file"):

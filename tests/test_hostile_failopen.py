@@ -45,7 +45,7 @@ def test_a_tf_padded_past_the_size_limit_with_comments_is_read(tmp_path, run_cli
 
 
 def test_one_character_comment_lines_still_count_one_byte_each(tmp_path):
-    from scanner.sources.terraform.hcl import HclError, parse, weight
+    from certwarden.sources.terraform.hcl import HclError, parse, weight
 
     text = "#\n" * 300_000
     assert weight(text) == len(text)   # one token per line, as costly to Lark as code
@@ -197,7 +197,7 @@ def test_an_unwritable_output_is_one_line_and_exit_2(tmp_path, run_cli):
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_unexpected_exception_is_an_internal_error_naming_the_file(tmp_path, run_cli, monkeypatch, jobs):
-    from scanner.sources.cloudformation import template as cfn
+    from certwarden.sources.cloudformation import template as cfn
 
     def broken(path, doc, keys):
         raise KeyError("boom")
@@ -211,7 +211,7 @@ def test_an_unexpected_exception_is_an_internal_error_naming_the_file(tmp_path, 
 
 
 def test_an_unexpected_exception_outside_a_scan_is_one_line_too(tmp_path, run_cli, monkeypatch):
-    from scanner import remediate
+    from certwarden import remediate
 
     monkeypatch.setattr(remediate, "stacks", lambda *a: 1 / 0)
     (tmp_path / "r.json").write_text(json.dumps({"findings": []}))

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from scanner import remediate
+from certwarden import remediate
 
 cfnlint_api = pytest.importorskip("cfnlint.api")
 

@@ -1,4 +1,4 @@
-"""The package's shape, checked from its imports (docs/architecture.md states these rules):
+"""The package's shape (the folder scanner/, installed under the import name certwarden), checked from its imports (docs/architecture.md states these rules):
 data flows one way, sources -> graph -> rules -> findings -> outputs, so no module imports one
 that sits later in the flow; there is no import cycle; and the CLI reaches the model through at
 most 8 modules."""
@@ -49,12 +49,12 @@ def imports(module: str, lazy: bool = True) -> frozenset[str]:
     found = set()
     for node in nodes:
         if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "scanner"}
+            found |= {a.name for a in node.names if a.name.split(".")[0] in ("scanner", "certwarden")}
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")[:len(package.split(".")) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
-            elif node.module and node.module.split(".")[0] == "scanner":
+            elif node.module and node.module.split(".")[0] in ("scanner", "certwarden"):
                 target = node.module
             else:
                 continue
@@ -146,5 +146,5 @@ def test_every_package_ships():
     import tomllib
 
     listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    packages = {m for m, p in MODULES.items() if p.name == "__init__.py"}
+    packages = {"certwarden" + m.removeprefix("scanner") for m, p in MODULES.items() if p.name == "__init__.py"}
     assert packages - listed == set()

@@ -91,7 +91,7 @@ def test_sarif_of_a_live_scan_names_the_arn(aws, run_cli, tmp_path):
 
 # -- reads only, and failures that stop one service in one region -----------------------------------
 def test_the_reader_refuses_any_call_that_is_not_a_read(aws):
-    from scanner.sources.live.aws import WriteRefused, readers
+    from certwarden.sources.live.aws import WriteRefused, readers
 
     reader, = readers(None, [], aws)
     kms = reader.client("kms", REGION)
@@ -185,7 +185,7 @@ def test_kms_rotation_period_over_a_year(aws, run_cli, monkeypatch):
 def test_an_error_page_in_place_of_an_aws_answer_is_still_one_line():
     from botocore.exceptions import ClientError
 
-    from scanner.sources.live.aws import problem
+    from certwarden.sources.live.aws import problem
 
     page = "<!doctype html>\n<html>\n<title>500 Internal Server Error</title>\n</html>"
     exc = ClientError({"Error": {"Code": "500", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 500}},
@@ -226,7 +226,7 @@ def _regions_stub(monkeypatch, answer: dict | None):
     regions given, or AccessDenied when answer is None. EC2 stays moto's."""
     from botocore.stub import Stubber
 
-    from scanner.sources.live import aws as live_aws
+    from certwarden.sources.live import aws as live_aws
 
     real = live_aws.Reader.client
     wanted = {"RegionOptStatusContains": ["ENABLED", "ENABLED_BY_DEFAULT"]}
@@ -262,7 +262,7 @@ def test_region_all_falls_back_to_ec2_describe_regions_without_opt_in_regions(aw
     _regions_stub(monkeypatch, None)   # account:ListRegions denied
     for region in ("eu-west-1", "ap-east-1"):   # ap-east-1: an opt-in region (moto: not opted in)
         client(aws, "kms", region).create_key(Description=region)
-    from scanner.sources.live.aws import all_regions, readers
+    from certwarden.sources.live.aws import all_regions, readers
 
     reader, = readers(None, [], aws)
     regions = all_regions(reader)
@@ -279,7 +279,7 @@ def test_region_all_falls_back_to_ec2_describe_regions_without_opt_in_regions(aw
 
 
 def test_region_all_says_in_one_line_when_no_region_list_can_be_read(aws, run_cli, monkeypatch):
-    from scanner.sources.live import aws as live_aws
+    from certwarden.sources.live import aws as live_aws
 
     _regions_stub(monkeypatch, None)
     real = live_aws.Reader.client

@@ -61,7 +61,7 @@ def names(findings, code) -> list[tuple[str, str]]:
 def stub(monkeypatch, service: str, *responses: tuple[str, dict]) -> None:
     """The reader's `service` client answers from botocore's Stubber: used only where moto lacks
     the field or API a rule needs, for the one read the collector makes of it."""
-    from scanner.sources.live import aws as live_aws
+    from certwarden.sources.live import aws as live_aws
 
     real = live_aws.Reader.client
     checked = Stubber(boto3.client(service, region_name=REGION))
@@ -266,8 +266,8 @@ def test_private_cas_are_judged_on_keys_revocation_storage_and_lifetime(aws, run
 
 
 def test_a_ca_links_to_its_crl_bucket_only_when_that_bucket_was_read():
-    from scanner.model import Graph, Node, Where
-    from scanner.sources.live.pca import link_crl_buckets
+    from certwarden.model import Graph, Node, Where
+    from certwarden.sources.live.pca import link_crl_buckets
 
     graph = Graph(unit="aws://123456789012", source="live")
     for ca_id, bucket in (("arn:aws:acm-pca:eu-west-1:1:certificate-authority/a", "read"),

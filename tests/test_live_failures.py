@@ -37,8 +37,8 @@ def test_a_key_whose_describe_is_denied_is_unknown_and_the_other_keys_are_read(a
 
 
 def test_the_denied_key_is_a_node_with_unknown_metadata(aws):
-    from scanner.sources.live import kms as collector
-    from scanner.sources.live.aws import Ctx, readers
+    from certwarden.sources.live import kms as collector
+    from certwarden.sources.live.aws import Ctx, readers
 
     kms = client(aws, "kms")
     hidden = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [

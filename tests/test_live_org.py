@@ -35,7 +35,7 @@ def organization(aws, members: int = 4) -> list[str]:
 def member(aws, account: str, *, role: bool = True, secret_name: str = "db") -> dict:
     """One member's misconfigured resources (a key without rotation, a secret without rotation),
     and, unless role=False, the certwarden-read role with the printed read-only policy."""
-    from scanner.sources.live.permissions import policy_document, trust_policy
+    from certwarden.sources.live.permissions import policy_document, trust_policy
 
     s = session_in(aws, account)
     key = s.client("kms", endpoint_url=aws).create_key(Description=f"key of {account}")["KeyMetadata"]
@@ -52,7 +52,7 @@ def member(aws, account: str, *, role: bool = True, secret_name: str = "db") -> 
 def as_scanner(aws, monkeypatch, *more_statements: dict) -> None:
     """From here on, calls are made as a management-account user allowed exactly the printed
     scanner-side policy, and moto checks every call (the members' against their role's policy)."""
-    from scanner.sources.live.permissions import scanner_policy
+    from certwarden.sources.live.permissions import scanner_policy
 
     iam = client(aws, "iam")
     iam.create_user(UserName="scanner")
@@ -96,9 +96,9 @@ def test_every_member_is_read_with_its_account_and_a_role_not_assumed_is_one_lin
 
 
 def test_account_filters_and_the_reads_stay_within_the_printed_policies(aws, run_cli, monkeypatch):
-    from scanner.sources import live
-    from scanner.sources.live import organization as org
-    from scanner.sources.live.permissions import ACTIONS
+    from certwarden.sources import live
+    from certwarden.sources.live import organization as org
+    from certwarden.sources.live.permissions import ACTIONS
 
     first, second, third = organization(aws, 3)
     for account in (first, second, third):
@@ -122,7 +122,7 @@ def test_account_filters_and_the_reads_stay_within_the_printed_policies(aws, run
 
 
 def test_print_policy_for_an_organization(run_cli):
-    from scanner.sources.live.permissions import policy_document
+    from certwarden.sources.live.permissions import policy_document
 
     code, out, _ = run_cli("live", "--organization", "--print-policy", "--role-name", "audit", "--external-id", "x-1")
     assert code == 0
@@ -148,8 +148,8 @@ def test_organization_usage_errors(run_cli, argv, message):
 
 @pytest.mark.live
 def test_a_region_where_every_service_fails_alike_is_one_line(monkeypatch):
-    from scanner.sources import live
-    from scanner.sources.live.aws import Reader, client_config
+    from certwarden.sources import live
+    from certwarden.sources.live.aws import Reader, client_config
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -29,7 +29,7 @@ def _keys(aws) -> dict[str, dict]:
 
 
 def test_rotation_is_asked_only_of_keys_that_can_rotate_and_no_key_costs_more(aws, run_cli, monkeypatch):
-    from scanner.sources.live.aws import Reader
+    from certwarden.sources.live.aws import Reader
 
     made = _keys(aws)
     readers: list[Reader] = []
@@ -48,7 +48,7 @@ def test_rotation_is_asked_only_of_keys_that_can_rotate_and_no_key_costs_more(aw
 
 
 def test_keys_that_cannot_rotate_read_as_not_rotating():
-    from scanner.sources.live.kms import can_rotate
+    from certwarden.sources.live.kms import can_rotate
 
     assert can_rotate({"KeySpec": "SYMMETRIC_DEFAULT", "Origin": "AWS_KMS"})
     assert can_rotate({})   # not described: asked
@@ -68,8 +68,8 @@ def _certificates(aws, n: int) -> list[str]:
 
 @pytest.mark.parametrize("service", ["kms", "acm"])
 def test_one_side_by_side_gives_the_nodes_of_one_at_a_time(aws, service, monkeypatch):
-    from scanner.sources import live as collectors
-    from scanner.sources.live.aws import Ctx, readers
+    from certwarden.sources import live as collectors
+    from certwarden.sources.live.aws import Ctx, readers
 
     _keys(aws) if service == "kms" else _certificates(aws, 6)
     module = getattr(collectors, service)
@@ -100,7 +100,7 @@ def test_reads_of_one_service_overlap(aws, run_cli, proxy, service):  # noqa: F8
 
 
 def test_a_low_quota_is_kept_to_by_every_thread_together():
-    from scanner.sources.live.aws import Rate
+    from certwarden.sources.live.aws import Rate
 
     rate = Rate(20)   # a burst of 20, then 20 a second
     start = time.monotonic()
@@ -113,9 +113,9 @@ def test_a_low_quota_is_kept_to_by_every_thread_together():
 
 
 def test_acm_reads_are_paced_per_region_and_call(aws, monkeypatch):
-    from scanner.sources.live import acm as collector
-    from scanner.sources.live import aws as plumbing
-    from scanner.sources.live.aws import Ctx, readers
+    from certwarden.sources.live import acm as collector
+    from certwarden.sources.live import aws as plumbing
+    from certwarden.sources.live.aws import Ctx, readers
 
     _certificates(aws, 4)
     waited: list[tuple[str, str]] = []

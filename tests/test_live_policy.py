@@ -31,9 +31,9 @@ def one_of_everything(aws) -> None:
     client(aws, "cloudhsmv2").create_cluster(HsmType="hsm1.medium", SubnetIds=subnets)
 
 def test_the_policy_is_exactly_what_a_full_read_calls(aws):
-    from scanner.sources import live
-    from scanner.sources.live.aws import all_regions, readers
-    from scanner.sources.live.permissions import ACTIONS
+    from certwarden.sources import live
+    from certwarden.sources.live.aws import all_regions, readers
+    from certwarden.sources.live.permissions import ACTIONS
 
     one_of_everything(aws)
     reader, = readers(None, [], aws)
@@ -49,8 +49,8 @@ def test_the_policy_is_exactly_what_a_full_read_calls(aws):
 
 
 def test_the_docs_show_the_policy_and_every_service(run_cli):
-    from scanner.sources.live import SERVICES
-    from scanner.sources.live.permissions import policy_document
+    from certwarden.sources.live import SERVICES
+    from certwarden.sources.live.permissions import policy_document
 
     code, out, _ = run_cli("live", "--print-policy")
     assert code == 0 and json.loads(out) == policy_document()

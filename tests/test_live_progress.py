@@ -16,7 +16,7 @@ class Terminal(io.StringIO):
 
 @pytest.mark.parametrize("tty, quiet, drawn", [(True, False, True), (True, True, False), (False, False, False)])
 def test_progress_only_on_a_terminal_and_not_quiet(aws, monkeypatch, tty, quiet, drawn):
-    from scanner.cli import main
+    from certwarden.cli import main
 
     client(aws, "kms").create_key()
     err = Terminal() if tty else io.StringIO()
@@ -32,7 +32,7 @@ def test_progress_only_on_a_terminal_and_not_quiet(aws, monkeypatch, tty, quiet,
 
 
 def test_progress_counts_accounts_and_errors():
-    from scanner.progress import LiveProgress
+    from certwarden.progress import LiveProgress
 
     out = Terminal()
     jobs = [("111", "eu-west-1", "kms"), ("111", "us-east-1", "iam"), ("222", "eu-west-1", "kms")]

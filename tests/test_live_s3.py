@@ -28,7 +28,7 @@ def public_policy(name, principal="*"):
 def account_block(aws, account, **settings):
     """The account-level Block Public Access, set through S3 Control (whose account host prefix
     moto cannot answer on: the reader's own fix is used)."""
-    from scanner.sources.live.aws import _on_endpoint
+    from certwarden.sources.live.aws import _on_endpoint
 
     control = client(aws, "s3control", "us-east-1")
     control.meta.events.register("before-sign.s3-control.*", _on_endpoint(aws))
@@ -76,7 +76,7 @@ def test_buckets_are_judged_in_their_own_region(aws, run_cli):
 
 
 def test_region_limits_the_buckets_read_and_reported(aws, run_cli, monkeypatch):
-    from scanner.sources.live.aws import Reader
+    from certwarden.sources.live.aws import Reader
 
     for name, region in (("here", REGION), ("there", "us-east-1"), ("far", "us-west-2")):
         bucket(aws, name, region).put_bucket_acl(Bucket=name, ACL="public-read")
@@ -137,7 +137,7 @@ def test_a_bucket_whose_policy_is_denied_is_reported_and_the_others_are_read(aws
                                               ("ap-south-1", "ap-south-1")])
 def test_bucket_location_as_a_region(location, region):
     # moto always answers a region name, so the legacy null and EU answers are checked here
-    from scanner.sources.live.s3 import bucket_region
+    from certwarden.sources.live.s3 import bucket_region
 
     assert bucket_region(location) == region
 
@@ -174,7 +174,7 @@ def test_a_rate_schedule_is_an_interval_and_a_cron_schedule_is_not(aws, run_cli,
     # (that one response; STS still answers from moto)
     from botocore.stub import Stubber
 
-    from scanner.sources.live.aws import Reader
+    from certwarden.sources.live.aws import Reader
 
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:{}-AbCdEf"
     listing = {"SecretList": [
@@ -218,8 +218,8 @@ def test_a_key_used_by_secrets_of_two_environments(aws, run_cli):
 
 
 def test_secrets_are_linked_to_the_key_they_name_however_named():
-    from scanner.model import Graph, Node, Where
-    from scanner.sources.live.secrets import link_keys
+    from certwarden.model import Graph, Node, Where
+    from certwarden.sources.live.secrets import link_keys
 
     key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd"
     graph = Graph(unit="aws://123456789012", source="live")

@@ -75,8 +75,8 @@ def test_a_snapshot_is_evaluated_with_the_rules_and_policy_of_today(aws, run_cli
 def test_a_private_key_string_is_never_written():
     from datetime import datetime, timezone
 
-    from scanner.model import Graph, Node, Where
-    from scanner.sources import snapshot
+    from certwarden.model import Graph, Node, Where
+    from certwarden.sources import snapshot
 
     graph = Graph(unit="aws://111122223333", source="live")
     node = Node(id="arn:x", kind="kms_key", name="k", source="live", where=Where(arn="arn:x"))

@@ -69,7 +69,7 @@ def test_a_classic_listener_is_judged_by_its_negotiation_policy(aws, run_cli):
 def test_a_classic_policy_answered_with_its_expansion_reads_as_the_reference():
     """AWS answers a policy made from a predefined one with the reference and every protocol and
     cipher it expands to; moto answers with the reference alone, so this reads the AWS shape."""
-    from scanner.sources.live.elb import _negotiation
+    from certwarden.sources.live.elb import _negotiation
 
     expanded = {"PolicyName": "p", "PolicyAttributeDescriptions": [
         {"AttributeName": "Protocol-TLSv1", "AttributeValue": "true"},
@@ -115,7 +115,7 @@ def _listing(cf, distributions: list[dict]) -> dict:
 
 
 def test_cloudfront_distributions_below_tls12_2021_fail(aws, run_cli, monkeypatch):
-    from scanner.sources.live.aws import Reader
+    from certwarden.sources.live.aws import Reader
 
     cf = client(aws, "cloudfront", "us-east-1")
     cert = _certificate(aws)
@@ -163,8 +163,8 @@ def test_api_gateway_domains_on_tls10_fail(aws, run_cli):
 
 
 def test_a_rest_domain_without_a_policy_reads_as_tls10(aws):
-    from scanner.sources import live as live_source
-    from scanner.sources.live.aws import readers
+    from certwarden.sources import live as live_source
+    from certwarden.sources.live.aws import readers
 
     client(aws, "apigateway").create_domain_name(domainName="bare.example.com",
                                                  regionalCertificateArn=_certificate(aws))
@@ -175,8 +175,8 @@ def test_a_rest_domain_without_a_policy_reads_as_tls10(aws):
 
 # -- CW801: what watches certificates for expiry ---------------------------------------------------
 def _monitoring(aws):
-    from scanner.sources import live as live_source
-    from scanner.sources.live.aws import readers
+    from certwarden.sources import live as live_source
+    from certwarden.sources.live.aws import readers
 
     got = live_source.read(readers(None, [], aws), [REGION], ["events", "config"])
     assert got.errors == []
@@ -207,8 +207,8 @@ def _cw801(graph, rules) -> list[str]:
     not part of this module."""
     from conftest import FIXED_NOW
 
-    from scanner.engine import Engine
-    from scanner.model import Node, Where
+    from certwarden.engine import Engine
+    from certwarden.model import Node, Where
 
     arn = f"arn:aws:acm:{REGION}:123456789012:certificate/1"
     graph.add(Node(id=arn, kind="acm_certificate", name="example.com", source="live",
@@ -257,10 +257,10 @@ def test_an_https_listener_without_a_policy_gets_the_default_and_fails(rules):
     import boto3
     from conftest import FIXED_NOW
 
-    from scanner.engine import Engine
-    from scanner.model import Graph
-    from scanner.sources.live.aws import Ctx
-    from scanner.sources.live.elb import collect_v2
+    from certwarden.engine import Engine
+    from certwarden.model import Graph
+    from certwarden.sources.live.aws import Ctx
+    from certwarden.sources.live.elb import collect_v2
 
     elbv2 = boto3.client("elbv2", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     lb_arn = f"arn:aws:elasticloadbalancing:{REGION}:123456789012:loadbalancer/app/web/1"
@@ -304,8 +304,8 @@ def load_balancers(aws) -> list[str]:
 
 def test_the_calls_these_collectors_send(aws):
     """What a least-privilege role needs for them (IAM names API Gateway reads apigateway:GET)."""
-    from scanner.sources import live as live_source
-    from scanner.sources.live.aws import readers
+    from certwarden.sources import live as live_source
+    from certwarden.sources.live.aws import readers
 
     load_balancers(aws)
     reader, = readers(None, [], aws)

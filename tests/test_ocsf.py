@@ -16,7 +16,7 @@ ocsf_models = pytest.importorskip("py_ocsf_models")
 def test_every_rule_that_fires_on_live_state_is_a_valid_detection_finding(rules):
     from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
-    from scanner.report import ocsf
+    from certwarden.report import ocsf
 
     result = every_live_finding(rules)
     written = json.loads(ocsf.render(result, datetime(2026, 6, 1, tzinfo=timezone.utc)))

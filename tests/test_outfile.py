@@ -6,7 +6,7 @@ import pytest
 
 from conftest import FIXTURES
 
-from scanner.cli import FORMATS
+from certwarden.cli import FORMATS
 
 FAIL = FIXTURES / "CW101" / "cfn_fail.yaml"
 

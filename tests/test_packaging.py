@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 
-from scanner.rulepack import load_rules
+from certwarden.rulepack import load_rules
 
 # What the wheel is built from (as the Dockerfile copies it): no build/ left over from elsewhere.
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "scanner", "rules", "docs/rules")
@@ -47,14 +47,28 @@ def test_the_wheel_ships_the_license_the_rule_pages_and_project_links(wheel):
         license_name, = (n for n in names if re.search(r"\.dist-info/(licenses/)?LICENSE$", n))
         assert z.read(license_name) == (ROOT / "LICENSE").read_bytes()
         for rule in load_rules():
-            page = f"scanner/rule_docs/{rule.code}.md"
+            page = f"certwarden/rule_docs/{rule.code}.md"
             assert page in names and z.read(page) == (ROOT / "docs" / "rules" / f"{rule.code}.md").read_bytes()
-        assert "scanner/rules/rule.schema.json" in names
+        assert "certwarden/rules/rule.schema.json" in names
     assert "Apache License" in (ROOT / "LICENSE").read_text() and meta["License"] == "Apache-2.0"
     assert "License :: OSI Approved :: Apache Software License" in meta.get_all("Classifier")
     urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
     assert urls["Repository"] == "https://github.com/certwarden/certwarden"
     assert set(urls) >= {"Homepage", "Documentation", "Issues"}
+
+
+def test_the_import_name_is_certwarden_not_scanner(wheel, tmp_path):
+    """A name of its own beside other tools (#18, item 6): the wheel installs `certwarden` only,
+    and `python -m certwarden` runs the CLI from it."""
+    with zipfile.ZipFile(wheel) as z:
+        tops = {n.split("/", 1)[0] for n in z.namelist() if not n.split("/", 1)[0].endswith(".dist-info")}
+        entry = next(n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        assert "certwarden = certwarden.cli:main" in z.read(entry).decode()
+        z.extractall(tmp_path / "site")
+    assert tops == {"certwarden"}
+    run = subprocess.run([sys.executable, "-m", "certwarden", "--version"], capture_output=True, text=True,
+                         cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"})
+    assert (run.returncode, run.stdout.split()[0]) == (0, "certwarden"), run.stderr
 
 
 def test_rules_doc_prints_the_shipped_page(run_cli):
@@ -95,7 +109,7 @@ def test_the_docker_image_runs_the_cli(tmp_path):
     try:
         version = subprocess.run(["docker", "run", "--rm", tag, "--version"], capture_output=True, text=True,
                                  check=True, timeout=120).stdout
-        from scanner import __version__
+        from certwarden import __version__
         assert __version__ in version
         example = ROOT / "fixtures" / "examples"
         done = subprocess.run(["docker", "run", "--rm", "-v", f"{example}:/src:ro", tag, "scan", "-q", "."],

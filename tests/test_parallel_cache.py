@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import scanner.scan
+import certwarden.scan
 from conftest import FIXED_NOW, FIXTURES
 from gitrepo import init
 from hostile import GOOD, write_cases
-from scanner.workers import PARALLEL_MIN_UNITS, worker_count
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.workers import PARALLEL_MIN_UNITS, worker_count
+from certwarden.options import Options
+from certwarden.scan import scan
 
 
 def snapshot(result):
@@ -59,8 +59,8 @@ def test_warm_cache_reads_only_changed_files(tree, rules, tmp_path, monkeypatch)
     changed = tree / "good.yaml"
     changed.write_text(GOOD.replace("SYMMETRIC_DEFAULT", "HMAC_256"))
     read = []
-    real = scanner.scan.read_unit   # what the scan hands the cache to read a unit it does not hold
-    monkeypatch.setattr(scanner.scan, "read_unit", lambda unit: read.append(unit) or real(unit))
+    real = certwarden.scan.read_unit   # what the scan hands the cache to read a unit it does not hold
+    monkeypatch.setattr(certwarden.scan, "read_unit", lambda unit: read.append(unit) or real(unit))
     cached = run(tree, rules, jobs=1, cache_dir=cache)
     # Besides the changed file, only modules that read files outside themselves (never cached).
     assert [u.path for u in read if u.members() is not None] == [str(changed)]
@@ -110,7 +110,7 @@ def test_a_planted_pickle_entry_is_not_run_and_the_file_is_read(tmp_path, rules)
 
 
 def _empty_outcome() -> bytes:
-    from scanner import graphjson
+    from certwarden import graphjson
 
     return graphjson.dumps(([], [], []))   # "nothing in this file": would hide every finding
 
@@ -193,8 +193,8 @@ def test_a_cache_inside_the_scanned_tree_is_refused(tmp_path, run_cli):
 
 
 def test_cache_key_changes_with_content_and_path(tmp_path):
-    from scanner.cache import Cache
-    from scanner.sources.units import Unit
+    from certwarden.cache import Cache
+    from certwarden.sources.units import Unit
 
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(GOOD)
@@ -208,7 +208,7 @@ def test_cache_key_changes_with_content_and_path(tmp_path):
 
 
 def test_small_runs_stay_in_process_and_large_ones_use_every_core(monkeypatch):
-    monkeypatch.setattr("scanner.workers.cores", lambda: 2)
+    monkeypatch.setattr("certwarden.workers.cores", lambda: 2)
     assert worker_count(0, 1) == 1
     assert worker_count(0, PARALLEL_MIN_UNITS - 1) == 1
     assert worker_count(0, PARALLEL_MIN_UNITS) == 2
@@ -223,8 +223,8 @@ def test_negative_jobs_is_a_usage_error(run_cli):
 
 
 def test_modules_reading_files_outside_themselves_are_not_cached(tmp_path):
-    from scanner.cache import Cache
-    from scanner.sources.units import Unit
+    from certwarden.cache import Cache
+    from certwarden.sources.units import Unit
 
     cache = Cache(str(tmp_path / "cache"))
     main = tmp_path / "main.tf"
@@ -242,10 +242,10 @@ def test_modules_reading_files_outside_themselves_are_not_cached(tmp_path):
 def test_cache_entries_keep_every_model_type_and_odd_keys():
     from datetime import datetime, timezone
 
-    from scanner import graphjson
-    from scanner.model import Unresolved, Where
-    from scanner.sources.loader import PosDict, PosList
-    from scanner.sources.terraform.values import PartialText, Text
+    from certwarden import graphjson
+    from certwarden.model import Unresolved, Where
+    from certwarden.sources.loader import PosDict, PosList
+    from certwarden.sources.terraform.values import PartialText, Text
 
     block = PosDict({"\x00": 1, "Tags": PosList([Text("x")]), 3: None, (1, 2): True})   # YAML keys of any type
     block.pos, block.line = {"\x00": (1, 1), 3: (2, 1)}, 7

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from scanner import certs
-from scanner.model import Graph, Node, Unresolved, Where
+from certwarden import certs
+from certwarden.model import Graph, Node, Unresolved, Where
 
 P = serialization.PrivateFormat
 
@@ -98,7 +98,7 @@ def test_escaped_pem_in_a_json_string_is_still_a_key(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, P.PKCS8, serialization.NoEncryption()).decode()
     (tmp_path / "settings.json").write_text(json.dumps({"tls": {"key": pem}}))
-    from scanner.sources.units import read_file
+    from certwarden.sources.units import read_file
     (graph,), errors = read_file(str(tmp_path / "settings.json"))
     (n,) = graph.nodes.values()
     assert errors == [] and (n.kind, n.source, n.attrs["fingerprint"]) == ("private_key", "pem", _spki_fingerprint(key))

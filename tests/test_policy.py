@@ -1,8 +1,8 @@
 """What counts as a public Allow: principal, NotPrincipal and the conditions that narrow it."""
 import pytest
 
-from scanner.model import SELF_ACCOUNT, Unresolved, Where
-from scanner.policy import account_of, is_root, parse, public_allow
+from certwarden.model import SELF_ACCOUNT, Unresolved, Where
+from certwarden.policy import account_of, is_root, parse, public_allow
 
 
 def statement(**st):

@@ -123,7 +123,7 @@ def test_hook_manifest_covers_every_source():
 
 def test_a_changed_tf_file_brings_its_module(tmp_path, monkeypatch):
     """pre-commit passes only the changed .tf file; discovery hands the whole module on."""
-    from scanner.sources.files import discover
+    from certwarden.sources.files import discover
     (tmp_path / "mod").mkdir()
     for name in ("main.tf", "keys.tf", "vars.tf", "notes.md"):
         (tmp_path / "mod" / name).write_text("")

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from cfn_strategies import template
 from tf_strategies import module
 from conftest import FIXED_NOW
-from scanner.engine import Engine
-from scanner.findings import Finding
-from scanner.errors import InputError
-from scanner.rulepack import load_rules
-from scanner.sources.units import Unit, read_unit
+from certwarden.engine import Engine
+from certwarden.findings import Finding
+from certwarden.errors import InputError
+from certwarden.rulepack import load_rules
+from certwarden.sources.units import Unit, read_unit
 
 RULES = load_rules()
 ENGINE = Engine(RULES, FIXED_NOW)

@@ -7,8 +7,8 @@ import pytest
 import yaml
 from conftest import FIXTURES
 
-from scanner import remediate
-from scanner.rulepack import load_rules
+from certwarden import remediate
+from certwarden.rulepack import load_rules
 
 cfnlint_api = pytest.importorskip("cfnlint.api")
 
@@ -191,7 +191,7 @@ def test_missing_report_exits_2(run_cli, tmp_path):
 
 
 def test_remediate_lints_what_it_writes_or_says_it_did_not(run_cli, tmp_path, monkeypatch):
-    from scanner import lint
+    from certwarden import lint
     report = _scan_report(run_cli, tmp_path, "CW101/cfn_fail.yaml")
     code, _, err = _remediate(run_cli, report, tmp_path / "linted")
     assert code == 0 and "not linted" not in err and "cfn-lint" not in err, err   # clean under cfn-lint: written

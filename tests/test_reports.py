@@ -210,8 +210,8 @@ def test_calendar_of_templates_and_material(run_cli, tmp_path):
     starts at deployment and has no date in a template."""
     from test_live_certs import make_cert
 
-    from scanner.findings import ScanResult
-    from scanner.report import html
+    from certwarden.findings import ScanResult
+    from certwarden.report import html
 
     body, _ = make_cert("edge.example.com", days=0)   # dates from the real clock: shift --now
     (tmp_path / "edge.pem").write_bytes(body)
@@ -263,7 +263,7 @@ def test_csv_has_the_json_columns_and_neutralizes_formulas(run_cli, tmp_path):
 @pytest.mark.parametrize("text, cell", [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"),
                                         ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", "")])
 def test_csv_neutralizes_each_formula_start(text, cell):
-    from scanner.report.csv_report import neutralize
+    from certwarden.report.csv_report import neutralize
 
     assert neutralize(text) == cell
 

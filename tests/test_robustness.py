@@ -12,8 +12,8 @@ import pytest
 
 from conftest import FIXED_NOW
 from hostile import CASES, GOOD, sparse_file, write_cases
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.options import Options
+from certwarden.scan import scan
 
 SECONDS = 20   # a guard against hangs, far above what any case takes; not a speed measurement
 
@@ -35,7 +35,7 @@ def scan_dir(path: Path, jobs: int = 1):
 
 
 def _rules():
-    from scanner.rulepack import load_rules, select
+    from certwarden.rulepack import load_rules, select
     return select(load_rules(), ["CW101"], None)
 
 
@@ -130,7 +130,7 @@ def test_unreadable_file(tmp_path):
 
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     """Tests run as root here, where chmod 000 does not stop reading: fail the open instead."""
-    import scanner.sources.files as files
+    import certwarden.sources.files as files
 
     write_cases(tmp_path, set())
     (tmp_path / "locked.yaml").write_text(GOOD)
@@ -218,7 +218,7 @@ def test_broken_unicode_escapes_in_hcl_are_kept_as_written(tmp_path):
     """Found by tests/perf/fuzz.py: a bare \\u (or one past U+10FFFF) raised ValueError."""
     (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {\n  description = "a\\u b\\UFFFFFFFF"\n'
                                       '  tags = {Environment = "x\\u12"}\n}\n')
-    from scanner.sources.units import Unit, read_unit
+    from certwarden.sources.units import Unit, read_unit
 
     [graph], errors, _ = read_unit(Unit("module", str(tmp_path), files=(str(tmp_path / "main.tf"),)))
     assert errors == []

@@ -7,10 +7,10 @@ import shutil
 import pytest
 
 from conftest import FIXTURES, ROOT
-from scanner import certs
-from scanner.kinds import KINDS
-from scanner.rulepack import RuleError, load_rules
-from scanner.sources.units import Unit, read_unit
+from certwarden import certs
+from certwarden.kinds import KINDS
+from certwarden.rulepack import RuleError, load_rules
+from certwarden.sources.units import Unit, read_unit
 from test_live import REGION
 from test_live_policy import one_of_everything
 
@@ -52,7 +52,7 @@ def test_a_misspelt_shipped_rule_is_refused(tmp_path, monkeypatch, code, old, ne
     pack = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", pack)
     misspelt(pack, code, old, new)
-    monkeypatch.setattr("scanner.rulepack._pack_dir", lambda: pack)
+    monkeypatch.setattr("certwarden.rulepack._pack_dir", lambda: pack)
     with pytest.raises(RuleError) as err:
         load_rules()
     assert str(err.value) == f"{pack / (code + '.yaml')}: {code}: {message}"
@@ -86,8 +86,8 @@ def test_every_attribute_the_template_and_material_sources_emit_is_declared():
 
 @pytest.mark.live
 def test_every_attribute_the_live_collectors_emit_is_declared(aws):
-    from scanner.sources import live
-    from scanner.sources.live.aws import readers
+    from certwarden.sources import live
+    from certwarden.sources.live.aws import readers
 
     one_of_everything(aws)
     reader, = readers(None, [], aws)
@@ -97,8 +97,8 @@ def test_every_attribute_the_live_collectors_emit_is_declared(aws):
 
 
 def _maps():
-    from scanner.sources.cloudformation import template
-    from scanner.sources.terraform import builder
+    from certwarden.sources.cloudformation import template
+    from certwarden.sources.terraform import builder
     for fmt, types in (("cfn", template.TYPES), ("tf", {**builder.TYPES, **builder.HELPERS}),
                        ("cfn", {"(tagged)": template.tagged}), ("tf", {"(tagged)": builder.tagged})):
         for rtype, spec in types.items():

@@ -1,7 +1,7 @@
 """The shipped pack is loaded without jsonschema at run time (startup), so it is validated here."""
 from __future__ import annotations
 
-from scanner.rulepack import _pack_dir, _validator, load_file
+from certwarden.rulepack import _pack_dir, _validator, load_file
 
 
 def test_every_shipped_rule_validates_against_the_schema():

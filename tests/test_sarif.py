@@ -9,11 +9,11 @@ import pytest
 from conftest import FIXED_NOW, FIXTURES, ROOT
 from github_sarif import upload_problems, validate
 
-from scanner.errors import InputError
-from scanner.report import sarif
-from scanner.rulepack import Rule, load_rules
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.errors import InputError
+from certwarden.report import sarif
+from certwarden.rulepack import Rule, load_rules
+from certwarden.options import Options
+from certwarden.scan import scan
 
 EXAMPLE = FIXTURES / "examples" / "certificate-infrastructure.yaml"
 
@@ -65,7 +65,7 @@ def test_uri_relative_to_repository_root_not_scanned_folder(tmp_path, monkeypatc
     shutil.copy(FIXTURES / "CW101" / "cfn_fail.yaml", repo / "infra" / "kms" / "keys.yaml")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     monkeypatch.chdir(repo / "infra")
-    from scanner.report import repo_root
+    from certwarden.report import repo_root
     doc, _ = render(["kms"], root=repo_root())
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
     assert uris == {"infra/kms/keys.yaml"}
@@ -160,9 +160,9 @@ def _keys(n: int) -> str:
 def test_fixes_of_many_findings_in_one_file_read_it_once(tmp_path, monkeypatch):
     """SARIF fixes and `fix` plan a file's edits once, not once a finding (which was quadratic:
     100/200/400 keys in one file took 0.9/2.8/7.8 s)."""
-    from scanner import fixes
-    from scanner.sources.cloudformation import fix as cfn_fix
-    from scanner.sources.terraform import fix as tf_fix
+    from certwarden import fixes
+    from certwarden.sources.cloudformation import fix as cfn_fix
+    from certwarden.sources.terraform import fix as tf_fix
 
     template = tmp_path / "keys.yaml"
     template.write_text(_keys(100))
@@ -225,7 +225,7 @@ def test_a_run_over_githubs_gzip_limit_is_cut_to_fit(tmp_path):
 def test_fixes_of_many_files_are_planned_in_workers_and_match_in_process(tmp_path, run_cli):
     """Above the parallel threshold the files' fixes are planned in worker processes: the same
     fixes as one process plans."""
-    from scanner.workers import PARALLEL_MIN_UNITS
+    from certwarden.workers import PARALLEL_MIN_UNITS
 
     for n in range(PARALLEL_MIN_UNITS + 6):
         (tmp_path / f"k{n:02}.yaml").write_text(_keys(2))

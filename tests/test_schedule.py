@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from scanner.schedule import handler, stacks
+from certwarden.schedule import handler, stacks
 
 cfnlint_api = pytest.importorskip("cfnlint.api")
 
@@ -25,7 +25,7 @@ def _write(run_cli, out, *extra) -> tuple[str, dict[str, dict]]:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """Both variants as the command writes them: file name -> text."""
-    from scanner.cli import main
+    from certwarden.cli import main
 
     out = {}
     for flag, name in (("--organization", "org"), (None, "account")):
@@ -126,7 +126,7 @@ def test_roles_are_least_privilege(written):
     raw = org["Resources"]["MergeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert sum("Fn::If" in s and s["Fn::If"][0] == "ImportFindings" for s in raw) == 2   # only when asked
     single = yaml.safe_load(written[stacks.ACCOUNT_FILE])
-    from scanner.sources.live.permissions import policy_document
+    from certwarden.sources.live.permissions import policy_document
     assert policy_document()["Statement"][0] in _statements(single, "ScannerRole")
     for name in ("StateMachineRole", "SchedulerRole"):
         trust, = org["Resources"][name]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -225,9 +225,9 @@ def _check_tasks(definition: dict, substitutions: dict, functions: set[str]) -> 
 def test_the_functions_run_the_package_handlers(written):
     res = yaml.safe_load(written[stacks.ORGANIZATION_FILE])["Resources"]
     handlers = {name: r["Properties"]["Handler"] for name, r in res.items() if r["Type"] == "AWS::Lambda::Function"}
-    assert handlers == {"ScanFunction": "scanner.schedule.handler.scan",
-                        "MergeFunction": "scanner.schedule.handler.merge",
-                        "ListFunction": "scanner.schedule.handler.accounts"}
+    assert handlers == {"ScanFunction": "certwarden.schedule.handler.scan",
+                        "MergeFunction": "certwarden.schedule.handler.merge",
+                        "ListFunction": "certwarden.schedule.handler.accounts"}
     for path in handlers.values():
         assert callable(getattr(handler, path.rsplit(".", 1)[1]))
 

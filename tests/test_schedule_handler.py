@@ -15,7 +15,7 @@ from conftest import moto_api
 from test_live import REGION, client
 from test_live_org import MANAGEMENT, MOTO_NAMES, organization, session_in
 
-from scanner.schedule import handler, stacks
+from certwarden.schedule import handler, stacks
 
 BUCKET = "certwarden-results"
 RUN = {"run": "2f0c6a1e-run", "started": "2026-12-02T03:00:00.000Z"}
@@ -286,7 +286,7 @@ def test_an_event_the_state_machine_does_not_send_is_refused(event, problem, mon
 
 
 def test_one_invocation_per_region_reads_the_global_services_once(aws, monkeypatch, tmp_path):
-    from scanner.sources.live import SERVICES
+    from certwarden.sources.live import SERVICES
 
     first, = organization(aws, 1)
     run = Lambda(monkeypatch, aws)

@@ -22,7 +22,7 @@ OFFLINE = re.compile(r"No matching distribution|Could not find a version|connect
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
-    from scanner.schedule import package as pkg
+    from certwarden.schedule import package as pkg
 
     if ARCHITECTURE is None:
         pytest.skip(f"no Lambda architecture for {platform.machine()}")
@@ -69,9 +69,9 @@ def test_the_extracted_package_imports_and_runs_the_handler(aws, runtime, tmp_pa
     client(aws, "s3").create_bucket(Bucket="results", CreateBucketConfiguration={"LocationConstraint": REGION})
     key = client(aws, "kms").create_key(Description="no rotation")["KeyMetadata"]["Arn"]
     event = {"run": "r1", "started": "2026-12-02T03:00:00Z", "account": "123456789012", "regions": [REGION]}
-    script = ("import json, sys; sys.path.insert(0, sys.argv[1]); import scanner; "
-              "from scanner.schedule import handler; "
-              "print(json.dumps({'from': scanner.__file__, 'got': handler.scan(json.loads(sys.argv[2]))}))")
+    script = ("import json, sys; sys.path.insert(0, sys.argv[1]); import certwarden; "
+              "from certwarden.schedule import handler; "
+              "print(json.dumps({'from': certwarden.__file__, 'got': handler.scan(json.loads(sys.argv[2]))}))")
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION,
            "AWS_ENDPOINT_URL": aws, "RESULTS_BUCKET": "results", "AWS_CONFIG_FILE": "/dev/null",
            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "PATH": "/usr/bin:/bin"}

@@ -8,7 +8,7 @@ import sys
 from conftest import FIXTURES, ROOT
 
 HEAVY = ("jsonschema", "hcl2", "lark", "concurrent.futures", "cryptography")
-PROBE = ("import sys; from scanner.cli import main; main(sys.argv[1:]); "
+PROBE = ("import sys; from certwarden.cli import main; main(sys.argv[1:]); "
          "print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,))
 
 

@@ -3,12 +3,12 @@ import json
 from datetime import date
 
 from conftest import FIXED_NOW
-from scanner.findings import Finding
-from scanner.model import Graph, Node, Where
-from scanner.rulepack import load_rules
-from scanner.options import Options
-from scanner.scan import scan
-from scanner import suppressions
+from certwarden.findings import Finding
+from certwarden.model import Graph, Node, Where
+from certwarden.rulepack import load_rules
+from certwarden.options import Options
+from certwarden.scan import scan
+from certwarden import suppressions
 
 TEMPLATE = """\
 Resources:

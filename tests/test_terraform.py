@@ -9,10 +9,10 @@ import pytest
 from conftest import FIXED_NOW, FIXTURES, SHARED, needs_shared
 from fixture_support import TF_PENDING, fixture_config
 
-from scanner.report import sarif
-from scanner.rulepack import load_rules, select
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.report import sarif
+from certwarden.rulepack import load_rules, select
+from certwarden.options import Options
+from certwarden.scan import scan
 
 RULES = {r.code: r for r in load_rules()}
 
@@ -179,7 +179,7 @@ resource "aws_acmpca_certificate_authority" "ca" {
 
 
 def test_other_kinds_are_built(tmp_path):
-    from scanner.sources.units import read_module
+    from certwarden.sources.units import read_module
     write(tmp_path, {"main.tf": """
 resource "aws_acm_certificate" "imported" {
   certificate_body = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
@@ -275,7 +275,7 @@ def _pem_files(root: Path) -> dict:
 
 
 def test_file_reads_inside_the_scan_relative_to_the_root_module(tmp_path):
-    from scanner.sources.units import read_module
+    from certwarden.sources.units import read_module
     files = _pem_files(tmp_path / "certs")
     write(tmp_path / "certs", files)
     write(tmp_path / "stack", {"main.tf": """

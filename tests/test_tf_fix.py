@@ -10,9 +10,9 @@ import pytest
 
 from conftest import FIXED_NOW, FIXTURES
 from fixture_support import expectations, findings
-from scanner.rulepack import fix_values, load_rules
-from scanner.sources.edits import Edit, apply
-from scanner.sources.terraform.fix import edits_for
+from certwarden.rulepack import fix_values, load_rules
+from certwarden.sources.edits import Edit, apply
+from certwarden.sources.terraform.fix import edits_for
 
 FIX_RULES = {r.code: fix_values(r.fix, r.params) for r in load_rules() if (r.fix or {}).get("set")}
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-import scanner.sources.terraform.parsed as kept
+import certwarden.sources.terraform.parsed as kept
 from conftest import FIXED_NOW
-from scanner.rulepack import load_rules, select
-from scanner.options import Options
-from scanner.scan import scan
+from certwarden.rulepack import load_rules, select
+from certwarden.options import Options
+from certwarden.scan import scan
 
 MODULE = 'resource "aws_kms_key" "k" {\n  description = var.d\n}\nvariable "d" {}\n'
 

@@ -16,11 +16,11 @@ import pytest
 
 from conftest import FIXED_NOW, FIXTURES
 from fixture_support import expectations, fixture_config, findings
-from scanner import fixes
-from scanner.options import Options
-from scanner.rulepack import load_rules, select
-from scanner.scan import scan
-from scanner.sources.loader import load
+from certwarden import fixes
+from certwarden.options import Options
+from certwarden.rulepack import load_rules, select
+from certwarden.scan import scan
+from certwarden.sources.loader import load
 
 RULES = {r.code: r for r in load_rules()}
 FIX_RULES = sorted(code for code, r in RULES.items() if (r.fix or {}).get("set"))

@@ -1,6 +1,6 @@
 """The Lambda functions of scheduled scans: list the accounts, scan one, merge the run.
 
-`scan` runs `certwarden live` itself (scanner.cli.main, in the function), through the member
+`scan` runs `certwarden live` itself (certwarden.cli.main, in the function), through the member
 role of the account the event names, and puts its JSON, SARIF, snapshot and ASFF outputs in the
 results bucket under runs/DATE/RUN/accounts/ACCOUNT/PART/ (PART: `all`, or the region when an
 account is read one region per invocation). `merge` reads them back, writes the run's summary

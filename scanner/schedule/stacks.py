@@ -22,9 +22,9 @@ ORGANIZATION_FILE = "certwarden-organization-scans.yaml"
 ACCOUNT_FILE = "certwarden-account-scans.yaml"
 
 SCANNER_ROLE = "certwarden-scanner"
-HANDLERS = {"ListFunction": "scanner.schedule.handler.accounts",
-            "ScanFunction": "scanner.schedule.handler.scan",
-            "MergeFunction": "scanner.schedule.handler.merge"}
+HANDLERS = {"ListFunction": "certwarden.schedule.handler.accounts",
+            "ScanFunction": "certwarden.schedule.handler.scan",
+            "MergeFunction": "certwarden.schedule.handler.merge"}
 RUNS = "runs/*"            # every object a run writes lies under runs/DATE/RUN/
 LATEST = "latest.json"     # the summary of the last run: what "new" is measured against
 

@@ -143,7 +143,7 @@ def median_of(repeat: int, cmd, **kw) -> Run:
 # -- the files of each part, and parse-only runs (executed in a subprocess: `bench.py _parse`) ---
 def part_files(corpus: Path, part: str) -> tuple[list[Path], list[str]]:
     """(files a scan reads in that part, scan roots); the same discovery as the scanner's."""
-    from scanner.sources.files import CFN_EXTS, TF_EXTS, discover
+    from certwarden.sources.files import CFN_EXTS, TF_EXTS, discover
 
     roots = [str(corpus / p) for p in (("cfn", "tf") if part == "all" else (part,))]
     found = discover(roots)
@@ -182,8 +182,8 @@ def parse_only(mode: str, files: list[str]) -> None:
                     pass
             return list(yaml.load_all(data, Loader=Loader))
     elif mode == "loader":
-        from scanner.sources.files import as_utf8, read_bytes
-        from scanner.sources.loader import load_all
+        from certwarden.sources.files import as_utf8, read_bytes
+        from certwarden.sources.loader import load_all
 
         def load(path):
             return load_all(as_utf8(read_bytes(path)))
@@ -315,7 +315,7 @@ def main() -> int:
 
     py = sys.executable
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cw = [py, "-m", "scanner"]
+    cw = [py, "-m", "certwarden"]
     bin_dir = peers_venv(args.peers_venv) if args.peers else None
     me = str(Path(__file__).resolve())
     print(f"repeat={args.repeat}, cores={os.cpu_count()}, python {sys.version.split()[0]}"

@@ -45,7 +45,7 @@ def main() -> int:
             env = {**os.environ, "PYTHONPATH": str(checkout)}
             cache = Path(tmp) / f"cache-{n}"
             reports = Path(tmp) / "plain.json", Path(tmp) / "cached.json"
-            scan = [py, "-m", "scanner", "scan", *roots, "--now", "2026-01-01"]
+            scan = [py, "-m", "certwarden", "scan", *roots, "--now", "2026-01-01"]
             subprocess.run(scan + ["-o", f"json={reports[0]}"], env=env, capture_output=True)
             subprocess.run(scan + ["-o", f"json={reports[1]}", "--cache", str(cache)], env=env, capture_output=True)
             wall, rss = bench.median_of(args.repeat, scan + ["-o", "json=/dev/null"], env=env)

@@ -40,10 +40,10 @@ def targets():
     from hypothesis import strategies as st
 
     from cfn_strategies import template
-    from scanner.engine import Engine
-    from scanner.rulepack import load_rules
-    from scanner.sources.loader import LoadError, load_all
-    from scanner.sources.units import Unit, read_unit
+    from certwarden.engine import Engine
+    from certwarden.rulepack import load_rules
+    from certwarden.sources.loader import LoadError, load_all
+    from certwarden.sources.units import Unit, read_unit
 
     engine = Engine(load_rules(), datetime.now(timezone.utc), strict=True)
     tokens = st.sampled_from(["- ", "? ", ": ", "[", "]", "{", "}", ",", "&a ", "*a", "!Ref ", "!!map ", "!!binary ",
@@ -95,7 +95,7 @@ def targets():
         "reader/mutated-template": (mutated(), reader),
         "reader/json-template": (template().map(lambda d: json.dumps(d).encode()), reader),
     }
-    from scanner.sources.terraform.hcl import HclError, parse
+    from certwarden.sources.terraform.hcl import HclError, parse
     from tf_strategies import module
 
     hcl_tokens = st.sampled_from(['resource "aws_kms_key" "k" {', "}", "{", "(", ")", "[", "]", " = ", "var.x", "? ",
@@ -122,7 +122,7 @@ def targets():
     # wrapped again (so the decoders, not only base64, see the damage), and PEM-shaped noise.
     import base64
 
-    from scanner.certs import pem_blocks
+    from certwarden.certs import pem_blocks
 
     blocks = []
     for f in sorted((ROOT / "fixtures").glob("CW*/pem_*")) + sorted((ROOT / "fixtures").glob("CW*/pem_*/*")):
@@ -155,9 +155,9 @@ def targets():
     import subprocess
 
     from eval_strategies import cfn_resolving_template, git_change, tf_locals_module
-    from scanner import diffbase
-    from scanner.sources.cloudformation.resolve import Resolver
-    from scanner.sources.loader import load
+    from certwarden import diffbase
+    from certwarden.sources.cloudformation.resolve import Resolver
+    from certwarden.sources.loader import load
 
     def resolve(data: bytes) -> None:
         doc = load(data)

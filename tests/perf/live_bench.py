@@ -44,7 +44,7 @@ PAGE = {"kms": 1000, "s3": 10000, "acm": 1000, "secretsmanager": 100}
 def seed(endpoint: str, accounts: int, regions: list[str], n: int) -> list[str]:
     import boto3
 
-    from scanner.sources.live.permissions import policy_document, trust_policy
+    from certwarden.sources.live.permissions import policy_document, trust_policy
 
     org = boto3.client("organizations", region_name=regions[0], endpoint_url=endpoint)
     org.create_organization(FeatureSet="ALL")
@@ -90,8 +90,8 @@ def set_delay(endpoint: str, ms: float) -> None:
 def read_all(endpoint: str, ids: list[str], regions: list[str], threads: int | None) -> tuple[float, object, object]:
     """One read of every service of every account: with the collectors' own threads (None) or
     with `threads` resources at a time inside each service-region."""
-    from scanner.sources import live
-    from scanner.sources.live import acm, kms, organization, s3
+    from certwarden.sources import live
+    from certwarden.sources.live import acm, kms, organization, s3
 
     defaults = (kms.THREADS, acm.THREADS, s3.BUCKET_THREADS)
     if threads is not None:

@@ -32,8 +32,8 @@ def main() -> None:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from scanner.sources.live import s3 as collector
-    from scanner.sources.live.aws import Ctx, readers
+    from certwarden.sources.live import s3 as collector
+    from certwarden.sources.live.aws import Ctx, readers
     from test_live_failures import Proxy
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # one line per request otherwise

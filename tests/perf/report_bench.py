@@ -46,16 +46,16 @@ def main() -> None:
         sys.exit(f"report_bench: no corpus at {args.corpus}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        scan = [sys.executable, "-m", "scanner", "scan", str(args.corpus), "--no-config", "--now", "2026-01-01"]
+        scan = [sys.executable, "-m", "certwarden", "scan", str(args.corpus), "--no-config", "--now", "2026-01-01"]
         base = wall([*scan, "-o", f"json={tmp}/r.json"], args.repeat)
         every = wall([*scan, "-o", f"json={tmp}/r.json", *[a for fmt in REPORTS for a in ("-o", f"{fmt}={tmp}/r.{fmt}")]],
                      args.repeat)
         html_only = wall([*scan, "-o", f"json={tmp}/r.json", "-o", f"html={tmp}/r.html"], args.repeat)
 
-    from scanner.cli import _render   # the CLI's own dispatch, as -o uses it
-    from scanner.rulepack import load_rules
-    from scanner.options import Options
-    from scanner.scan import scan as run_scan
+    from certwarden.cli import _render   # the CLI's own dispatch, as -o uses it
+    from certwarden.rulepack import load_rules
+    from certwarden.options import Options
+    from certwarden.scan import scan as run_scan
 
     result = run_scan([str(args.corpus)], load_rules(), Options(now=datetime(2026, 1, 1, tzinfo=timezone.utc)))
     print(f"corpus: {result.scanned} units, {result.estate.resources} resources, {len(result.findings)} findings, "
