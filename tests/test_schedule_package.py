@@ -39,8 +39,8 @@ def package(tmp_path_factory):
 def test_the_zip_holds_certwarden_and_its_wheels_but_not_boto3(package):
     names = zipfile.ZipFile(package.path).namelist()
     tops = {n.split("/")[0] for n in names}
-    assert {"scanner", "yaml", "jsonschema", "cryptography", "hcl2", "rich"} <= tops
-    assert "scanner/schedule/handler.py" in names and "scanner/rules/CW101.yaml" in names
+    assert {"certwarden", "yaml", "jsonschema", "cryptography", "hcl2", "rich"} <= tops
+    assert "certwarden/schedule/handler.py" in names and "certwarden/rules/CW101.yaml" in names
     assert not {t for t in tops if t.split("-")[0].lower() in ("boto3", "botocore", "s3transfer")}
     assert not [n for n in names if "__pycache__" in n]
     assert package.size == package.path.stat().st_size and package.unpacked < 250_000_000   # Lambda's limit
@@ -80,7 +80,7 @@ def test_the_extracted_package_imports_and_runs_the_handler(aws, runtime, tmp_pa
                          env=env, cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out["from"] == str(task / "scanner" / "__init__.py")
+    assert out["from"] == str(task / "certwarden" / "__init__.py")
     assert out["got"]["account"] == "123456789012" and out["got"]["findings"] >= 1
     stored = client(aws, "s3").get_object(Bucket="results", Key="runs/2026-12-02/r1/accounts/123456789012/all/certwarden.json")
     findings = json.loads(stored["Body"].read())["findings"]
