@@ -54,7 +54,8 @@ def weak_negotiation_policy(node: Node, ev: Evaluation, approved: list) -> Any:
     """A classic SSL negotiation policy no listener of the unit uses (one that does is judged on
     the listener): weak when it turns on a protocol below TLS 1.2 or references a predefined
     policy that is not approved. Protocols and ciphers of its own are not judged beyond that."""
-    if attr(node, "attached") is True or attr(node, "policy_type") != "SSLNegotiationPolicyType":
+    if node.kind != "elb_ssl_policy" or attr(node, "attached") is True \
+            or attr(node, "policy_type") != "SSLNegotiationPolicyType":
         return False
     weak, reference = attr(node, "weak_protocols"), attr(node, "reference_policy")
     for value in (weak, reference):

@@ -173,6 +173,15 @@ def rotation_days(days, expression) -> Any:
         Unresolved(f"schedule {expression} is not a rate in days")
 
 
+def set_secret_key(node: Node, value, local: str | None, where: Where) -> None:
+    """The KMS key a secret names: `local` is the node id of a key of the same unit (customer
+    managed by construction), else the value as written (an ARN, an alias, a key ID)."""
+    if local is not None:
+        node.set("kms_key_id", local, where)
+    elif value is not None:
+        node.set("kms_key_id", to_str(value), where)
+
+
 def set_acm_key_algorithm(node: Node, value, where: Where) -> None:
     """ACM's RSA_2048 / EC_prime256v1 as the key_algorithm and key_bits parsed keys have."""
     name, bits = acm_key_algorithm(to_str(value))

@@ -6,16 +6,12 @@ from dataclasses import replace
 from ...model import Where
 from .. import normalize
 from ..attrmap import INT, RATE_DAYS, TAGS, TypeMap, at
-from ..normalize import to_str
 from .resolve import ResRef
 
 
 def _key(r) -> None:
     key = r.get("KmsKeyId")
-    if isinstance(key, ResRef):   # a key of this template: customer managed by construction
-        r.node.set("kms_key_id", key.target, r.spot("KmsKeyId"))
-    elif key is not None:
-        r.node.set("kms_key_id", to_str(key), r.spot("KmsKeyId"))
+    normalize.set_secret_key(r.node, key, key.target if isinstance(key, ResRef) else None, r.spot("KmsKeyId"))
 
 
 TYPES = {"AWS::SecretsManager::Secret": TypeMap("secret", {"tags": at("Tags", conv=TAGS)}, build=_key)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 from ...model import Node
 from .. import normalize
 from ..attrmap import INT, RATE_DAYS, TAGS, TypeMap, at
-from ..normalize import to_str
 from .values import Ref
 
 
@@ -19,10 +18,7 @@ def _rotation(r, secret: Node, helper: bool) -> None:
 
 def _key_and_rotation(r) -> None:
     key = r.get("kms_key_id")
-    if isinstance(key, Ref):   # a key of this configuration: customer managed by construction
-        r.node.set("kms_key_id", key.address, r.spot("kms_key_id"))
-    elif key is not None:
-        r.node.set("kms_key_id", to_str(key), r.spot("kms_key_id"))
+    normalize.set_secret_key(r.node, key, key.address if isinstance(key, Ref) else None, r.spot("kms_key_id"))
     if r.get("rotation_rules") is not None:   # provider < 5: rotation written on the secret
         _rotation(r, r.node, helper=False)
 
