@@ -465,7 +465,10 @@ def cmd_remediate(args) -> int:
     from . import remediate
 
     findings = _read_findings(args.report)
-    templates = remediate.stacks(findings, remediate.Params(region=args.region))
+    rules = _remediation_rules(args.config)
+    templates = remediate.stacks(findings, remediate.Params(region=args.region), rules)
+    for line in remediate.uncovered(findings, rules):
+        print(f"certwarden: {line}")
     if not templates:
         print(f"certwarden: no finding in {args.report} calls for a remediation stack")
         return 0
@@ -492,6 +495,20 @@ def cmd_remediate(args) -> int:
         print(f"  https://console.aws.amazon.com/cloudformation/home?region={region}#/stacks/quickcreate"
               f"?stackName={stack}&templateURL=<where you upload {name}>")
     return 2 if failed else 0
+
+
+def _remediation_rules(config_path: str | None):
+    """The shipped rules, with the params of the policy file when one is given: the Config rules
+    then judge by the same approved policies and exemptions as the scan."""
+    from dataclasses import replace
+
+    from .rulepack import load_rules
+
+    rules = load_rules()
+    if not config_path:
+        return rules
+    overrides = load_config(config_path, [], rules).rule_params
+    return [replace(r, params={**r.params, **overrides.get(r.code, {})}) for r in rules]
 
 
 def _output_dir(path: str) -> Path:
@@ -609,6 +626,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output-dir", default="certwarden-remediation", metavar="DIR",
                    help="where the stacks are written (default certwarden-remediation/)")
     p.add_argument("--region", metavar="REGION", help="region in the printed deploy commands and links")
+    p.add_argument("--config", metavar="FILE", help="policy file whose rule params the Config rules take "
+                                                    "(approved TLS policies, exempted CAs)")
     p.set_defaults(func=cmd_remediate)
 
     p = sub.add_parser("schedule", help="CloudFormation for scans that AWS runs on a schedule, in one account or "

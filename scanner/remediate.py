@@ -11,7 +11,8 @@ docs/remediation.md for the table and what was left out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 MONITORING_FILE = "certwarden-expiry-monitoring.yaml"
 CONFIG_RULES_FILE = "certwarden-config-rules.yaml"
@@ -41,11 +42,20 @@ class Runbook:
 
 @dataclass(frozen=True)
 class ConfigRule:
-    """An AWS Config managed rule, with its runbook when AWS publishes one."""
+    """An AWS Config managed rule, with its runbook when AWS publishes one. `inputs` turns the
+    certwarden rule's params into the Config rule's parameters (so both judge by the same
+    policy); `only_region` is the one region AWS offers the rule in."""
     logical_id: str
     identifier: str
     resource_type: str
     runbook: Runbook | None = None
+    inputs: Callable[[dict], dict] | None = None
+    only_region: str | None = None
+    input_parameters: tuple[tuple[str, str], ...] = ()   # inputs applied to one rule's params
+
+    def for_params(self, params: dict) -> "ConfigRule":
+        values = self.inputs(params) if self.inputs else {}
+        return replace(self, input_parameters=tuple((k, v) for k, v in values.items() if v))
 
 
 ENABLE_KEY_ROTATION = Runbook("AWSConfigRemediation-EnableKeyRotation", "KeyId",
@@ -55,6 +65,21 @@ CANCEL_KEY_DELETION = Runbook("AWSConfigRemediation-CancelKeyDeletion", "KeyId",
 # Turns on the bucket's Block Public Access settings (s3:PutBucketPublicAccessBlock).
 DISABLE_BUCKET_PUBLIC_READ_WRITE = Runbook("AWS-DisableS3BucketPublicReadWrite", "S3BucketName",
                                            ("s3:PutBucketPublicAccessBlock",), "s3")
+
+# Classic Load Balancers offer fewer predefined policies than ALBs and NLBs: of those, only this
+# one allows TLS 1.2 alone (Elastic Load Balancing guide, "Predefined SSL security policies for
+# Classic Load Balancers"). The Config rule for them takes a single policy name.
+CLASSIC_TLS12_POLICIES = ("ELBSecurityPolicy-TLS-1-2-2017-01",)
+
+
+def _classic_policy(params: dict) -> dict:
+    approved = [p for p in params.get("approved_policies", ()) if p in CLASSIC_TLS12_POLICIES]
+    return {"predefinedPolicyName": approved[0] if approved else CLASSIC_TLS12_POLICIES[0]}
+
+
+def _csv(param: str, key: str) -> Callable[[dict], dict]:
+    return lambda params: {key: ",".join(params.get(param, ()))}
+
 
 # The AWS Config managed rules these stacks deploy, by the name a rule's refs give them ("CFG
 # cmk-backing-key-rotation-enabled"): which rule watches for which finding is the rule's own data.
@@ -76,12 +101,31 @@ MANAGED_RULES: dict[str, ConfigRule] = {
         DISABLE_BUCKET_PUBLIC_READ_WRITE),
     "secretsmanager-rotation-enabled-check": ConfigRule(
         "SecretsManagerRotationEnabledCheck", "SECRETSMANAGER_ROTATION_ENABLED_CHECK", "AWS::SecretsManager::Secret"),
+    # Detection only: AWS publishes no runbook for these, and each fix needs a person's choice
+    # (a new certificate, a key, a policy that clients still support).
+    "acm-certificate-rsa-check": ConfigRule(
+        "AcmCertificateRsaCheck", "ACM_CERTIFICATE_RSA_CHECK", "AWS::ACM::Certificate"),
+    "acm-pca-root-ca-disabled": ConfigRule(
+        "AcmPcaRootCaDisabled", "ACM_PCA_ROOT_CA_DISABLED", "AWS::ACMPCA::CertificateAuthority",
+        inputs=_csv("exempted_ca_arns", "exemptedCAArns")),
+    "secretsmanager-using-cmk": ConfigRule(
+        "SecretsManagerUsingCmk", "SECRETSMANAGER_USING_CMK", "AWS::SecretsManager::Secret"),
+    "elb-predefined-security-policy-ssl-check": ConfigRule(
+        "ElbPredefinedSecurityPolicySslCheck", "ELB_PREDEFINED_SECURITY_POLICY_SSL_CHECK",
+        "AWS::ElasticLoadBalancing::LoadBalancer", inputs=_classic_policy),
+    "elbv2-predefined-security-policy-ssl-check": ConfigRule(
+        "Elbv2PredefinedSecurityPolicySslCheck", "ELBV2_PREDEFINED_SECURITY_POLICY_SSL_CHECK",
+        "AWS::ElasticLoadBalancingV2::Listener", inputs=_csv("approved_policies", "sslPolicies")),
+    "cloudfront-security-policy-check": ConfigRule(
+        "CloudFrontSecurityPolicyCheck", "CLOUDFRONT_SECURITY_POLICY_CHECK", "AWS::CloudFront::Distribution",
+        only_region="us-east-1"),
 }
 
 
 def watched_by(rules) -> dict[str, tuple[ConfigRule, ...]]:
     """Rule code -> the Config rules that watch for its findings, from each rule's refs."""
-    out = {r.code: tuple(MANAGED_RULES[n] for n in r.config_rules if n in MANAGED_RULES) for r in rules}
+    out = {r.code: tuple(MANAGED_RULES[n].for_params(r.params) for n in r.config_rules if n in MANAGED_RULES)
+           for r in rules}
     return {code: found for code, found in out.items() if found}
 
 
@@ -110,6 +154,37 @@ def stacks(findings: list[dict], params: Params | None = None, rules=None) -> di
     if config_rules:
         out[CONFIG_RULES_FILE] = config_rules_stack(config_rules, flagged_ids(findings, watch))
     return out
+
+
+def uncovered(findings: list[dict], rules=None) -> list[str]:
+    """One line per finding that no stack detects or remediates: why not, and what to do (the
+    rule's own fix text, and its AWS CLI command when it has one)."""
+    if rules is None:
+        from .rulepack import load_rules
+
+        rules = load_rules()
+    by_code = {r.code: r for r in rules}
+    covered = EXPIRY_CODES | set(watched_by(rules))
+    lines = []
+    for f in findings:
+        code = f.get("code")
+        if f.get("suppressions") or code in covered:
+            continue
+        rule = by_code.get(code)
+        fix = (rule.fix or {}) if rule else {}
+        todo = _first_sentence(fix.get("description", "")) or "see the rule's page"
+        if fix.get("live"):
+            todo += f" ({fix['live']})"
+        where = f.get("arn") or f.get("resource") or "?"
+        name = f" {rule.name}" if rule else ""
+        lines.append(f"{code}{name} {where}: no AWS Config managed rule or runbook covers it; {todo}")
+    return lines
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    head, dot, _ = text.partition(". ")
+    return head + "." if dot else text
 
 
 def _resource_id(arn: str, service: str) -> str | None:
@@ -300,12 +375,30 @@ def config_rules_stack(rules: list[ConfigRule], flagged: dict[str, list[str]] | 
                             f"rule's scope only (the flagged resources, or those tagged {REMEDIATE_TAG}=true)")}}
         template["Conditions"] = {"Automatic": {"Fn::Equals": [{"Ref": "AutomaticRemediation"}, "true"]}}
         resources["RemediationRole"] = _remediation_role(books, scopes, rules)
+    if _region_conditions(rules):
+        template.setdefault("Conditions", {}).update(_region_conditions(rules))
+        template["Description"] += "; " + ", ".join(
+            f"{r.identifier} only where AWS offers it ({r.only_region})" for r in rules if r.only_region)
     return template
 
 
 def _config_rule(rule: ConfigRule, scope: dict) -> dict:
-    return {"Type": "AWS::Config::ConfigRule",
-            "Properties": {"Source": {"Owner": "AWS", "SourceIdentifier": rule.identifier}, "Scope": scope}}
+    props = {"Source": {"Owner": "AWS", "SourceIdentifier": rule.identifier}, "Scope": scope}
+    if rule.input_parameters:
+        props["InputParameters"] = dict(rule.input_parameters)
+    out = {"Type": "AWS::Config::ConfigRule", "Properties": props}
+    if rule.only_region:   # the stack still deploys in every region; the rule only where AWS has it
+        out["Condition"] = _region_condition(rule.only_region)
+    return out
+
+
+def _region_condition(region: str) -> str:
+    return "In" + "".join(part.title() for part in region.split("-"))
+
+
+def _region_conditions(rules: list[ConfigRule]) -> dict:
+    return {_region_condition(r.only_region): {"Fn::Equals": [{"Ref": "AWS::Region"}, r.only_region]}
+            for r in rules if r.only_region}
 
 
 def _runbooks(rules: list[ConfigRule]) -> list[Runbook]:

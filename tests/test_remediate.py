@@ -129,7 +129,12 @@ def test_which_config_rule_watches_a_finding_is_the_rules_own_data():
         "CW101": ["CMK_BACKING_KEY_ROTATION_ENABLED"], "CW106": ["KMS_CMK_NOT_SCHEDULED_FOR_DELETION"],
         "CW401": ["S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED"],
         "CW402": ["S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED"],
-        "CW501": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"], "CW502": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"]}
+        "CW501": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"], "CW502": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"],
+        "CW201": ["ACM_CERTIFICATE_RSA_CHECK"], "CW306": ["ACM_PCA_ROOT_CA_DISABLED"],
+        "CW403": ["S3_BUCKET_PUBLIC_READ_PROHIBITED", "S3_BUCKET_PUBLIC_WRITE_PROHIBITED"],
+        "CW503": ["SECRETSMANAGER_USING_CMK"],
+        "CW601": ["ELB_PREDEFINED_SECURITY_POLICY_SSL_CHECK", "ELBV2_PREDEFINED_SECURITY_POLICY_SSL_CHECK"],
+        "CW602": ["CLOUDFRONT_SECURITY_POLICY_CHECK"]}
     cw101 = next(r for r in load_rules() if r.code == "CW101")
     mine = replace(cw101, code="ACME1", refs=("CFG cmk-backing-key-rotation-enabled", "CFG no-such-rule"))
     template = remediate.stacks(_findings("ACME1"), rules=[mine])[remediate.CONFIG_RULES_FILE]
@@ -201,3 +206,76 @@ def test_remediate_lints_what_it_writes_or_says_it_did_not(run_cli, tmp_path, mo
     assert code == 0
     assert err.count("certwarden: remediation stacks were not linted (install certwarden[lint]") == 1
     assert (tmp_path / "unlinted" / remediate.CONFIG_RULES_FILE).is_file()
+
+
+def _config_rule_props(template, identifier):
+    return [r for r in template["Resources"].values() if r["Type"] == "AWS::Config::ConfigRule"
+            and r["Properties"]["Source"]["SourceIdentifier"] == identifier]
+
+
+def test_config_rules_judge_by_the_rules_params():
+    """The TLS policy checks take the approved policies of CW601, the root-CA check the CAs
+    CW306 exempts; the classic balancer check takes the one approved policy classic balancers offer."""
+    template = remediate.stacks(_findings("CW601", "CW306"))[remediate.CONFIG_RULES_FILE]
+    approved = next(r for r in load_rules() if r.code == "CW601").params["approved_policies"]
+    [v2] = _config_rule_props(template, "ELBV2_PREDEFINED_SECURITY_POLICY_SSL_CHECK")
+    assert v2["Properties"]["InputParameters"] == {"sslPolicies": ",".join(approved)}
+    assert v2["Properties"]["Scope"] == {"ComplianceResourceTypes": ["AWS::ElasticLoadBalancingV2::Listener"]}
+    [classic] = _config_rule_props(template, "ELB_PREDEFINED_SECURITY_POLICY_SSL_CHECK")
+    assert classic["Properties"]["InputParameters"] == {"predefinedPolicyName": "ELBSecurityPolicy-TLS-1-2-2017-01"}
+    [root] = _config_rule_props(template, "ACM_PCA_ROOT_CA_DISABLED")
+    assert "InputParameters" not in root["Properties"]   # no CA exempted: the parameter is left out
+    cw306 = next(r for r in load_rules() if r.code == "CW306")
+    exempt = ["arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/a", "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/b"]
+    mine = replace(cw306, params={"exempted_ca_arns": exempt})
+    [root] = _config_rule_props(remediate.stacks(_findings("CW306"), rules=[mine])[remediate.CONFIG_RULES_FILE],
+                                "ACM_PCA_ROOT_CA_DISABLED")
+    assert root["Properties"]["InputParameters"] == {"exemptedCAArns": ",".join(exempt)}
+    assert "Parameters" not in template and "RemediationRole" not in template["Resources"]   # detection only
+
+
+def test_cloudfront_rule_only_where_aws_offers_it():
+    template = remediate.stacks(_findings("CW602", "CW101"))[remediate.CONFIG_RULES_FILE]
+    [rule] = _config_rule_props(template, "CLOUDFRONT_SECURITY_POLICY_CHECK")
+    assert rule["Condition"] == "InUsEast1"
+    assert template["Conditions"]["InUsEast1"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    assert template["Conditions"]["Automatic"]   # the remediation switch is kept beside it
+    assert all("Condition" not in r for r in _config_rule_props(template, "CMK_BACKING_KEY_ROTATION_ENABLED"))
+
+
+def test_policy_file_params_reach_the_config_rules(run_cli, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  CW601:\n    approved_policies: [ELBSecurityPolicy-TLS13-1-3-2021-06]\n")
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"findings": _findings("CW601")}))
+    code, _, err = run_cli("remediate", "--from", report, "-o", tmp_path / "out", "--config", policy)
+    assert code == 0, err
+    template = yaml.safe_load((tmp_path / "out" / remediate.CONFIG_RULES_FILE).read_text())
+    [v2] = _config_rule_props(template, "ELBV2_PREDEFINED_SECURITY_POLICY_SSL_CHECK")
+    assert v2["Properties"]["InputParameters"] == {"sslPolicies": "ELBSecurityPolicy-TLS13-1-3-2021-06"}
+    code, _, err = run_cli("remediate", "--from", report, "-o", tmp_path / "out", "--config", tmp_path / "none.yaml")
+    assert code == 2 and err.count("\n") == 1 and "none.yaml" in err
+
+
+def test_every_live_finding_gets_a_stack_or_a_line_saying_why_not(run_cli, tmp_path):
+    """Each rule that fires on live state: covered by a stack, or one line per finding naming it,
+    the resource, and what to do (with the rule's AWS CLI command where it has one)."""
+    live_rules = [r for r in load_rules() if "live" in r.sources]
+    findings = [{"code": r.code, "arn": f"arn:aws:kms:eu-west-1:111122223333:key/{r.code}", "suppressions": []}
+                for r in live_rules]
+    findings.append({"code": "CW216", "arn": "arn:aws:iam::111122223333:server-certificate/old",
+                     "suppressions": [{"kind": "external", "justification": "accepted"}]})
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"findings": findings}))
+    code, out, _ = _remediate(run_cli, report, tmp_path / "stacks")
+    assert code == 0
+    lines = [line for line in out.splitlines() if "no AWS Config managed rule or runbook covers it" in line]
+    covered = remediate.EXPIRY_CODES | set(remediate.watched_by(load_rules()))
+    assert sorted(line.split()[1] for line in lines) == sorted(r.code for r in live_rules if r.code not in covered)
+    assert {"CW201", "CW306", "CW601", "CW602", "CW503", "CW403"} <= covered
+    cw216 = next(line for line in lines if " CW216 " in line)
+    assert cw216 == ("certwarden: CW216 iam-server-certificate arn:aws:kms:eu-west-1:111122223333:key/CW216: "
+                     "no AWS Config managed rule or runbook covers it; Request or import the certificate in ACM, "
+                     "point the endpoints at it, then delete the IAM one. "
+                     "(aws iam delete-server-certificate --server-certificate-name NAME)")
+    assert sum(" CW216 " in line for line in lines) == 1   # the suppressed one calls for nothing
