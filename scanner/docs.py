@@ -184,6 +184,10 @@ def _set_text(rule: Rule) -> str:
 
 def _automatic(rule: Rule) -> str:
     fix = rule.fix or {}
+    if fix.get("add"):
+        fallback = f"; where it cannot, it writes {_set_text(rule)}" if fix.get("set") else ""
+        return (f"Automatic fix (structural, {fix['safety']}): `certwarden fix` adds the `{fix['add']}` "
+                f"pattern (see the fix above), once per stack{fallback}. CloudFormation only for now.")
     if not fix.get("set"):
         return "Automatic fix: none; `certwarden fix` counts the finding as without one."
     where = " where the fix's condition holds (elsewhere the documented fix only)" if fix.get("when") else ""
@@ -201,7 +205,9 @@ def fixes_table(rules: list[Rule]) -> str:
     for r in rules:
         fix = r.fix or {}
         automatic = _set_text(r) + (" (only where it can fix it)" if fix.get("when") else "") if fix.get("set") else "none"
-        kind = "value" if fix.get("set") else "manual"
+        if fix.get("add"):
+            automatic = f"`{fix['add']}` resources (CloudFormation)" + (f"; else {automatic}" if fix.get("set") else "")
+        kind = "structural" if fix.get("add") else "value" if fix.get("set") else "manual"
         text = " ".join(str(fix.get("description", "No fix is defined.")).split()).replace("|", "\\|")
         md.append(f"| [{r.code}](rules/{r.code}.md) {r.name} | {automatic} | {kind} | {fix.get('safety', '-')} | {text} |")
     return "\n".join(md + ["", FIXES_END])

@@ -18,14 +18,17 @@ from . import certs
 from .errors import InputError, reading
 from .findings import Finding, ScanResult
 from .sources.cloudformation import fix as cfn_fix
+from .sources.cloudformation import structural as cfn_structural
 from .sources.edits import Edit, apply, layers
 from .sources.terraform import fix as tf_fix
 from .outfile import OutputError, write_output
 from .workers import worker_count
 from .sources.files import ReadError, confinement, read_bytes
 
-# Each adapter plans the edits of many findings of one file against one reading of its text.
+# Each adapter plans the edits of many findings of one file against one reading of its text:
+# value fixes (fix.set: attributes to write) and structural ones (fix.add: a pattern of resources).
 ADAPTERS = {"cfn": cfn_fix.edits_for_many, "tf": tf_fix.edits_for_many}
+STRUCTURAL = {"cfn": cfn_structural.edits_for_many}
 # The encodings the scan reads (sources/files.as_utf8), told by their byte order mark.
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
@@ -52,8 +55,9 @@ def _read(file: str, roots) -> tuple[str, tuple[bytes, str]] | None:
 
 
 def fixable(f: Finding) -> bool:
-    return (not f.suppressed and not f.review and f.source in ADAPTERS and bool(f.where.file)
-            and bool((f.fix or {}).get("set")))
+    fix = f.fix or {}
+    return (not f.suppressed and not f.review and bool(f.where.file)
+            and ((f.source in ADAPTERS and bool(fix.get("set"))) or (f.source in STRUCTURAL and bool(fix.get("add")))))
 
 
 def edits_for(f: Finding, text: str) -> list[Edit] | None:
@@ -67,7 +71,20 @@ def edits_for_all(found: list[Finding], text: str) -> list[list[Edit] | None]:
         return []
     f = found[0]
     with reading(f.where.file):
-        return ADAPTERS[f.source](f.where.file, text, [(g.resource, g.fix["set"]) for g in found])
+        return _planned(f.where.file, f.source, text, [(g.resource, g.fix) for g in found])
+
+
+def _planned(file: str, source: str, text: str, requests: list[tuple[str, dict]]) -> list[list[Edit] | None]:
+    """Each (resource, fix)'s edits: its structural fix (add) where the structural adapter can
+    make it, else its value fix (set); each adapter asked once for all its requests."""
+    out: list[list[Edit] | None] = [None] * len(requests)
+    for key, adapters in (("add", STRUCTURAL), ("set", ADAPTERS)):
+        mine = [i for i, (_, fix) in enumerate(requests) if out[i] is None and fix.get(key)]
+        if mine and source in adapters:
+            got = adapters[source](file, text, [(requests[i][0], requests[i][1][key]) for i in mine])
+            for i, edits in zip(mine, got):
+                out[i] = edits
+    return out
 
 
 def _by_file(found) -> dict[tuple[str, str], list[Finding]]:
@@ -246,7 +263,7 @@ def attach_safe_edits(result: ScanResult, findings: list[Finding] | None = None,
     chosen = result.findings if findings is None else findings
     safe = [f for f in chosen if fixable(f) and f.fix.get("safety") == "safe"]
     groups = _by_file(safe)
-    work = [(file, source, result.roots or None, [(f.resource, f.fix["set"]) for f in found])
+    work = [(file, source, result.roots or None, [(f.resource, f.fix) for f in found])
             for (file, source), found in groups.items()]
     workers = worker_count(jobs, len(work))
     if workers > 1:
@@ -262,10 +279,10 @@ def attach_safe_edits(result: ScanResult, findings: list[Finding] | None = None,
 
 
 def _file_edits(job: tuple) -> list[list[Edit] | None]:
-    """The edits of the requests (resource, fix.set) in one file as read (in a worker, maybe)."""
+    """The edits of the requests (resource, fix) in one file as read (in a worker, maybe)."""
     file, source, roots, requests = job
     got = _read(file, roots)
     if got is None:
         return [None] * len(requests)
     with reading(file):
-        return ADAPTERS[source](file, got[0], requests)
+        return _planned(file, source, got[0], requests)

@@ -1,7 +1,8 @@
 """`certwarden remediate`: CloudFormation stacks that remediate an account, from a JSON report.
 
 Data flows one way: the findings of a report (docs/output.md) come in, CloudFormation templates
-(plain dicts) go out. Nothing here reads templates, calls AWS or imports the scanners, so a
+(plain dicts) go out. Nothing here reads templates, calls AWS or imports the scanners (only the
+resource builders structural fixes use, patterns.py, which read nothing), so a
 report from `certwarden live` on one machine can be turned into stacks on another. Which AWS
 Config rule watches for which finding comes from the rules' own refs (rulepack.Rule.config_rules).
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+
+from .sources.cloudformation import patterns
 
 MONITORING_FILE = "certwarden-expiry-monitoring.yaml"
 CONFIG_RULES_FILE = "certwarden-config-rules.yaml"
@@ -283,28 +286,9 @@ def _topic_key() -> dict:
 
 
 def customer_key(description: str, purpose: str, *statements: dict) -> dict:
-    """A customer managed KMS key of a generated stack: rotated yearly, a 30-day deletion window,
-    administered by the account (so IAM policies grant its use), tagged by environment and purpose
-    (the template's Environment parameter), and usable as the extra statements say."""
-    account_root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-    return {
-        "Type": "AWS::KMS::Key",
-        "Properties": {
-            "Description": description,
-            "EnableKeyRotation": True,
-            "PendingWindowInDays": 30,
-            "KeyPolicy": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": account_root},
-                     "Action": "kms:*", "Resource": "*"},
-                    *statements,
-                ],
-            },
-            "Tags": [{"Key": "Environment", "Value": {"Ref": "Environment"}},
-                     {"Key": "Purpose", "Value": purpose}],
-        },
-    }
+    """A customer managed KMS key of a generated stack (the one structural fixes add), tagged
+    with the template's Environment parameter."""
+    return patterns.customer_key(description, {"Ref": "Environment"}, purpose, *statements)
 
 
 def _topic_policy() -> dict:

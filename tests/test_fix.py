@@ -116,7 +116,8 @@ def test_the_docs_list_every_rule_that_fixes_itself():
     rows = {line.split(" ", 2)[1]: line for line in docs.splitlines() if line.startswith("| [CW")}
     for rule in load_rules():
         row = rows[f"[{rule.code}](rules/{rule.code}.md)"]
-        kind = "value" if (rule.fix or {}).get("set") else "manual"
+        fix = rule.fix or {}
+        kind = "structural" if fix.get("add") else "value" if fix.get("set") else "manual"
         assert f" | {kind} | {(rule.fix or {}).get('safety', '-')} | " in row
 
 

@@ -162,6 +162,7 @@ def test_fixes_of_many_findings_in_one_file_read_it_once(tmp_path, monkeypatch):
     100/200/400 keys in one file took 0.9/2.8/7.8 s)."""
     from certwarden import fixes
     from certwarden.sources.cloudformation import fix as cfn_fix
+    from certwarden.sources.cloudformation import text as cfn_text
     from certwarden.sources.terraform import fix as tf_fix
 
     template = tmp_path / "keys.yaml"
@@ -176,6 +177,7 @@ def test_fixes_of_many_findings_in_one_file_read_it_once(tmp_path, monkeypatch):
             return real(*a, **kw)
         return wrapper
     monkeypatch.setattr(cfn_fix, "load_all", counted("load", cfn_fix.load_all))
+    monkeypatch.setattr(cfn_text, "load_all", counted("load", cfn_text.load_all))   # the check after the edits
     monkeypatch.setattr(tf_fix, "parse", counted("parse", tf_fix.parse))
     result = scan([str(template), str(tf)], [r for r in load_rules() if r.code == "CW101"], Options(now=FIXED_NOW, root=tmp_path))
     assert len(result.findings) == 200

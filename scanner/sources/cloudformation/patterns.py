@@ -1,0 +1,208 @@
+"""The resources a structural fix adds to a CloudFormation template, as plain template data.
+
+Each pattern reads the template (never guesses: an input it cannot follow gives None, and the
+fix is declined) and returns a Change: resources to add, settings to write into existing ones,
+and values to replace whole. structural.py turns it into text edits. Names of added resources
+derive from the resource they serve, so a second run (or a second finding) finds them there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+SOURCE_ACCOUNT = {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+# The AWS managed cache policy CachingOptimized (CloudFront developer guide, managed policies).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+EXPIRY_DETAIL_TYPES = ["ACM Certificate Approaching Expiration", "ACM Certificate Expired"]
+
+
+@dataclass
+class Change:
+    add: dict[str, dict] = field(default_factory=dict)       # logical ID -> resource
+    set: dict[str, dict] = field(default_factory=dict)       # logical ID -> {key: value} to write, nested
+    replace: dict[str, tuple[tuple, Any]] = field(default_factory=dict)   # logical ID -> (path, whole new value)
+
+
+def customer_key(description: str, environment: Any, purpose: str, *statements: dict) -> dict:
+    """A customer managed KMS key: rotated yearly, a 30-day deletion window, administered by the
+    account (so IAM policies grant its use), tagged by environment and purpose."""
+    return {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "Description": description,
+            "EnableKeyRotation": True,
+            "PendingWindowInDays": 30,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
+                     "Action": "kms:*", "Resource": "*"},
+                    *statements,
+                ],
+            },
+            "Tags": [{"Key": "Environment", "Value": environment}, {"Key": "Purpose", "Value": purpose}],
+        },
+    }
+
+
+def _environment(template: dict, tags: Any = None) -> Any:
+    """The Environment tag a new key gets: the served resource's own, else the template's
+    Environment parameter, else "shared" (CW107 asks for the tag, CW108 for one value per key)."""
+    for tag in tags if isinstance(tags, list) else ():
+        if isinstance(tag, dict) and tag.get("Key") == "Environment" and "Value" in tag:
+            return tag["Value"]
+    if "Environment" in (template.get("Parameters") or {}):
+        return {"Ref": "Environment"}
+    return "shared"
+
+
+def _ref(value: Any) -> str | None:
+    return value["Ref"] if isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"], str) else None
+
+
+def _props(body: Any) -> dict:
+    props = body.get("Properties") if isinstance(body, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+# -- CW801: expiry monitoring ------------------------------------------------------------------
+def expiry_monitoring(template: dict, resource: str) -> Change | None:
+    """An EventBridge rule on ACM's expiry events, publishing to an SNS topic encrypted with a
+    key of its own (EventBridge cannot use the AWS managed alias/aws/sns)."""
+    key, topic, rule = "CertificateExpiryKey", "CertificateExpiryTopic", "CertificateExpiryRule"
+    events = {"Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+              "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+              "Condition": {"StringEquals": SOURCE_ACCOUNT}}
+    return Change(add={
+        key: customer_key("Encrypts the certificate expiry notifications", _environment(template),
+                          "certificate-expiry-notifications", events),
+        topic: {"Type": "AWS::SNS::Topic",
+                "Properties": {"DisplayName": "Certificate expiry", "KmsMasterKeyId": {"Ref": key}}},
+        f"{topic}Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Ref": topic}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish", "Resource": {"Ref": topic},
+                "Condition": {"StringEquals": SOURCE_ACCOUNT,
+                              "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}}]}}},
+        rule: {"Type": "AWS::Events::Rule", "Properties": {
+            "Description": "ACM certificates approaching expiration, or expired",
+            "EventPattern": {"source": ["aws.acm"], "detail-type": EXPIRY_DETAIL_TYPES},
+            "Targets": [{"Arn": {"Ref": topic}, "Id": "certificate-expiry-topic"}]}},
+    })
+
+
+# -- CW503: a customer managed key for a secret --------------------------------------------------
+def customer_key_for_secret(template: dict, resource: str) -> Change | None:
+    secret = template["Resources"][resource]
+    if secret.get("Type") != "AWS::SecretsManager::Secret":
+        return None
+    key = f"{resource}Key"
+    props = _props(secret)
+    return Change(
+        add={key: customer_key(f"Encrypts the secret {resource}", _environment(template, props.get("Tags")),
+                               "secrets")},
+        set={resource: {"Properties": {"KmsKeyId": {"Ref": key}}}},
+    )
+
+
+# -- CW304 / CW401 / CW403: the private CRL pattern -------------------------------------------------
+def private_crl(template: dict, resource: str) -> Change | None:
+    """The CRL in a private bucket that only the CA writes, served through CloudFront (an origin
+    access control reads the bucket), with the CA's CRL distribution point named after the
+    distribution (AWS Private CA user guide, "Enable a CRL" with CloudFront)."""
+    resources = template["Resources"]
+    ca = resources[resource]
+    revocation = _props(ca).get("RevocationConfiguration")
+    crl = revocation.get("CrlConfiguration") if isinstance(revocation, dict) else None
+    if ca.get("Type") != "AWS::ACMPCA::CertificateAuthority" or not isinstance(crl, dict):
+        return None
+    bucket = _ref(crl.get("S3BucketName"))
+    if bucket is None or not isinstance(resources.get(bucket), dict) or resources[bucket].get("Type") != "AWS::S3::Bucket":
+        return None   # a bucket made elsewhere: its policy is not this template's to change
+    policies = [n for n, b in resources.items() if isinstance(b, dict) and b.get("Type") == "AWS::S3::BucketPolicy"
+                and _ref(_props(b).get("Bucket")) == bucket]
+    if len(policies) > 1:
+        return None
+    oac, distribution = f"{bucket}OriginAccessControl", f"{bucket}Distribution"
+    policy = policies[0] if policies else f"{bucket}Policy"
+    kept = _kept_statements(resources[policy]) if policies else []
+    if kept is None:
+        return None
+    document = {"Version": "2012-10-17", "Statement": [*kept, *_crl_statements(bucket, distribution)]}
+    change = Change(
+        add={oac: _origin_access_control(), distribution: _crl_distribution(bucket, oac)},
+        set={bucket: {"Properties": {"PublicAccessBlockConfiguration": {
+                 "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                 "RestrictPublicBuckets": True}}},
+             resource: {"Properties": {"RevocationConfiguration": {"CrlConfiguration": {
+                 "S3ObjectAcl": "BUCKET_OWNER_FULL_CONTROL",
+                 "CustomCname": {"Fn::GetAtt": [distribution, "DomainName"]}}}}}},
+    )
+    if policies:
+        change.replace[policy] = (("Properties", "PolicyDocument"), document)
+    else:
+        change.add[policy] = {"Type": "AWS::S3::BucketPolicy",
+                              "Properties": {"Bucket": {"Ref": bucket}, "PolicyDocument": document}}
+    if "DependsOn" not in ca:   # the CA checks at creation that it can write the CRL
+        change.set[resource]["DependsOn"] = policy
+    return change
+
+
+def _kept_statements(policy: dict) -> list | None:
+    """The statements of the bucket's policy that stay: all but public ones and the CA's, which
+    the pattern writes anew. None when the policy is not plain data (an intrinsic decides it)."""
+    document = _props(policy).get("PolicyDocument")
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
+        return None
+
+    def replaced(s: dict) -> bool:
+        principal = s.get("Principal")
+        public = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
+        pca = isinstance(principal, dict) and principal.get("Service") == "acm-pca.amazonaws.com"
+        return (public and not s.get("Condition")) or pca
+    return [s for s in statements if not replaced(s)]
+
+
+def _crl_statements(bucket: str, distribution: str) -> list[dict]:
+    arn, objects = {"Fn::GetAtt": [bucket, "Arn"]}, {"Fn::Sub": f"${{{bucket}.Arn}}/*"}
+    return [
+        {"Sid": "PrivateCAWritesCRLs", "Effect": "Allow", "Principal": {"Service": "acm-pca.amazonaws.com"},
+         "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
+         "Resource": [arn, objects],
+         # the CA cannot be named: it must find this policy in place when it is created
+         "Condition": {"StringEquals": SOURCE_ACCOUNT, "ArnLike": {"aws:SourceArn": {"Fn::Sub": (
+             "arn:${AWS::Partition}:acm-pca:${AWS::Region}:${AWS::AccountId}:certificate-authority/*")}}}},
+        {"Sid": "CloudFrontReadsCRLs", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+         "Action": "s3:GetObject", "Resource": objects,
+         "Condition": {"StringEquals": {"AWS:SourceArn": {"Fn::Sub": (
+             f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution}}}")}}}},
+    ]
+
+
+def _origin_access_control() -> dict:
+    return {"Type": "AWS::CloudFront::OriginAccessControl", "Properties": {"OriginAccessControlConfig": {
+        "Name": {"Fn::Sub": "${AWS::StackName}-crl"}, "Description": "Reads the CRL bucket",
+        "OriginAccessControlOriginType": "s3", "SigningBehavior": "always", "SigningProtocol": "sigv4"}}}
+
+
+def _crl_distribution(bucket: str, oac: str) -> dict:
+    """Relying parties fetch CRLs over plain HTTP (RFC 5280 distribution points), so viewers may
+    use HTTP; only GET and HEAD reach the bucket."""
+    return {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+        "Enabled": True,
+        "Comment": "Serves the private CA's CRLs from a private bucket",
+        "Origins": [{"Id": "crl-bucket", "DomainName": {"Fn::GetAtt": [bucket, "RegionalDomainName"]},
+                     "S3OriginConfig": {"OriginAccessIdentity": ""},
+                     "OriginAccessControlId": {"Fn::GetAtt": [oac, "Id"]}}],
+        "DefaultCacheBehavior": {"TargetOriginId": "crl-bucket", "ViewerProtocolPolicy": "allow-all",
+                                 "AllowedMethods": ["GET", "HEAD"], "CachePolicyId": CACHING_OPTIMIZED},
+    }}}
+
+
+PATTERNS = {"expiry-monitoring": expiry_monitoring, "customer-key": customer_key_for_secret,
+            "private-crl": private_crl}
