@@ -180,17 +180,23 @@ def _missing(node: Node) -> str:
 
 def _last_error(root: Node, src: Source) -> HclError:
     """The first error of a parse whose errors all reach the end of the text: a MISSING node
-    (an unclosed string or heredoc), the first token an ERROR node could not go on from
-    (tree-sitter gives it no next parse state), else the ERROR's start; a file that is one
-    ERROR from its first byte to the end only lacks text (an unclosed block)."""
+    (an unclosed string or heredoc), or the tokens an ERROR node skipped (tree-sitter gives
+    them no next parse state). A file that is one ERROR from its first byte went wrong where
+    the tokens it skipped at its end begin; skipping none, or only the last, it lacks text
+    (an unclosed block or list)."""
     node = next(n for n in _walk(root) if n.is_error or n.is_missing)
     if node.is_missing:
         return _invalid(_missing(node), *src.start(node))
-    stuck = next((c for c in node.children if c.next_parse_state == 0), None)
-    if stuck is None and node.start_byte == 0:
-        last = src.data[src.data.rfind(b"\n") + 1:].decode("utf-8", "surrogatepass")
-        return _invalid("unexpected end of file", src.data.count(b"\n") + 1, len(last) + 1)
-    return _invalid("unexpected text", *src.start(stuck or node))
+    kids = node.children
+    if node.start_byte > 0:
+        return _invalid("unexpected text", *src.start(next((c for c in kids if c.next_parse_state == 0), node)))
+    skipped = len(kids)
+    while skipped and kids[skipped - 1].next_parse_state == 0:
+        skipped -= 1
+    if skipped < len(kids) - 1 or skipped == len(kids) - 1 and src.data[kids[-1].end_byte:].strip():
+        return _invalid("unexpected text", *src.start(kids[skipped]))
+    last = src.data[src.data.rfind(b"\n") + 1:].decode("utf-8", "surrogatepass")
+    return _invalid("unexpected end of file", src.data.count(b"\n") + 1, len(last) + 1)
 
 
 def _syntax_error(src: Source, data: bytes, parser: Parser) -> HclError:
