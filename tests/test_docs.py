@@ -76,3 +76,46 @@ def test_key_material_is_never_reproduced(tmp_path):
     entry.write_text("# ruleid: CW999 key\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n")
     shown = "\n".join(docs._show(entry, tmp_path))
     assert shown == "`fixtures/CW999/pem_fail.key` (key or certificate material, not reproduced)\n"
+
+
+def _live_rows(text: str) -> dict[tuple[str, ...], str]:
+    """docs/live.md's service table: the services of each row -> its rules cell."""
+    table = text.split(docs.LIVE_BEGIN)[1].split(docs.LIVE_END)[0]
+    rows = [line.strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    return {tuple(re.findall(r"`([a-z0-9-]+)`", cells[0])): cells[-1].strip() for cells in rows}
+
+
+def test_live_table_rules_are_those_the_failing_recipes_read():
+    rows = _live_rows((ROOT / "docs" / "live.md").read_text(encoding="utf-8"))
+    # cross-service rules sit in every row their recipes read, not only their kind's
+    assert "CW304" in rows["s3",] and "CW304" in rows["acm-pca",]
+    assert "CW108" in rows["secretsmanager",] and "CW108" in rows["kms",]
+    assert rows["events", "config"] == "CW801" and "CW801" in rows["acm",] and "CW801" in rows["acm-pca",]
+    # moto refuses to import a certificate not yet valid into ACM: only IAM's read proves CW208
+    assert rows["acm",].startswith("CW201-CW207,") and rows["iam",] == "CW201-CW208, CW216"
+
+
+def test_every_live_service_has_one_row():
+    from certwarden.sources.live import SERVICES
+
+    named = [s for services in _live_rows((ROOT / "docs" / "live.md").read_text(encoding="utf-8")) for s in services]
+    assert sorted(named) == sorted(SERVICES)
+
+
+def test_live_rules_column_edited_by_hand_or_a_new_recipe_is_stale(tmp_path):
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    live = tmp_path / "docs" / "live.md"
+    committed = live.read_text(encoding="utf-8")
+    live.write_text(committed.replace("| `cloudhsm_cluster` | CW701 |", "| `cloudhsm_cluster` | CW701, CW702 |"))
+    assert docs.stale(tmp_path) == ["docs/live.md"]
+    live.write_text(committed)
+    (tmp_path / "fixtures" / "CW701" / "live_fail_kms.yaml").write_text(
+        "services: [cloudhsmv2, kms]\nsteps: []\nexpect: [{resource: x}]\n")
+    assert docs.stale(tmp_path) == ["docs/live.md"]
+    assert _live_rows(docs.live_page(tmp_path))["kms",] == "CW101-CW104, CW106-CW108, CW701-CW703, CW802"
+
+
+def test_codes_in_runs_of_three_or_more_read_as_ranges():
+    assert docs._code_list({"CW101", "CW102", "CW103", "CW106", "CW107", "CW702"}) == "CW101-CW103, CW106, CW107, CW702"
+    assert docs._code_list(set()) == "-"

@@ -24,10 +24,10 @@ def test_fixture(code, entry):
 
 
 @pytest.mark.parametrize("code,entry", LIVE_CASES, ids=[f"{c}/{e.name}" for c, e in LIVE_CASES])
-def test_live_fixture(code, entry, aws, run_cli):
+def test_live_fixture(code, entry, aws, run_cli, monkeypatch, tmp_path):
     """The recipe's resources made on the moto server; `certwarden live` reports exactly the
     expected resources for the rule (a passing recipe: none)."""
-    expected, reported = live_fixtures.run(entry, code, aws, run_cli)
+    expected, reported = live_fixtures.run(entry, code, aws, run_cli, monkeypatch, tmp_path)
     assert bool(expected) == entry.name.startswith("live_fail"), "a failing recipe expects findings, a passing one none"
     assert reported == expected
 

@@ -161,3 +161,27 @@ def test_a_region_where_every_service_fails_alike_is_one_line(monkeypatch):
     assert [(e.file, e.message) for e in got.errors] == [
         ("aws://111122223333/eu-west-1", reason), ("aws://111122223333/us-east-2", reason),
         ("aws://111122223333/us-east-1/s3", reason)]   # the only service read there: its own line
+
+
+def test_assumed_role_credentials_are_renewed_before_they_expire(aws):
+    """A role session ends after an hour; an organisation's scan can take longer. The session
+    certwarden reads an account with asks STS again when its credentials near their expiry."""
+    from datetime import datetime, timedelta, timezone
+
+    from certwarden.sources.live.aws import assumed
+
+    sts = client(aws, "sts")
+    calls = []
+    sts.meta.events.register("before-call.sts.AssumeRole", lambda **_: calls.append(1))
+    role = assumed(sts, f"arn:aws:iam::{MANAGEMENT}:role/certwarden-read", REGION)
+    assert calls == [1]   # assumed at once: a role that cannot be assumed is reported before any read
+    credentials = role.get_credentials()
+    first = credentials.get_frozen_credentials().access_key
+    kms = role.client("kms", endpoint_url=aws)
+    kms.list_keys()
+    assert calls == [1]   # far from expiry: no new session
+    # As if 55 minutes had passed: the credentials end in 5 minutes (the attribute botocore keeps).
+    credentials._expiry_time = datetime.now(timezone.utc) + timedelta(minutes=5)
+    kms.list_keys()
+    assert calls == [1, 1]
+    assert credentials.get_frozen_credentials().access_key != first

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...errors import InputError
-from .aws import MAX_ATTEMPTS, TIMEOUT, Reader, client_config, largest_page, problem, session
+from .aws import MAX_ATTEMPTS, TIMEOUT, Reader, assumed, client_config, largest_page, problem, session
 
 DEFAULT_ROLE = "certwarden-read"
 
@@ -57,12 +57,10 @@ def readers(profile: str | None, role_name: str = DEFAULT_ROLE, only: list[str] 
         account, partition = item
         arn = role_arn(partition, account, role_name)
         try:
-            creds = sts.assume_role(RoleArn=arn, RoleSessionName="certwarden", **extra)["Credentials"]
+            role = assumed(sts, arn, region, **extra)
         except (ClientError, BotoCoreError) as exc:
             return InputError(f"aws://{account}", f"role {arn} not assumed, account not read: {problem(exc)}")
-        assumed = session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                          aws_session_token=creds["SessionToken"], region_name=region)
-        return Reader(assumed, account, endpoint_url, config, timeout)
+        return Reader(role, account, endpoint_url, config, timeout)
 
     out = Organization()
     with ThreadPoolExecutor(max(1, min(threads, len(wanted)))) as pool:
