@@ -115,8 +115,8 @@ class Block:
 
 def _label(node: Node, src: Source) -> str:
     """A block's type or label: an identifier, or a quoted string's text."""
-    if node.type == "string_lit":
-        return "".join(src.text(c) for c in node.children if c.type == "template_literal")
+    if node.type == "string_lit":   # what lies between the quotes, as written
+        return src.data[node.children[0].end_byte:node.children[-1].start_byte].decode("utf-8", "surrogatepass")
     return src.text(node)
 
 
