@@ -97,28 +97,8 @@ def _inputs_failed(result, tolerate: bool) -> bool:
     return True
 
 
-HCL2_FIX = ("the installed hcl2 module is not python-hcl2 >= 8.1 (Checkov's bc-python-hcl2 installs one of "
-            "the same name): install certwarden in an environment of its own (pipx, a venv), or run "
-            "pip install --force-reinstall 'python-hcl2>=8.1'")
-
-
-def _check_hcl2() -> None:
-    """Terraform needs python-hcl2's parses_to_tree; another `hcl2` would turn every .tf file
-    into an error. Read from the module's source, so a scan without Terraform imports nothing."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("hcl2")
-    try:
-        found = spec is not None and "parses_to_tree" in Path(spec.origin).read_text(encoding="utf-8")
-    except (OSError, TypeError, UnicodeDecodeError):
-        found = False
-    if not found:
-        raise UsageError(HCL2_FIX)
-
-
 def _scan(args, outputs=()):
     """The scan the arguments ask for: (result, fail_on, whether input errors are tolerated)."""
-    _check_hcl2()
     paths = args.paths or ["."]
     all_rules, config, rules = _policy(args, paths)
     excludes = args.exclude if args.exclude is not None else config.exclude

@@ -18,8 +18,8 @@ suppression without one, with an unknown rule or a bad date is reported and does
 After its `until` date a suppression stops applying (like tfsec/Trivy's `exp:`). The policy
 file's `suppressions:` may ask for a longer reason and an expiry within some days.
 
-Only real comments count, as each format's own reader sees them (libyaml's tokens, python-hcl2's
-comment tokens): a `certwarden:ignore` inside a string, block scalar or heredoc is data, and a
+Only real comments count, as each format's own reader sees them (libyaml's tokens,
+tree-sitter-hcl's comment nodes): a `certwarden:ignore` inside a string, block scalar or heredoc is data, and a
 suppression that breaks a rule or the policy suppresses nothing.
 """
 from __future__ import annotations
@@ -108,7 +108,7 @@ def _yaml_comments(text: str) -> list[Comment]:
 
 
 def _hcl_comments(text: str) -> list[Comment]:
-    """The comment tokens of python-hcl2's parse tree: strings and heredocs are other tokens."""
+    """The comment nodes of tree-sitter-hcl's parse tree: strings and heredocs are other nodes."""
     from .sources.terraform.hcl import HclError, comment_tokens
 
     try:

@@ -190,7 +190,9 @@ def test_force_exclude_applies_the_excludes_to_files_named_explicitly(run_cli, t
     assert code == 1 and _files_in(out) == {"infra/new.yaml"}
 
 
-def test_another_hcl2_module_is_named_with_what_to_do(run_cli, tmp_path, monkeypatch):
+def test_another_hcl2_module_does_not_matter(run_cli, tmp_path, monkeypatch):
+    """Checkov's bc-python-hcl2 installs a module named hcl2 too: Terraform is read with
+    tree-sitter-hcl, so a scan beside it reads .tf files all the same."""
     import sys
 
     fake = tmp_path / "site" / "hcl2"
@@ -198,14 +200,17 @@ def test_another_hcl2_module_is_named_with_what_to_do(run_cli, tmp_path, monkeyp
     (fake / "__init__.py").write_text("def loads(text):\n    return {}\n")   # bc-python-hcl2's shape
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     monkeypatch.delitem(sys.modules, "hcl2", raising=False)
-    code, _, err = run_cli("scan", "--no-config", PASS)
-    assert code == 2
-    line, = err.splitlines()
-    assert "not python-hcl2 >= 8.1 (Checkov's bc-python-hcl2" in line and "--force-reinstall" in line
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text('resource "aws_kms_key" "k" {\n  enable_key_rotation = false\n}\n')
+    code, out, err = run_cli("scan", "--no-config", "--select", "CW101", "-o", "json", tmp_path / "tf")
+    assert code == 1, err
+    assert [(f["code"], f["resource"], f["line"]) for f in json.loads(out)["findings"]] == [("CW101", "aws_kms_key.k", 2)]
 
 
-def test_the_declared_python_hcl2_floor_has_what_the_code_calls():
+def test_the_hcl_parser_is_a_declared_dependency_and_python_hcl2_a_test_one():
     import tomllib
 
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert "python-hcl2>=8.1" in deps   # 7.3.1 has no hcl2.parses_to_tree; 8.1.0 is the first 8.x
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert {"tree-sitter>=0.25", "tree-sitter-hcl>=1.2"} <= set(project["dependencies"])
+    assert not any(d.startswith("python-hcl2") for d in project["dependencies"])
+    assert "python-hcl2>=8.1" in project["optional-dependencies"]["test"]   # 8.1.0: hcl2.loads as the tests use it

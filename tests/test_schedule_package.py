@@ -39,7 +39,7 @@ def package(tmp_path_factory):
 def test_the_zip_holds_certwarden_and_its_wheels_but_not_boto3(package):
     names = zipfile.ZipFile(package.path).namelist()
     tops = {n.split("/")[0] for n in names}
-    assert {"certwarden", "yaml", "jsonschema", "cryptography", "hcl2", "rich"} <= tops
+    assert {"certwarden", "yaml", "jsonschema", "cryptography", "tree_sitter", "tree_sitter_hcl", "rich"} <= tops
     assert "certwarden/schedule/handler.py" in names and "certwarden/rules/CW101.yaml" in names
     assert not {t for t in tops if t.split("-")[0].lower() in ("boto3", "botocore", "s3transfer")}
     assert not [n for n in names if "__pycache__" in n]

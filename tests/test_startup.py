@@ -7,7 +7,7 @@ import sys
 
 from conftest import FIXTURES, ROOT
 
-HEAVY = ("jsonschema", "hcl2", "lark", "concurrent.futures", "cryptography")
+HEAVY = ("jsonschema", "tree_sitter", "hcl2", "lark", "concurrent.futures", "cryptography")
 PROBE = ("import sys; from certwarden.cli import main; main(sys.argv[1:]); "
          "print(' '.join(m for m in %r if m in sys.modules))" % (HEAVY,))
 
@@ -23,7 +23,7 @@ def test_a_cloudformation_scan_imports_no_validator_no_hcl_parser_no_pool_no_cry
 
 def test_the_hcl_parser_comes_with_terraform_input(tmp_path):
     (tmp_path / "main.tf").write_text('resource "aws_kms_key" "k" {}\n')
-    assert imported_after("scan", tmp_path, "-q", "--no-config") == {"hcl2", "lark"}
+    assert imported_after("scan", tmp_path, "-q", "--no-config") == {"tree_sitter"}   # python-hcl2 never
 
 
 def test_the_validator_comes_with_a_user_rules_dir(tmp_path):

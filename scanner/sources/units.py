@@ -141,7 +141,7 @@ def _material(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
 
 def _read_plan(path: str, data: bytes) -> tuple[list[Graph], list[InputError]]:
     """A Terraform plan in JSON (terraform show -json), recognized by its content."""
-    from .terraform import builder, plan as tfplan   # Lark and the handlers: only for plans
+    from .terraform import builder, plan as tfplan   # the handlers: only for plans
 
     try:
         doc = load(data)
@@ -159,7 +159,7 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
         -> tuple[list[Graph], list[InputError], list[str]]:
     """Read one Terraform module directory: graphs, errors, notices (remote modules).
     roots: the scanned directories, the only places file() may read from."""
-    from .terraform import builder, modules   # python-hcl2 and Lark cost a fifth of startup: only when there is HCL
+    from .terraform import builder, modules   # tree-sitter and the evaluator: only when there is HCL
 
     records, errors, notices = modules.read_module(directory, files, var_files, roots)
     if records is None:

@@ -2,6 +2,7 @@
 """Benchmark: certwarden against the parse floor (and, with --peers, Checkov and cfn-lint).
 
     python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat,sarif]
+                               [--lark-base REV]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
 included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
@@ -14,9 +15,15 @@ core is not always free on a shared machine, and CPU is what the work costs.
 The parse floor reads the same files as the scan with the fastest parser there is and does
 nothing else: json, the PyYAML C loader with a constructor for CloudFormation's short-form tags
 (`!Ref`, `!Sub`, ...; without it most templates fail to load and cost nothing), and for
-Terraform the Lark parse alone (`hcl2.parses_to_tree`, not `hcl2.loads`, which also transforms
-the tree into dicts: twice the work, so a floor of it flatters). Each floor prints how many
-files it could not parse, so a floor that skips work shows it.
+Terraform the tree-sitter-hcl parse alone (what the scan parses with). Each floor prints how
+many files it could not parse, so a floor that skips work shows it.
+
+Terraform was read with python-hcl2's Lark parser until issue 15. The `tf` part also times that
+scan, in the same run: the code of --lark-base (the last commit that parsed with Lark), taken
+from git into a temporary directory and run with the same interpreter (python-hcl2 is a test
+dependency), so the old path is measured as it was shipped, not as a reconstruction; and the
+Lark parse alone (`hcl2.parses_to_tree`) as a parse step. Targets: the scan -j1 within 1.5x
+of the tree-sitter floor, and under 0.5x of the Lark-based scan -j1.
 
 Peers are installed on request into their own venv (--peers-venv), never as project
 dependencies, at the versions in PEER_VERSIONS (printed). A peer run that crashes (a Python
@@ -51,7 +58,8 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 SMALL = ROOT / "fixtures" / "CW101" / "cfn_pass.yaml"
 PEERS = ("checkov", "cfn-lint")
 PEER_VERSIONS = {"checkov": "3.3.30", "cfn-lint": "1.58.0"}
-PARSE_MODES = ("floor", "loader", "cfnlint")
+PARSE_MODES = ("floor", "loader", "cfnlint", "lark")
+LARK_BASE = "5e982b18f02649f059f487e826ba483acd8549cc"   # the last commit reading Terraform with Lark
 
 
 # -- measuring a process tree --------------------------------------------------------------------
@@ -157,8 +165,11 @@ def parse_only(mode: str, files: list[str]) -> None:
     if mode == "floor":
         import json
 
-        import hcl2
+        import tree_sitter_hcl
         import yaml
+        from tree_sitter import Language, Parser
+
+        hcl = Parser(Language(tree_sitter_hcl.language()))
 
         class Loader(yaml.CSafeLoader):
             """PyYAML's C loader, with CloudFormation's short-form tags as plain nodes."""
@@ -174,7 +185,10 @@ def parse_only(mode: str, files: list[str]) -> None:
         def load(path):
             data = Path(path).read_bytes()
             if path.endswith(".tf"):
-                return hcl2.parses_to_tree(data.decode("utf-8", "replace"))   # the Lark parse alone
+                tree = hcl.parse(data)   # the tree-sitter parse alone
+                if tree.root_node.has_error:
+                    raise ValueError("not parsed")
+                return tree
             if path.endswith(".json"):
                 try:
                     return json.loads(data)
@@ -187,6 +201,11 @@ def parse_only(mode: str, files: list[str]) -> None:
 
         def load(path):
             return load_all(as_utf8(read_bytes(path)))
+    elif mode == "lark":
+        import hcl2
+
+        def load(path):
+            return hcl2.parses_to_tree(Path(path).read_text(encoding="utf-8", errors="replace"))
     else:
         from cfnlint.decode import decode
 
@@ -194,7 +213,7 @@ def parse_only(mode: str, files: list[str]) -> None:
             return decode(path)
     failed = read = 0
     for path in files:
-        if mode != "floor" and path.endswith(".tf"):
+        if mode not in ("floor", "lark") and path.endswith(".tf") or mode == "lark" and not path.endswith(".tf"):
             continue
         read += 1
         try:
@@ -208,6 +227,26 @@ def parsed_note(run: Run) -> str:
     """`N files, M not parsed`, as the parse-only run printed it."""
     found = re.search(r"\d+ files, \d+ not parsed", run.stderr)
     return found.group(0) if found else "no count printed"
+
+
+def lark_base(rev: str, into: Path) -> dict | None:
+    """The environment that runs certwarden as of rev (extracted from git into `into`), or None
+    when git cannot give it."""
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True)
+    if tar.returncode != 0:
+        print(f"--lark-base {rev}: {tar.stderr.decode(errors='replace').strip()}", file=sys.stderr)
+        return None
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tar.stdout, check=True)
+    (into / "pp").mkdir()
+    (into / "pp" / "certwarden").symlink_to(into / "scanner")   # the import name, as the wheel has it
+    env = {**os.environ, "PYTHONPATH": str(into / "pp")}
+    where = subprocess.run([sys.executable, "-c", "import certwarden; print(certwarden.__file__)"], env=env,
+                           cwd=str(into), capture_output=True, text=True).stdout.strip()
+    if not where.startswith(str(into)):   # an install of certwarden took precedence: not the old code
+        print(f"--lark-base {rev}: certwarden imports from {where}, not the extracted commit", file=sys.stderr)
+        return None
+    return env
 
 
 # -- peers -----------------------------------------------------------------------------------------
@@ -292,6 +331,22 @@ def many_findings(repeat: int, cw: list[str], env: dict) -> None:
 
 
 # -- the table -------------------------------------------------------------------------------------
+def tf_against_lark(args, floor: Run, serial: Run, scan: list[str], listing: Path, tmp: Path) -> list[str]:
+    """The Lark parse alone and the Lark-based scan (as of --lark-base), and the two targets."""
+    py, me = sys.executable, str(Path(__file__).resolve())
+    lark = median_of(args.repeat, [py, me, "_parse", "lark", str(listing)], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    print(fmt_row("tf: parse step, Lark", lark, floor, f"hcl2.parses_to_tree alone; {parsed_note(lark)}"))
+    out = [f"tf: scan -j1 {serial.wall / floor.wall:.2f}x the tree-sitter parse floor by wall, "
+           f"{serial.cpu / floor.cpu:.2f}x by CPU (target <= 1.5x)"]
+    base_env = lark_base(args.lark_base, tmp / "lark-base") if args.lark_base else None
+    if base_env is not None:
+        old = median_of(args.repeat, scan + ["-j", "1"], env=base_env, cwd=str(tmp))
+        print(fmt_row(f"tf: Lark-based scan -j1 ({args.lark_base[:7]})", old, floor, "python-hcl2's Lark parse"))
+        out.append(f"tf: scan -j1 {serial.wall / old.wall:.2f}x the Lark-based scan -j1 by wall, "
+                   f"{serial.cpu / old.cpu:.2f}x by CPU (target < 0.5x)")
+    return out
+
+
 def fmt_row(name: str, run: Run, base: Run | None, note: str = "") -> str:
     """One line of the table; a crashed run has no time, only what killed it."""
     if run.crash:
@@ -308,6 +363,8 @@ def main() -> int:
     ap.add_argument("--peers", action="store_true", help="also time Checkov and cfn-lint (installs them)")
     ap.add_argument("--peer-repeat", type=int, default=1, help="runs per peer figure (they are slow)")
     ap.add_argument("--peers-venv", type=Path, default=Path(tempfile.gettempdir()) / "cw-peers")
+    ap.add_argument("--lark-base", default=LARK_BASE, help="the commit whose Lark-based Terraform scan the tf part "
+                    "also times ('' to skip)")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -335,13 +392,18 @@ def main() -> int:
             listing.write_text("\n".join(map(str, files)))
             floor = median_of(args.repeat, [py, me, "_parse", "floor", str(listing)], env=env)
             print(fmt_row(f"**{part}** ({len(files)} files) parse floor", floor, floor,
-                          f"json / PyYAML CSafeLoader with CloudFormation tags / Lark parse alone; {parsed_note(floor)}"))
+                          f"json / PyYAML CSafeLoader with CloudFormation tags / tree-sitter-hcl parse alone; "
+                          f"{parsed_note(floor)}"))
             scan = [*cw, "scan", *roots, "-o", "json=/dev/null"]
             for label, extra in (("certwarden scan", []), ("certwarden scan -j1", ["-j", "1"])):
                 run = median_of(args.repeat, scan + extra, env=env)
                 print(fmt_row(f"{part}: {label}", run, floor))
                 if not extra:
                     mine = run
+                else:
+                    serial = run
+            if part == "tf":
+                ratios += tf_against_lark(args, floor, serial, scan, listing, Path(tmp))
             cache = Path(tmp) / "cache"
             subprocess.run(scan + ["--cache", str(cache)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             run = median_of(args.repeat, scan + ["--cache", str(cache)], env=env)

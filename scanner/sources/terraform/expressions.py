@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import hcl2
-from lark import Token, Tree
+from tree_sitter import Node
 
 from ...model import Unresolved
 from ..budget import EXHAUSTED, EXPRESSION, Budget
 from ..loader import PosDict, PosList
 from .functions import FUNCTIONS, GROWING, OPERATORS, Unknown, cost
+from .hcl import Expr, HclError, Source, parse
 from .values import HOLE, PartialText, Ref, Text, is_known, to_text, unknown
 
 MAX_DEPTH = 64
@@ -40,12 +40,15 @@ class Context:
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
-_ESC = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+# Backslash escapes, and $${ and %%{ (a literal ${ and %{), in one pass.
+_ESC = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$(?=\$\{)|%(?=%\{)")
 
 
 def _unescape(s: str) -> str:
     def one(m):
         e = m.group(1)
+        if e is None:   # the first of $$ or %% before {
+            return ""
         if len(e) > 1:   # \uXXXX or \UXXXXXXXX; a bare \u is left as written, like other unknown escapes
             code = int(e[1:], 16)
             return chr(code) if code <= 0x10FFFF else "\\" + e
@@ -53,18 +56,16 @@ def _unescape(s: str) -> str:
     return _ESC.sub(one, s)
 
 
-def _parts(tree: Tree) -> list:
-    """Children that carry meaning (no punctuation tokens, newlines or comments)."""
-    return [c for c in tree.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+_OPERATOR_TOKENS = frozenset(OPERATORS)
 
 
-def _pos(tree) -> tuple[int, int]:
-    meta = getattr(tree, "meta", None)
-    if meta is not None and not getattr(meta, "empty", True):
-        return meta.line, meta.column
-    if isinstance(tree, Token):
-        return tree.line or 0, tree.column or 0
-    return 0, 0
+def _terms(node: Node) -> list[Node]:
+    """The children that carry meaning: comments may stand between any two tokens."""
+    return [c for c in node.children if c.type != "comment"]
+
+
+def _named(node: Node) -> list[Node]:
+    return [c for c in node.named_children if c.type != "comment"]
 
 
 class Evaluator:
@@ -73,67 +74,80 @@ class Evaluator:
         self.budget = budget or Budget()
         self.refs: set[str] = set()      # resource addresses met since the caller last cleared it
         self._depth = 0
-        self._snippets: dict[str, Tree | None] = {}
+        self._src: Source | None = None  # the file whose nodes are being evaluated
+        self._snippets: dict[str, Expr | None] = {}
 
     def eval(self, tree: Any, scope: dict | None = None) -> Any:
+        """The value of an expression (an Expr; within one, a node of its source)."""
         if self._depth > MAX_DEPTH:
             return unknown("expression nested too deep")
         if not self.budget.spend(EXPRESSION):
             return EXHAUSTED
         self._depth += 1
+        outer = self._src
+        if isinstance(tree, Expr):
+            self._src, tree = tree.source, tree.node
         try:
             return self._eval(tree, scope or {})
         except RecursionError:
             return unknown("expression nested too deep")
         finally:
             self._depth -= 1
+            self._src = outer
+
+    def _text(self, node: Node) -> str:
+        return self._src.text(node)
+
+    def _pos(self, node: Node) -> tuple[int, int]:
+        return self._src.start(node)
 
     # -- dispatch -------------------------------------------------------------------------
-    def _eval(self, t: Any, scope: dict) -> Any:
-        if isinstance(t, Token):
-            return str(t)
-        d = t.data
-        if d == "expr_term":
-            parts = _parts(t)
-            return self._eval(parts[0], scope) if parts else unknown("empty expression")
-        if d == "int_lit":
-            return int(str(t.children[0]))
-        if d == "float_lit":
-            return float(str(t.children[0]))
-        if d == "literal_value":
-            return {"true": True, "false": False, "null": None}[str(t.children[0])]
-        if d == "string":
+    def _eval(self, t: Node, scope: dict) -> Any:
+        d = t.type
+        if d == "expression":
+            return self._sequence(_terms(t), scope)
+        if d in ("literal_value", "collection_value", "template_expr", "operation", "for_expr"):
+            inner = _named(t)   # wrappers of one node: evaluated as that node (one spend, one level)
+            return self._eval(inner[0], scope) if inner else unknown("empty expression")
+        if d == "numeric_lit":
+            text = self._text(t)
+            return int(text) if text.isdigit() else float(text)
+        if d == "bool_lit":
+            return self._text(t) == "true"
+        if d == "null_lit":
+            return None
+        if d in ("string_lit", "quoted_template"):
             return self._string(t, scope)
-        if d in ("heredoc_template", "heredoc_template_trim"):
-            return self._heredoc(t, scope, trim=d.endswith("trim"))
+        if d == "heredoc_template":
+            return self._heredoc(t, scope)
         if d == "tuple":
             out = PosList()
             out.pos = []
-            for item in _parts(t):
-                out.append(self.eval(item, scope))
-                out.pos.append(_pos(item))
+            for item in _named(t):
+                if item.type == "expression":
+                    out.append(self.eval(item, scope))
+                    out.pos.append(self._pos(item))
             return out
         if d == "object":
             return self._object(t, scope)
-        if d == "identifier":
-            name = str(t.children[0])
+        if d == "variable_expr":
+            name = self._text(t)
             return self.budget.spend_on(scope[name]) if name in scope else unknown(f"bare name {name}")
-        if d in ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
-            return self._traversal(t, scope)
         if d == "function_call":
             return self._call(t, scope)
         if d == "conditional":
-            cond, yes, no = _parts(t)
+            cond, yes, no = [c for c in _named(t) if c.type == "expression"]
             c = self.eval(cond, scope)
             if isinstance(c, bool):
                 return self.eval(yes if c else no, scope)
             self.eval(yes, scope), self.eval(no, scope)   # still collect references
             return c if isinstance(c, Unresolved) else unknown("condition is not a boolean")
-        if d == "binary_op":
+        if d == "binary_operation":
             return self._binary(t, scope)
-        if d == "unary_op":
-            op = str(t.children[0])
-            v = self.eval(_parts(t)[0], scope)
+        if d == "unary_operation":
+            terms = _terms(t)
+            op = terms[0].type
+            v = self._sequence(terms[1:], scope)
             if not is_known(v):
                 return to_text(v) if isinstance(v, Ref) else v
             if op == "!":
@@ -142,6 +156,38 @@ class Evaluator:
         if d in ("for_tuple_expr", "for_object_expr"):
             return self._for(t, scope)
         return unknown(f"{d} is not evaluated")
+
+    def _sequence(self, terms: list[Node], scope: dict) -> Any:
+        """A term and the traversal steps after it (`a.b[0]`, `(x).y`, `f()[1]`): an expression's
+        children, or an operand's, which the grammar does not wrap in an expression node."""
+        if not terms:
+            return unknown("empty expression")
+        paren = terms[0].type == "("
+        base, steps = (terms[1], terms[3:]) if paren else (terms[0], terms[1:])
+        if not steps:
+            return self._eval(base, scope) if not paren else self.eval(base, scope)
+        steps = [s for step in steps for s in self._steps(step, scope)]
+        if base.type == "variable_expr" and not paren:
+            # A reference copies the value, as far as whoever reads the result is concerned.
+            return self.budget.spend_on(self._lookup(self._text(base), steps, scope))
+        return self._apply(self.eval(base, scope), steps)
+
+    def _steps(self, op: Node, scope: dict) -> list[tuple]:
+        if op.type == "get_attr":
+            return [("attr", self._text(_named(op)[0]))]
+        if op.type == "index":
+            return [self._index(_named(op)[0], scope)]
+        if op.type != "splat":
+            return [("index", unknown(f"{op.type} is not evaluated"))]
+        out = [("splat",)]
+        for sub in _named(_named(op)[0]):
+            out.append(("attr", self._text(_named(sub)[0])) if sub.type == "get_attr" else self._index(_named(sub)[0], scope))
+        return out
+
+    def _index(self, op: Node, scope: dict) -> tuple:
+        if op.type == "legacy_index":   # a.0
+            return ("index", int(self._text(op)[1:]))
+        return ("index", self.eval(_named(op)[0], scope))
 
     # -- strings --------------------------------------------------------------------------
     def _template(self, pieces: list, line: int) -> Any:
@@ -164,28 +210,27 @@ class Evaluator:
             return PartialText(holes[0].reason, text, line)
         return _text(text, line)
 
-    def _string(self, t: Tree, scope: dict) -> Any:
-        pieces = []
-        for part in t.children:
-            if not isinstance(part, Tree) or part.data != "string_part":
-                continue
-            inner = part.children[0]
-            if isinstance(inner, Token):
-                s = str(inner)
-                if inner.type == "ESCAPED_INTERPOLATION":
-                    pieces.append(s[1:])
-                elif inner.type == "ESCAPED_DIRECTIVE":
-                    pieces.append(s[1:])
-                else:
-                    pieces.append(_unescape(s))
-            elif inner.data == "interpolation":
-                pieces.append(self.eval(_parts(inner)[0], scope))
-            else:
-                pieces.append(unknown("template directive"))
-        return self._template(pieces, _pos(t)[0])
+    def _string(self, t: Node, scope: dict) -> Any:
+        """A quoted string: the text between its parts (tree-sitter's literal nodes leave out
+        some spaces), unescaped, and its interpolations evaluated."""
+        data = self._src.data
+        children = t.children
+        pieces, at = [], children[0].end_byte
+        for part in children[1:]:
+            if part.type in ("template_interpolation", "template_directive", "quoted_template_end"):
+                if part.start_byte > at:
+                    pieces.append(_unescape(data[at:part.start_byte].decode("utf-8", "surrogatepass")))
+                at = part.end_byte
+                if part.type == "template_interpolation":
+                    inner = [c for c in _named(part) if c.type == "expression"]
+                    pieces.append(self.eval(inner[0], scope) if inner else unknown("empty interpolation"))
+                elif part.type == "template_directive":
+                    pieces.append(unknown("template directive"))
+        return self._template(pieces, self._pos(t)[0])
 
-    def _heredoc(self, t: Tree, scope: dict, trim: bool) -> Any:
-        raw = str(t.children[0])
+    def _heredoc(self, t: Node, scope: dict) -> Any:
+        raw = self._text(t)
+        trim = raw.startswith("<<-")
         first_nl = raw.index("\n")
         body = raw[first_nl + 1:]
         body = body[: body.rstrip("\n").rfind("\n") + 1] if "\n" in body.rstrip("\n") else ""
@@ -193,7 +238,7 @@ class Evaluator:
             lines = body.split("\n")
             indent = min((len(x) - len(x.lstrip()) for x in lines if x.strip()), default=0)
             body = "\n".join(x[indent:] for x in lines)
-        line = (_pos(t)[0] or 0) + 1
+        line = self._pos(t)[0] + 1
         return self._template(self._interpolate(body, scope), line)
 
     def _interpolate(self, body: str, scope: dict) -> list:
@@ -222,68 +267,33 @@ class Evaluator:
     def _snippet(self, expr: str, scope: dict) -> Any:
         if expr not in self._snippets:
             try:
-                tree = hcl2.parses_to_tree(f"x = {expr}\n")
-                attr = next(tree.find_data("attribute"))
-                self._snippets[expr] = attr.children[-1]
-            except Exception:   # an interpolation that is not an expression: unknown, not fatal
-                self._snippets[expr] = None
+                attr = parse(f"x = {expr}\n", "").attrs.get("x")
+            except HclError:   # an interpolation that is not an expression: unknown, not fatal
+                attr = None
+            self._snippets[expr] = attr.expr if attr is not None else None
         tree = self._snippets[expr]
         return unknown("interpolation not understood") if tree is None else self.eval(tree, scope)
 
-    def _object(self, t: Tree, scope: dict) -> Any:
+    def _object(self, t: Node, scope: dict) -> Any:
         out = PosDict()
         out.pos = {}
-        for elem in _parts(t):
-            key_tree = _parts(elem)[0]
-            key_expr = _parts(key_tree)[0] if _parts(key_tree) else key_tree.children[0]
-            bare = _parts(key_expr)[0] if isinstance(key_expr, Tree) and key_expr.data == "expr_term" and _parts(key_expr) else key_expr
-            if isinstance(bare, Tree) and bare.data == "identifier":
-                key = str(bare.children[0])
-            elif isinstance(bare, Token):
-                key = str(bare)
+        for elem in _named(t):
+            if elem.type != "object_elem":
+                continue
+            key_expr, value_expr = [c for c in _named(elem) if c.type == "expression"]
+            bare = _terms(key_expr)
+            if len(bare) == 1 and bare[0].type == "variable_expr":   # a = 1: the name, not a variable
+                key = self._text(bare[0])
             else:
                 key = self.eval(key_expr, scope)
-            value = self.eval(_parts(elem)[-1], scope)
+            value = self.eval(value_expr, scope)
             if not isinstance(key, (str, int, float, bool)):
                 return unknown("object key known only after apply")
             out[str(key)] = value
-            out.pos[str(key)] = _pos(elem)
+            out.pos[str(key)] = self._pos(elem)
         return out
 
     # -- references -----------------------------------------------------------------------
-    def _traversal(self, t: Tree, scope: dict) -> Any:
-        steps: list[tuple] = []
-        node = t
-        while isinstance(node, Tree) and node.data in (
-                "get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
-            base, op = node.children[0], node.children[-1]
-            steps[:0] = self._steps(op, node.data, scope)
-            node = base
-            inner = _parts(node) if isinstance(node, Tree) and node.data == "expr_term" else []
-            if len(inner) == 1 and inner[0].data.endswith("_expr_term"):
-                node = inner[0]
-        parts = _parts(node) if isinstance(node, Tree) and node.data == "expr_term" else [node]
-        root = parts[0] if len(parts) == 1 else None
-        if isinstance(root, Tree) and root.data == "identifier":
-            # A reference copies the value, as far as whoever reads the result is concerned.
-            return self.budget.spend_on(self._lookup(str(root.children[0]), steps, scope))
-        return self._apply(self.eval(node, scope), steps)
-
-    def _steps(self, op: Tree, kind: str, scope: dict) -> list[tuple]:
-        if kind == "get_attr_expr_term":
-            return [("attr", _name_of(op))]
-        if kind == "index_expr_term":
-            return [self._index(op, scope)]
-        out = [("splat",)]
-        for sub in _parts(op):
-            out.append(("attr", _name_of(sub)) if sub.data == "get_attr" else self._index(sub, scope))
-        return out
-
-    def _index(self, op: Tree, scope: dict) -> tuple:
-        if op.data == "short_index":
-            return ("index", int(str(op.children[-1])))
-        return ("index", self.eval(_parts(op)[0], scope))
-
     def _lookup(self, root: str, steps: list, scope: dict) -> Any:
         names = [s[1] for s in steps if s[0] == "attr"]
         if root in scope:
@@ -335,15 +345,15 @@ class Evaluator:
         return value
 
     # -- operators ------------------------------------------------------------------------
-    def _binary(self, t: Tree, scope: dict) -> Any:
-        left_t, term = _parts(t)[0], _parts(t)[1]
-        op_t, right_t = _parts(term)[0], _parts(term)[-1]
-        op = str(op_t.children[0])
-        a = self.eval(left_t, scope)
+    def _binary(self, t: Node, scope: dict) -> Any:
+        terms = _terms(t)
+        at = next(i for i, c in enumerate(terms) if not c.is_named and c.type in _OPERATOR_TOKENS)
+        op = terms[at].type
+        a = self._sequence(terms[:at], scope)
         if op in ("&&", "||") and isinstance(a, bool) and a == (op == "||"):
-            self.eval(right_t, scope)
+            self._sequence(terms[at + 1:], scope)
             return a
-        b = self.eval(right_t, scope)
+        b = self._sequence(terms[at + 1:], scope)
         if op in ("&&", "||") and isinstance(b, bool) and b == (op == "||"):
             return b
         for v in (a, b):
@@ -357,15 +367,15 @@ class Evaluator:
             return unknown(f"operator {op}: a number over {MAX_INT_BITS} bits")
         return value
 
-    def _for(self, t: Tree, scope: dict) -> Any:
-        parts = _parts(t)
-        intro = parts[0]
-        idents = [str(p.children[0]) for p in _parts(intro) if p.data == "identifier"]
-        coll = self.eval(_parts(intro)[-1], scope)
+    def _for(self, t: Node, scope: dict) -> Any:
+        parts = _named(t)
+        intro = parts[1]
+        idents = [self._text(p) for p in _named(intro) if p.type == "identifier"]
+        coll = self.eval(_named(intro)[-1], scope)
         if isinstance(coll, (Unresolved, Ref)):
             return coll if isinstance(coll, Unresolved) else unknown("for over a resource")
-        cond = next((p for p in parts if p.data == "for_cond"), None)
-        exprs = [p for p in parts[1:] if p.data != "for_cond"]
+        cond = next((p for p in parts if p.type == "for_cond"), None)
+        exprs = [p for p in parts[2:] if p.type == "expression"]
         items = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll)) if isinstance(coll, list) else None
         if items is None:
             return unknown("for over a non-collection")
@@ -378,27 +388,27 @@ class Evaluator:
             else:
                 inner[idents[0]] = v
             if cond is not None:
-                c = self.eval(_parts(cond)[0], inner)
+                c = self.eval(_named(cond)[0], inner)
                 if not isinstance(c, bool):
                     return unknown("for condition not known")
                 if not c:
                     continue
-            if t.data == "for_tuple_expr":
+            if t.type == "for_tuple_expr":
                 tuple_out.append(self.eval(exprs[0], inner))
-                tuple_out.pos.append(_pos(exprs[0]))
+                tuple_out.pos.append(self._pos(exprs[0]))
             else:
                 key = self.eval(exprs[0], inner)
                 if not isinstance(key, str):
                     return unknown("for key not known")
                 obj_out[key] = self.eval(exprs[1], inner)
-                obj_out.pos[key] = _pos(exprs[1])
-        return tuple_out if t.data == "for_tuple_expr" else obj_out
+                obj_out.pos[key] = self._pos(exprs[1])
+        return tuple_out if t.type == "for_tuple_expr" else obj_out
 
     # -- functions ------------------------------------------------------------------------
-    def _call(self, t: Tree, scope: dict) -> Any:
-        parts = _parts(t)
-        name = str(parts[0].children[0])
-        arg_trees = _parts(parts[-1]) if len(parts) > 1 and parts[-1].data == "arguments" else []
+    def _call(self, t: Node, scope: dict) -> Any:
+        parts = _named(t)
+        name = self._text(parts[0])
+        arg_trees = [a for a in _named(parts[-1]) if a.type == "expression"] if parts[-1].type == "function_arguments" else []
         if name == "try":
             last = unknown("try() with no known argument")
             for a in arg_trees:
@@ -423,13 +433,6 @@ class Evaluator:
             return exc.value
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError, OverflowError):
             return unknown(f"{name}() on these arguments")
-
-
-def _name_of(get_attr: Tree) -> str:
-    for c in get_attr.children:
-        if isinstance(c, Tree):
-            return str(next(c.scan_values(lambda v: isinstance(v, Token))))
-    return ""
 
 
 def _after_attrs(steps: list, count: int) -> list:

@@ -4,7 +4,7 @@ Where each normalized attribute is written comes from the attribute maps the rea
 (builder.TYPES, and builder.HELPERS for a bucket's helper resources). Edits are as small as the change: a literal value is replaced in place, a
 missing attribute or nested block is inserted before its block's closing brace with the
 indentation of its siblings, and nothing else (comments, alignment, layout) is touched. Positions
-come from hcl.py's tree; whatever this module cannot change for certain gives None.
+come from hcl.py's blocks and attributes; whatever this module cannot change for certain gives None.
 """
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ import os
 import re
 from pathlib import Path
 
-from lark import Token, Tree
-
 from ..edits import Edit
 from ..files import ReadError, read_bytes
 from . import s3
 from .builder import HELPERS, TYPES
-from .hcl import Attr, Block, HclError, parse
+from .hcl import Attr, Block, Expr, HclError, parse
 
 # The helper resources that hold a bucket's settings, and the bucket settings they hold.
 PUBLIC_ACCESS_BLOCK, BUCKET_ACL = s3.PUBLIC_ACCESS_BLOCK, s3.BUCKET_ACL
@@ -156,27 +154,26 @@ def literal(value) -> str:
     return json.dumps(str(value)).replace("${", "$${").replace("%{", "%%{")
 
 
-def _is_literal(expr) -> bool:
-    """A bool, null, number or string without interpolation: safe to replace. Anything else
-    (var., local., a conditional, a function call, a template) is left to its author."""
-    if not isinstance(expr, Tree) or expr.data != "expr_term" or len(expr.children) != 1:
+def _is_literal(expr: Expr) -> bool:
+    """A bool, null, number (negative too) or string without interpolation: safe to replace.
+    Anything else (var., local., a conditional, a function call, a template) is left to its author."""
+    node = expr.node
+    if node.named_child_count != 1 or node.child_count != 1:
         return False
-    inner = expr.children[0]
-    if isinstance(inner, Token):
-        return False
-    if inner.data in ("literal_value", "int_lit", "float_lit"):
-        return True
-    return inner.data == "string" and all(
-        isinstance(p, Token) or (p.data == "string_part" and all(isinstance(c, Token) for c in p.children))
-        for p in inner.children)
+    inner = node.named_children[0]
+    if inner.type == "operation":   # -1
+        unary = inner.named_children[0]
+        terms = unary.children
+        return (unary.type == "unary_operation" and len(terms) == 2 and terms[0].type == "-"
+                and terms[1].type == "literal_value" and terms[1].named_children[0].type == "numeric_lit")
+    return inner.type == "literal_value"
 
 
 def _value_text(a: Attr, lines: list[str]) -> str:
-    m = a.expr.meta
-    if m.line == a.end_line:
-        return lines[m.line - 1][m.column - 1:a.end_column - 1]
-    rows = lines[m.line - 1:a.end_line]
-    return "\n".join([rows[0][m.column - 1:], *rows[1:-1], rows[-1][:a.end_column - 1]])
+    if a.value_line == a.end_line:
+        return lines[a.value_line - 1][a.value_column - 1:a.end_column - 1]
+    rows = lines[a.value_line - 1:a.end_line]
+    return "\n".join([rows[0][a.value_column - 1:], *rows[1:-1], rows[-1][:a.end_column - 1]])
 
 
 # -- edits of one block ------------------------------------------------------------------------
@@ -218,8 +215,7 @@ def _replace(a: Attr, lines: list[str], value) -> list[Edit] | None:
     new = literal(value)
     if _value_text(a, lines) == new:
         return []
-    m = a.expr.meta
-    return [Edit(a.file, m.line, m.column, a.end_line, a.end_column, new)]
+    return [Edit(a.file, a.value_line, a.value_column, a.end_line, a.end_column, new)]
 
 
 def _indent_of(line: str) -> str:
