@@ -187,7 +187,7 @@ def _automatic(rule: Rule) -> str:
     if fix.get("add"):
         fallback = f"; where it cannot, it writes {_set_text(rule)}" if fix.get("set") else ""
         return (f"Automatic fix (structural, {fix['safety']}): `certwarden fix` adds the `{fix['add']}` "
-                f"pattern (see the fix above), once per stack{fallback}. CloudFormation only for now.")
+                f"pattern (see the fix above), once per stack or module{fallback}, in CloudFormation and Terraform.")
     if not fix.get("set"):
         return "Automatic fix: none; `certwarden fix` counts the finding as without one."
     where = " where the fix's condition holds (elsewhere the documented fix only)" if fix.get("when") else ""
@@ -206,7 +206,7 @@ def fixes_table(rules: list[Rule]) -> str:
         fix = r.fix or {}
         automatic = _set_text(r) + (" (only where it can fix it)" if fix.get("when") else "") if fix.get("set") else "none"
         if fix.get("add"):
-            automatic = f"`{fix['add']}` resources (CloudFormation)" + (f"; else {automatic}" if fix.get("set") else "")
+            automatic = f"`{fix['add']}` resources (CloudFormation, Terraform)" + (f"; else {automatic}" if fix.get("set") else "")
         kind = "structural" if fix.get("add") else "value" if fix.get("set") else "manual"
         text = " ".join(str(fix.get("description", "No fix is defined.")).split()).replace("|", "\\|")
         md.append(f"| [{r.code}](rules/{r.code}.md) {r.name} | {automatic} | {kind} | {fix.get('safety', '-')} | {text} |")
