@@ -20,7 +20,7 @@ from .errors import InternalError
 from .outfile import OutputError, write_output
 from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
 from .report.escape import lines, plain
-from .rulepack import SEVERITIES, RuleError, load_rules
+from .rulepack import SEVERITIES, RuleError, fix_todo, load_rules
 from .options import SEVERITY_ORDER, Options
 from .scan import scan
 from .schedule import ARCHITECTURES, RUNTIMES
@@ -208,6 +208,9 @@ def cmd_fix(args) -> int:
     if plan.unsafe_skipped:
         print(f"certwarden: {plan.unsafe_skipped} unsafe fix{'es' * (plan.unsafe_skipped != 1)} not made "
               "(--unsafe-fixes to make them)", file=sys.stderr)
+    for f in plan.declined:   # the rule has a fix, but not one that can be made here: what to do
+        print(f"certwarden: {f.where.file}:{f.where.line}: {f.code} {f.resource} not fixed automatically: "
+              f"{fix_todo(f.fix)}", file=sys.stderr)
     if plan.no_fix:
         print(f"certwarden: {plan.no_fix} finding{'s' * (plan.no_fix != 1)} without an automatic fix "
               "(see each rule's documentation)", file=sys.stderr)

@@ -42,6 +42,7 @@ class Plan:
     fixed: list[Finding] = field(default_factory=list)
     unsafe_skipped: int = 0
     no_fix: int = 0   # findings whose rule has no automatic fix, or whose adapter declined
+    declined: list[Finding] = field(default_factory=list)   # those an adapter declined (said one by one)
 
 
 def _read(file: str, roots) -> tuple[str, tuple[bytes, str]] | None:
@@ -160,6 +161,7 @@ def _round(out: Plan, file: str, found: list[Finding]) -> list[Finding]:
         else:
             out.no_fix += 1
     out.no_fix += sum(edits is None for edits in planned)
+    out.declined += [f for f, edits in zip(found, planned) if edits is None]
     out.texts[file] = apply(out.texts[file], [e for i in sorted(now) for e in planned[i]])
     out.fixed += [found[i] for i in sorted(now)]
     return [found[i] for i, _, _ in made if i not in now]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .rulepack import fix_todo
 from .sources.cloudformation import patterns
 
 MONITORING_FILE = "certwarden-expiry-monitoring.yaml"
@@ -175,19 +176,13 @@ def uncovered(findings: list[dict], rules=None) -> list[str]:
             continue
         rule = by_code.get(code)
         fix = (rule.fix or {}) if rule else {}
-        todo = _first_sentence(fix.get("description", "")) or "see the rule's page"
+        todo = fix_todo(fix) or "see the rule's page"
         if fix.get("live"):
             todo += f" ({fix['live']})"
         where = f.get("arn") or f.get("resource") or "?"
         name = f" {rule.name}" if rule else ""
         lines.append(f"{code}{name} {where}: no AWS Config managed rule or runbook covers it; {todo}")
     return lines
-
-
-def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    head, dot, _ = text.partition(". ")
-    return head + "." if dot else text
 
 
 def _resource_id(arn: str, service: str) -> str | None:

@@ -239,3 +239,9 @@ def raise_severity(severity: str, steps: int = 1) -> str:
     return SEVERITIES[min(SEVERITIES.index(severity) + steps, len(SEVERITIES) - 1)]
 
 
+def fix_todo(fix: dict | None) -> str:
+    """The first sentence of a fix's description: what a person does where no automatic fix is
+    made (the rule has none, or it cannot be made here)."""
+    text = " ".join(str((fix or {}).get("description", "")).split())
+    head, dot, _ = text.partition(". ")
+    return head + "." if dot else text

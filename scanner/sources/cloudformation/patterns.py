@@ -22,6 +22,7 @@ class Change:
     add: dict[str, dict] = field(default_factory=dict)       # logical ID -> resource
     set: dict[str, dict] = field(default_factory=dict)       # logical ID -> {key: value} to write, nested
     replace: dict[str, tuple[tuple, Any]] = field(default_factory=dict)   # logical ID -> (path, whole new value)
+    template: dict = field(default_factory=dict)             # top-level keys to write (Transform)
 
 
 def customer_key(description: str, environment: Any, purpose: str, *statements: dict) -> dict:
@@ -104,6 +105,48 @@ def customer_key_for_secret(template: dict, resource: str) -> Change | None:
         add={key: customer_key(f"Encrypts the secret {resource}", _environment(template, props.get("Tags")),
                                "secrets")},
         set={resource: {"Properties": {"KmsKeyId": {"Ref": key}}}},
+    )
+
+
+# -- CW501: the AWS-hosted rotation function for the secret's database ---------------------------
+SECRETS_TRANSFORM = "AWS::SecretsManager-2020-07-23"
+# The HostedRotationLambda RotationType for a database engine (single user: the secret is the
+# database's own credentials), by the engine the template gives, or the attachment's target type.
+ROTATION_TYPES = (("aurora-postgresql", "PostgreSQLSingleUser"), ("aurora", "MySQLSingleUser"),
+                  ("mysql", "MySQLSingleUser"), ("mariadb", "MariaDBSingleUser"),
+                  ("postgres", "PostgreSQLSingleUser"), ("oracle", "OracleSingleUser"),
+                  ("sqlserver", "SQLServerSingleUser"), ("docdb", "MongoDBSingleUser"))
+TARGET_ROTATION = {"AWS::Redshift::Cluster": "RedshiftSingleUser", "AWS::DocDB::DBCluster": "MongoDBSingleUser"}
+
+
+def hosted_rotation(template: dict, resource: str) -> Change | None:
+    """A rotation schedule with the rotation function AWS hosts for the secret's database, when the
+    template attaches the secret to a database whose engine it gives; else None (a rotation
+    function is needed that only the secret's owner can choose)."""
+    resources = template["Resources"]
+    attached = [_props(b) for b in resources.values() if isinstance(b, dict)
+                and b.get("Type") == "AWS::SecretsManager::SecretTargetAttachment"
+                and _ref(_props(b).get("SecretId")) == resource]
+    database = _ref(attached[0].get("TargetId")) if len(attached) == 1 else None
+    body = resources.get(database) if database else None
+    if not isinstance(body, dict) or "Transform" in template:
+        return None   # no database shown, or a transform already there (SAM): declined
+    engine = _props(body).get("Engine")
+    rotation = TARGET_ROTATION.get(body.get("Type")) or next(
+        (kind for prefix, kind in ROTATION_TYPES if isinstance(engine, str) and engine.lower().startswith(prefix)), None)
+    if rotation is None:
+        return None
+    hosted = {"RotationType": rotation, "RotationLambdaName": {"Fn::Sub": f"${{AWS::StackName}}-{resource}-rotation"}}
+    groups = _props(body).get("VPCSecurityGroups") or _props(body).get("VpcSecurityGroupIds")
+    subnets = _props(resources.get(_ref(_props(body).get("DBSubnetGroupName")) or "")).get("SubnetIds")
+    if groups and subnets:   # the function must reach the database inside its VPC
+        hosted["VpcSecurityGroupIds"] = {"Fn::Join": [",", groups]}
+        hosted["VpcSubnetIds"] = {"Fn::Join": [",", subnets]}
+    return Change(
+        add={f"{resource}RotationSchedule": {"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {
+            "SecretId": {"Ref": resource}, "HostedRotationLambda": hosted,
+            "RotationRules": {"ScheduleExpression": "rate(30 days)"}}}},
+        template={"Transform": SECRETS_TRANSFORM},
     )
 
 
@@ -205,4 +248,4 @@ def _crl_distribution(bucket: str, oac: str) -> dict:
 
 
 PATTERNS = {"expiry-monitoring": expiry_monitoring, "customer-key": customer_key_for_secret,
-            "private-crl": private_crl}
+            "private-crl": private_crl, "hosted-rotation": hosted_rotation}

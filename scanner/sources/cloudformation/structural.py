@@ -29,8 +29,8 @@ def _tree(values: dict, have: Any) -> dict:
             sub = _tree(value, current)
             if sub:
                 out[key] = sub
-        elif plain(current) != value:
-            out[key] = Want(value, value, lambda v: v)
+        elif plain(current) != plain(value):
+            out[key] = Want(plain(value), plain(value), lambda v: v)
     return out
 
 
@@ -67,12 +67,12 @@ _Dumper.add_representer(dict, _represent)
 
 def _block(value: Any, indent: str, unit: str) -> list[str]:
     """value as YAML block lines at indent, indented by the file's unit."""
-    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=False, sort_keys=False, width=120, indent=len(unit))
+    text = yaml.dump(plain(value), Dumper=_Dumper, default_flow_style=False, sort_keys=False, width=120, indent=len(unit))
     return [indent + line if line else line for line in text.splitlines()]
 
 
 def _json(value: Any, indent: str, unit: str, newline: str) -> str:
-    lines = json.dumps(value, indent=len(unit) or 2).splitlines()
+    lines = json.dumps(plain(value), indent=len(unit) or 2).splitlines()
     return (newline + indent).join(lines)
 
 
@@ -137,6 +137,7 @@ class _Writer:
 
 def _expected(docs: list, index: int, change: Change) -> list:
     out = [plain(d) for d in docs]
+    _merge(out[index], change.template)
     resources = out[index]["Resources"]
     for name, body in change.add.items():
         resources.setdefault(name, body)
@@ -171,6 +172,12 @@ def _edits(writer: _Writer, change: Change, pattern: str) -> list[Edit] | None:
             if got is None:
                 return None
             edits += got
+    tree = _tree(change.template, writer.template)
+    if tree:
+        got = writer.planner.mapping(writer.template, tree, 0)
+        if got is None:
+            return None
+        edits += got
     for name, (path, value) in change.replace.items():
         if plain(_at(res[name], path)) != value:
             edit = writer.replaced(name, path, value)
