@@ -24,7 +24,7 @@ from certwarden.sources.terraform.hcl import parse
 from certwarden.sources.terraform.patterns import PATTERNS, Module
 
 RULES = {r.code: r for r in load_rules()}
-ADD_RULES = sorted(code for code, r in RULES.items() if (r.fix or {}).get("add"))
+ADD_RULES = sorted(code for code, r in RULES.items() if (r.fix or {}).get("add") in PATTERNS)
 EXAMPLE = ROOT / "fixtures" / "examples" / "terraform"
 
 
@@ -261,3 +261,15 @@ def test_line_endings_are_kept(tmp_path, run_cli, newline, end):
     assert raw.startswith('resource "aws_secretsmanager_secret" "s" {' + newline)
     assert raw.count("\n") == raw.count(newline) and f"}}{newline}{newline}# Added by certwarden fix (customer-key){newline}" in raw
     assert _blocks(hcl2.loads(fixed))[("resource", "aws_secretsmanager_secret", "s")]["kms_key_id"] == "${aws_kms_key.s.arn}"
+
+
+def test_hosted_rotation_is_declined_with_what_to_do(tmp_path, run_cli):
+    """Terraform has no AWS-hosted rotation resource: CW501's finding says what is needed."""
+    assert "hosted-rotation" not in PATTERNS and RULES["CW501"].fix["add"] == "hosted-rotation"
+    target = tmp_path / "module"
+    shutil.copytree(FIXTURES / "CW501" / "tf_fail", target)
+    before = (target / "main.tf").read_text()
+    code, out, err = run_cli("fix", target, "--no-config", "--select", "CW501", "--write")
+    assert code == 0 and (target / "main.tf").read_text() == before
+    assert "CW501 aws_secretsmanager_secret.never_rotated not fixed automatically: " \
+           "Add a rotation schedule with a rotation function." in err

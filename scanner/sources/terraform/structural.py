@@ -236,6 +236,8 @@ def edits_for_many(file: str, text: str, requests: list[tuple[str, str]]) -> lis
 
 def _one(module: Module, file: str, text: str, address: str, pattern: str) -> list[Edit] | None:
     match = ADDRESS.match(address)
+    if pattern not in PATTERNS:   # hosted-rotation: Terraform has no AWS-hosted rotation resource
+        return None
     change = PATTERNS[pattern](module, ".".join(match.groups())) if match else None
     if change is None:
         return None
