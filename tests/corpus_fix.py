@@ -49,9 +49,10 @@ def _findings_after(root: Path):
 
 def main(corpus: Path) -> int:
     from certwarden import lint
+    from certwarden.fixes import STRUCTURAL
     from certwarden.rulepack import load_rules
 
-    fixes = {r.code: r.fix for r in load_rules() if r.fix and r.fix.get("set")}
+    fixes = {r.code: r.fix for r in load_rules() if r.fix and (r.fix.get("set") or r.fix.get("add"))}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "corpus"
         shutil.copytree(corpus, root)
@@ -69,18 +70,25 @@ def main(corpus: Path) -> int:
         print(f"{len(changed)} files changed; stderr of fix: {run.stderr.strip().splitlines()[-1:]}")
         print("\n| rule | fix | before | after |\n|---|---|---|---|")
         for code in sorted(set(count_before) | set(count_after)):
-            kind = "value" if code in fixes else "none"
+            kind = "structural" if code in fixes and fixes[code].get("add") else "value" if code in fixes else "none"
             print(f"| {code} | {kind} | {count_before[code]} | {count_after[code]} |")
 
         problems = 0
+        structural_formats = set(STRUCTURAL)
         reasons: Counter = Counter()
         for f in _findings_after(root):
             if f.code not in fixes:
                 reasons["rule has no automatic fix"] += 1
-            elif not (f.fix or {}).get("set"):
+            elif not (f.fix or {}).get("set") and not (f.fix or {}).get("add"):
                 reasons[f"{f.code}: its fix applies only where {json.dumps(fixes[f.code].get('when'))}"] += 1
             elif f"{f.code}@{f.where.file}" in lint_declined:
                 reasons[f"{f.code}: declined, the fix would add a cfn-lint error"] += 1
+            elif fixes[f.code].get("add") and f.source not in structural_formats:
+                reasons[f"{f.code}: no structural fix in this format yet"] += 1
+            elif fixes[f.code].get("add"):
+                reasons[f"{f.code}: the pattern does not apply here (no database attached, a resource "
+                        "made elsewhere, an intrinsic function in the way)"] += 1
+                print(f"  pattern not applied {f.code} {f.resource} at {f.where.file}:{f.where.line}")
             else:
                 reasons[f"{f.code}: declined by the adapter (expression or value in another file)"] += 1
                 print(f"  adapter declined {f.code} {f.resource} at {f.where.file}:{f.where.line}")
