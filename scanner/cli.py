@@ -7,6 +7,7 @@ Suppressed findings and findings in the --baseline never fail a run.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from .cache import CacheError
 from .config import Config, ConfigError, load_config
 from .errors import InternalError
 from .outfile import OutputError, write_output
-from .report import csv_report, gitlab, html, json_report, junit, markdown, sarif, text
+from .report import text
 from .report.escape import lines, plain
 from .rulepack import SEVERITIES, RuleError, fix_todo, load_rules
 from .options import SEVERITY_ORDER, Options
@@ -123,15 +124,21 @@ def _render(fmt: str, result, args, to_terminal: bool) -> str:
                            show_suppressed=args.show_suppressed)
     if fmt == "sarif":
         from .fixes import attach_safe_edits
+        from .report import sarif
 
         attach_safe_edits(result, sarif.reported(result), getattr(args, "jobs", 0))   # only what the run holds
         body, note = sarif.build(result, category=args.sarif_category)
         if note:
             print(f"certwarden: warning: {note}", file=sys.stderr)
         return body
-    return {"json": json_report.render, "junit": junit.render, "markdown": markdown.render, "html": html.render,
-            "csv": csv_report.render, "gitlab-sast": gitlab.render_sast,
-            "gitlab-codequality": gitlab.render_codequality}[fmt](result)
+    # imported when asked for: a pre-commit call writes one format, and pays for that one only
+    module, function = RENDERERS[fmt]
+    return getattr(importlib.import_module(f".report.{module}", __package__), function)(result)
+
+
+RENDERERS = {"json": ("json_report", "render"), "junit": ("junit", "render"), "markdown": ("markdown", "render"),
+             "html": ("html", "render"), "csv": ("csv_report", "render"), "gitlab-sast": ("gitlab", "render_sast"),
+             "gitlab-codequality": ("gitlab", "render_codequality")}
 
 
 def _render_live(fmt: str, result) -> str:

@@ -16,6 +16,11 @@ import yaml
 
 from .report import SECURITY_SEVERITY, WA_SECTIONS
 from .rulepack import CONFIG_REF, Rule, load_rules
+from .sources.cloudformation.patterns import PATTERNS as CFN_PATTERNS
+from .sources.terraform.patterns import PATTERNS as TF_PATTERNS
+
+# The formats whose structural adapter has each pattern (Terraform has no hosted rotation).
+_PATTERN_FORMATS = (("CloudFormation", CFN_PATTERNS), ("Terraform", TF_PATTERNS))
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = Path("docs") / "rules"
@@ -182,12 +187,20 @@ def _set_text(rule: Rule) -> str:
     return ", ".join(parts)
 
 
+def _formats(pattern: str) -> list[str]:
+    return [name for name, patterns in _PATTERN_FORMATS if pattern in patterns]
+
+
 def _automatic(rule: Rule) -> str:
     fix = rule.fix or {}
     if fix.get("add"):
         fallback = f"; where it cannot, it writes {_set_text(rule)}" if fix.get("set") else ""
+        formats = _formats(fix["add"])
+        unit = "stack or module" if "Terraform" in formats else "stack"
+        others = [name for name, _ in _PATTERN_FORMATS if name not in formats]
+        rest = f"; in {' and '.join(others)}, the fix above is for a person to make" if others else ""
         return (f"Automatic fix (structural, {fix['safety']}): `certwarden fix` adds the `{fix['add']}` "
-                f"pattern (see the fix above), once per stack{fallback}. CloudFormation only for now.")
+                f"pattern (see the fix above), once per {unit}, in {' and '.join(formats)}{fallback}{rest}.")
     if not fix.get("set"):
         return "Automatic fix: none; `certwarden fix` counts the finding as without one."
     where = " where the fix's condition holds (elsewhere the documented fix only)" if fix.get("when") else ""
@@ -206,7 +219,7 @@ def fixes_table(rules: list[Rule]) -> str:
         fix = r.fix or {}
         automatic = _set_text(r) + (" (only where it can fix it)" if fix.get("when") else "") if fix.get("set") else "none"
         if fix.get("add"):
-            automatic = f"`{fix['add']}` resources (CloudFormation)" + (f"; else {automatic}" if fix.get("set") else "")
+            automatic = f"`{fix['add']}` resources ({', '.join(_formats(fix['add']))})" + (f"; else {automatic}" if fix.get("set") else "")
         kind = "structural" if fix.get("add") else "value" if fix.get("set") else "manual"
         text = " ".join(str(fix.get("description", "No fix is defined.")).split()).replace("|", "\\|")
         md.append(f"| [{r.code}](rules/{r.code}.md) {r.name} | {automatic} | {kind} | {fix.get('safety', '-')} | {text} |")

@@ -21,6 +21,7 @@ from .sources.cloudformation import fix as cfn_fix
 from .sources.cloudformation import structural as cfn_structural
 from .sources.edits import Edit, apply, layers
 from .sources.terraform import fix as tf_fix
+from .sources.terraform import structural as tf_structural
 from .outfile import OutputError, write_output
 from .workers import worker_count
 from .sources.files import ReadError, confinement, read_bytes
@@ -28,7 +29,7 @@ from .sources.files import ReadError, confinement, read_bytes
 # Each adapter plans the edits of many findings of one file against one reading of its text:
 # value fixes (fix.set: attributes to write) and structural ones (fix.add: a pattern of resources).
 ADAPTERS = {"cfn": cfn_fix.edits_for_many, "tf": tf_fix.edits_for_many}
-STRUCTURAL = {"cfn": cfn_structural.edits_for_many}
+STRUCTURAL = {"cfn": cfn_structural.edits_for_many, "tf": tf_structural.edits_for_many}
 # The encodings the scan reads (sources/files.as_utf8), told by their byte order mark.
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 

@@ -13,7 +13,9 @@ pytestmark = needs_shared("peer-cases", "manifest.json")
 
 
 def _labels(*ids):
-    manifest = json.loads((SHARED / "peer-cases" / "manifest.json").read_text())
+    """The labels of those cases; none without ../shared (collection must not need it)."""
+    path = SHARED / "peer-cases" / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else []
     return [m for m in manifest if m["id"] in ids]
 
 

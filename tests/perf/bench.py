@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: certwarden against the parse floor (and, with --peers, Checkov and cfn-lint).
 
-    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat,sarif]
+    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat,sarif,layout]
                                [--lark-base REV]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
@@ -60,6 +60,8 @@ PEERS = ("checkov", "cfn-lint")
 PEER_VERSIONS = {"checkov": "3.3.30", "cfn-lint": "1.58.0"}
 PARSE_MODES = ("floor", "loader", "cfnlint", "lark")
 LARK_BASE = "5e982b18f02649f059f487e826ba483acd8549cc"   # the last commit reading Terraform with Lark
+LAYOUT_BASE = "2b592fe0bedc127e15ce5ab79227b5054d7c9697"  # the tree before issue 11 moved it into per-format packages
+SMALL_FILE = ROOT / "fixtures" / "CW101" / "cfn_fail.yaml"   # a pre-commit call: one file
 
 
 # -- measuring a process tree --------------------------------------------------------------------
@@ -330,6 +332,26 @@ def many_findings(repeat: int, cw: list[str], env: dict) -> None:
                       f"{size / 2**20:.0f} MB, {packed / 2**20:.1f} MB gzipped"))
 
 
+# -- the layout of issue 11 against the tree before it ---------------------------------------------
+def layout_against_base(args, cw: list[str], env: dict) -> list[str]:
+    """One small file (the pre-commit case: start-up and lazy imports) and the CloudFormation
+    corpus -j1, now and as of --layout-base, in the same run: the move must not slow either."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base_env = lark_base(args.layout_base, Path(tmp) / "layout-base")
+        if base_env is None:
+            return out
+        for name, paths in (("one small file", [str(SMALL_FILE)]), ("cfn corpus -j1", [str(args.corpus / "cfn"), "-j", "1"])):
+            cmd = [*cw, "scan", *paths, "--no-config", "-o", "json=/dev/null", "--fail-on", "none"]
+            base = median_of(args.repeat, cmd, env=base_env, cwd=tmp)
+            now = median_of(args.repeat, cmd, env=env)
+            print(fmt_row(f"layout: {name}, {args.layout_base[:7]}", base, base))
+            print(fmt_row(f"layout: {name}, now", now, base, "against the row above"))
+            out.append(f"layout: {name} {now.wall / base.wall:.2f}x the tree before issue 11 by wall, "
+                       f"{now.cpu / base.cpu:.2f}x by CPU (target: no slowdown)")
+    return out
+
+
 # -- the table -------------------------------------------------------------------------------------
 def tf_against_lark(args, floor: Run, serial: Run, scan: list[str], listing: Path, tmp: Path) -> list[str]:
     """The Lark parse alone and the Lark-based scan (as of --lark-base), and the two targets."""
@@ -365,6 +387,7 @@ def main() -> int:
     ap.add_argument("--peers-venv", type=Path, default=Path(tempfile.gettempdir()) / "cw-peers")
     ap.add_argument("--lark-base", default=LARK_BASE, help="the commit whose Lark-based Terraform scan the tf part "
                     "also times ('' to skip)")
+    ap.add_argument("--layout-base", default=LAYOUT_BASE, help="the commit the layout part compares with")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -385,6 +408,9 @@ def main() -> int:
             continue
         if part == "sarif":
             many_findings(args.repeat, cw, env)
+            continue
+        if part == "layout":
+            ratios += layout_against_base(args, cw, env)
             continue
         files, roots = part_files(args.corpus, part)
         with tempfile.TemporaryDirectory() as tmp:

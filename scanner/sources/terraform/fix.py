@@ -1,23 +1,21 @@
 """A rule's fix (`fix.set`, normalized attributes) as edits of one Terraform file.
 
 Where each normalized attribute is written comes from the attribute maps the reader uses
-(builder.TYPES, and builder.HELPERS for a bucket's helper resources). Edits are as small as the change: a literal value is replaced in place, a
-missing attribute or nested block is inserted before its block's closing brace with the
-indentation of its siblings, and nothing else (comments, alignment, layout) is touched. Positions
-come from hcl.py's blocks and attributes; whatever this module cannot change for certain gives None.
+(builder.TYPES, and builder.HELPERS for a bucket's helper resources). Edits are as small as the
+change (text.py makes them): a literal value is replaced in place, a missing attribute or nested
+block is inserted before its block's closing brace with the indentation of its siblings, and
+nothing else (comments, alignment, layout) is touched; whatever this module cannot change for
+certain gives None.
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-from pathlib import Path
 
 from ..edits import Edit
-from ..files import ReadError, read_bytes
 from . import s3
 from .builder import HELPERS, TYPES
-from .hcl import Attr, Block, Expr, HclError, parse
+from .hcl import Block, HclError, parse
+from .text import ADDRESS as _ADDRESS, block_edits, in_newlines_of, literal, replace_value, sibling_files, value_text
 
 # The helper resources that hold a bucket's settings, and the bucket settings they hold.
 PUBLIC_ACCESS_BLOCK, BUCKET_ACL = s3.PUBLIC_ACCESS_BLOCK, s3.BUCKET_ACL
@@ -60,7 +58,6 @@ def _writes(block: Block, path: tuple) -> bool:
     return block.attr(path[-1]) is not None
 
 
-_ADDRESS = re.compile(r"^(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*([\w-]+)\.([\w-]+)(?:\[[^\]]*\])?$")
 
 
 def edits_for(file: str, text: str, address: str, values: dict) -> list[Edit] | None:
@@ -79,7 +76,7 @@ def edits_for_many(file: str, text: str, requests: list[tuple[str, dict]]) -> li
         root = parse(text, file)
     except HclError:
         return [None] * len(requests)
-    return [_edits(root, text, address, values) for address, values in requests]
+    return [in_newlines_of(text, _edits(root, text, address, values)) for address, values in requests]
 
 
 def _edits(root: Block, text: str, address: str, values: dict) -> list[Edit] | None:
@@ -98,7 +95,7 @@ def _edits(root: Block, text: str, address: str, values: dict) -> list[Edit] | N
         if block is None:
             return None
     wanted = _fix_values(type_, values, block)
-    return None if wanted is None else _block_edits(block, lines, wanted)
+    return None if wanted is None else block_edits(block, lines, wanted)
 
 
 def _helper_for(root: Block, type_: str, name: str, values: dict, lines: list[str]) -> tuple[Block | None, str]:
@@ -123,7 +120,7 @@ def _refers_to(block: Block, attr: str, lines: list[str], type_: str, name: str)
     a = block.attr(attr)
     if a is None:
         return False
-    return re.search(rf"(?<![\w.-]){re.escape(type_)}\.{re.escape(name)}(?![\w-])", _value_text(a, lines)) is not None
+    return re.search(rf"(?<![\w.-]){re.escape(type_)}\.{re.escape(name)}(?![\w-])", value_text(a, lines)) is not None
 
 
 def _helpers(root: Block, helper_type: str, bucket_name: str, lines: list[str]) -> list[Block]:
@@ -143,134 +140,6 @@ def _tree(flat: dict[tuple[str, ...], object]) -> dict:
             node = node.setdefault(part, {})
         node[path[-1]] = value
     return out
-
-
-def literal(value) -> str:
-    """A value as HCL writes it: true/false, numbers bare, strings quoted."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(str(value)).replace("${", "$${").replace("%{", "%%{")
-
-
-def _is_literal(expr: Expr) -> bool:
-    """A bool, null, number (negative too) or string without interpolation: safe to replace.
-    Anything else (var., local., a conditional, a function call, a template) is left to its author."""
-    node = expr.node
-    if node.named_child_count != 1 or node.child_count != 1:
-        return False
-    inner = node.named_children[0]
-    if inner.type == "operation":   # -1
-        unary = inner.named_children[0]
-        terms = unary.children
-        return (unary.type == "unary_operation" and len(terms) == 2 and terms[0].type == "-"
-                and terms[1].type == "literal_value" and terms[1].named_children[0].type == "numeric_lit")
-    return inner.type == "literal_value"
-
-
-def _value_text(a: Attr, lines: list[str]) -> str:
-    if a.value_line == a.end_line:
-        return lines[a.value_line - 1][a.value_column - 1:a.end_column - 1]
-    rows = lines[a.value_line - 1:a.end_line]
-    return "\n".join([rows[0][a.value_column - 1:], *rows[1:-1], rows[-1][:a.end_column - 1]])
-
-
-# -- edits of one block ------------------------------------------------------------------------
-def _block_edits(block: Block, lines: list[str], wanted: dict) -> list[Edit] | None:
-    """Edits that give the block the (nested) settings; None if one of them cannot be made."""
-    edits: list[Edit] = []
-    missing: dict = {}
-    for key, value in wanted.items():
-        if isinstance(value, dict):
-            if key in block.attrs or any(d.labels[:1] == [key] for d in block.children("dynamic")):
-                # Written as an object value, or generated: not a block we can add a line to.
-                return None
-            found = block.children(key)
-            if len(found) > 1:
-                return None
-            if not found:
-                missing[key] = value
-                continue
-            inner = _block_edits(found[0], lines, value)
-        elif key in block.attrs:
-            inner = _replace(block.attrs[key], lines, value)
-        else:
-            missing[key] = value
-            continue
-        if inner is None:
-            return None
-        edits += inner
-    if missing:
-        insert = _insert(block, lines, missing)
-        if insert is None:
-            return None
-        edits.append(insert)
-    return edits
-
-
-def _replace(a: Attr, lines: list[str], value) -> list[Edit] | None:
-    if not _is_literal(a.expr):
-        return None
-    new = literal(value)
-    if _value_text(a, lines) == new:
-        return []
-    return [Edit(a.file, a.value_line, a.value_column, a.end_line, a.end_column, new)]
-
-
-def _indent_of(line: str) -> str:
-    return line[:len(line) - len(line.lstrip(" \t"))]
-
-
-def _child_indent(block: Block, lines: list[str]) -> str:
-    """The indentation of the block's first attribute or nested block, else two spaces deeper
-    than the block (terraform fmt's step)."""
-    firsts = [a.line for a in block.attrs.values()] + [b.line for b in block.blocks]
-    if firsts:
-        return _indent_of(lines[min(firsts) - 1])
-    return _indent_of(lines[block.line - 1]) + "  "
-
-
-def _align(block: Block, lines: list[str]) -> int:
-    """The width of the name of the attribute on the line just above the closing brace, padding
-    included: a new line below it joins its alignment group as terraform fmt would write it."""
-    prev = next((a for a in block.attrs.values() if a.line == block.end_line - 1), None)
-    if prev is None:
-        return 0
-    line = lines[prev.line - 1]
-    return line.index("=", prev.column - 1) - prev.column
-
-
-def _render(wanted: dict, indent: str, step: str, width: int = 0) -> list[str]:
-    """Lines of attributes and nested blocks, settings first (as a person would write them)."""
-    out = []
-    flat = [k for k, v in wanted.items() if not isinstance(v, dict)]
-    width = max([width] + [len(k) for k in flat]) if len(flat) > 1 or width else 0
-    for k in flat:
-        out.append(f"{indent}{k.ljust(width)} = {literal(wanted[k])}")
-    for k, v in wanted.items():
-        if isinstance(v, dict):
-            out += [f"{indent}{k} {{", *_render(v, indent + step, step), f"{indent}}}"]
-    return out
-
-
-def _insert(block: Block, lines: list[str], missing: dict) -> Edit | None:
-    """An insertion of the missing settings just before the block's closing brace."""
-    brace = lines[block.end_line - 1]
-    before = brace[:block.end_column - 2]
-    indent = _child_indent(block, lines)
-    step = indent[len(_indent_of(lines[block.line - 1])):] or "  "
-    if before.strip() == "":   # the brace on a line of its own: new lines go above it
-        width = _align(block, lines)
-        body = _render(missing, indent, step, width if width >= max(len(k) for k in missing) else 0)
-        return Edit(block.file, block.end_line, 1, block.end_line, 1, "\n".join(body) + "\n")
-    if block.attrs or block.blocks or not before.rstrip().endswith("{"):
-        return None   # a one-line block with content: growing it means rewriting its layout
-    own = _indent_of(lines[block.line - 1])
-    body = _render(missing, own + step, step)
-    start = len(before.rstrip()) + 1
-    return Edit(block.file, block.end_line, start, block.end_line, block.end_column - 1,
-                "\n" + "\n".join(body) + "\n" + own)
 
 
 # -- buckets: settings in helper resources ------------------------------------------------------
@@ -298,7 +167,7 @@ def _public_access_edits(root: Block, name: str, bucket: Block | None, text: str
     if len(helpers) > 1:
         return None
     if helpers:
-        return _block_edits(helpers[0], lines, values)
+        return block_edits(helpers[0], lines, values)
     if bucket is None:
         return None
     if _resource(root, PUBLIC_ACCESS_BLOCK, name) is not None:
@@ -311,22 +180,9 @@ def _public_access_edits(root: Block, name: str, bucket: Block | None, text: str
 def _in_sibling_file(bucket: Block, helper_type: str) -> bool:
     """Whether another .tf file of the bucket's module (on disk, when the file is) holds a helper
     of that type for it, or a resource with the name a new one would take."""
-    here = Path(bucket.file)
-    try:
-        siblings = [p for p in here.parent.glob("*.tf") if p.name != here.name]
-    except OSError:
-        return False
-    inside = (os.path.realpath(here.parent),)   # a sibling linked elsewhere is not read
-    for path in siblings:
-        try:
-            text = read_bytes(str(path), roots=inside).decode("utf-8")
-            root = parse(text, str(path))
-        except (ReadError, UnicodeDecodeError, HclError):
-            continue
-        name = bucket.labels[1]
-        if _helpers(root, helper_type, name, text.splitlines()) or _resource(root, helper_type, name):
-            return True
-    return False
+    name = bucket.labels[1]
+    return any(_helpers(root, helper_type, name, text.splitlines()) or _resource(root, helper_type, name)
+               for root, text in sibling_files(bucket.file))
 
 
 def _new_public_access_block(bucket: Block, text: str, values: dict) -> Edit:
@@ -336,7 +192,7 @@ def _new_public_access_block(bucket: Block, text: str, values: dict) -> Edit:
     lines = text.splitlines()
     head: dict = {}
     if bucket.attr("count") is not None:
-        head["count"] = _value_text(bucket.attrs["count"], lines)
+        head["count"] = value_text(bucket.attrs["count"], lines)
         head["bucket"] = f"{type_}.{name}[count.index].id"
     elif bucket.attr("for_each") is not None:
         head["for_each"] = f"{type_}.{name}"
@@ -361,8 +217,8 @@ def _acl_edits(root: Block, name: str, bucket: Block | None, lines: list[str], a
     if bucket is not None and (bucket.children("grant") or bucket.children("dynamic")):
         return None
     if bucket is not None and bucket.attr("acl") is not None:
-        return _replace(bucket.attrs["acl"], lines, acl)
+        return replace_value(bucket.attrs["acl"], lines, acl)
     helpers = _helpers(root, BUCKET_ACL, name, lines)
     if len(helpers) != 1 or helpers[0].attr("acl") is None or helpers[0].blocks:
         return None
-    return _replace(helpers[0].attrs["acl"], lines, acl)
+    return replace_value(helpers[0].attrs["acl"], lines, acl)
