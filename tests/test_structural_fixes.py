@@ -33,6 +33,8 @@ MOTO_TYPES = {"AWS::KMS::Key", "AWS::SNS::Topic", "AWS::Events::Rule", "AWS::S3:
 LEFT = {
     # no database in the template: the rotation function is the secret owner's choice
     ("CW501", "NeverRotated"),
+    # public buckets no CA writes to: who should read them is the owner's choice
+    ("CW403", "Site"), ("CW403", "Referer"),
 }
 
 
@@ -92,9 +94,9 @@ def test_structural_fix_removes_the_finding(code, entry, form, tmp_path):
 
     doc = load(text.encode())
     pattern = PATTERNS[RULES[code].fix["add"]]
-    touched = {name for _, resource in before
-               for change in [pattern(doc, resource)] if change
-               for name in [*change.set, *change.replace]}
+    # what the pattern changes, or the resource itself where its value fix is made instead
+    touched = {name for _, resource in before for change in [pattern(doc, resource)]
+               for name in ([*change.set, *change.replace] if change else [resource])}
     _changed_lines_are_in(text, after, [_span_of(doc["Resources"], n) for n in touched])
     if form == "yaml":
         for line in text.splitlines():
@@ -241,7 +243,7 @@ def test_added_resources_deploy_on_the_moto_server(aws, run_cli, tmp_path):
 def test_a_declined_fix_says_what_to_do(tmp_path, run_cli):
     target = tmp_path / "secret.yaml"
     shutil.copy(FIXTURES / "CW501" / "cfn_fail.yaml", target)
-    code, _, err = run_cli("fix", target, "--no-config", "--select", "CW501", "--write")
+    code, _, err = run_cli("fix", target, "--no-config", "--select", "CW501", "--unsafe-fixes", "--write")
     assert code == 0
     assert f"certwarden: {target}:4: CW501 NeverRotated not fixed automatically: " \
            "Add a rotation schedule with a rotation function." in err.splitlines()
@@ -253,7 +255,7 @@ def test_the_hosted_rotation_matches_the_database(tmp_path):
     target = tmp_path / "db.yaml"
     shutil.copy(FIXTURES / "CW501" / "cfn_fail_database.yaml", target)
     result = scan([str(target)], select(list(RULES.values()), ["CW501"], None), Options(now=FIXED_NOW))
-    plan = fixes.plan(result)
+    plan = fixes.plan(result, unsafe=True)
     fixed = load(plan.texts[str(target)].encode())
     assert fixed["Transform"] == "AWS::SecretsManager-2020-07-23"
     schedule = fixed["Resources"]["DatabaseSecretRotationSchedule"]["Properties"]
@@ -262,3 +264,22 @@ def test_the_hosted_rotation_matches_the_database(tmp_path):
     assert hosted["RotationType"] == "PostgreSQLSingleUser"
     assert hosted["VpcSubnetIds"] == {"Fn::Join": [",", ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]]}
     assert hosted["VpcSecurityGroupIds"] == {"Fn::Join": [",", ["sg-0123456789abcdef0"]]}
+
+
+@pytest.mark.parametrize("code", ["CW401", "CW403"])
+def test_a_crl_buckets_own_finding_makes_the_whole_pattern(code, tmp_path, run_cli):
+    """Fixing only the bucket's finding must not leave the CA naming a bucket nobody can read."""
+    target = tmp_path / EXAMPLE.name
+    shutil.copy(EXAMPLE, target)
+    code_, _, err = run_cli("fix", target, "--no-config", "--select", code, "--unsafe-fixes", "--write")
+    assert code_ == 0, err
+    res = load(target.read_bytes())["Resources"]
+    crl = res["PrivateCA"]["Properties"]["RevocationConfiguration"]["CrlConfiguration"]
+    assert crl["CustomCname"] == {"Fn::GetAtt": ["CRLBucketDistribution", "DomainName"]}
+    assert res["CRLBucket"]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    assert codes_left(run_cli, target) == {"CW301", "CW302", "CW602", "CW801"}
+
+
+def codes_left(run_cli, target) -> set[str]:
+    _, out, _ = run_cli("scan", target, "--no-config", "--now", "2026-01-01", "-o", "json")
+    return {f["code"] for f in json.loads(out)["findings"]}

@@ -157,11 +157,11 @@ def private_crl(template: dict, resource: str) -> Change | None:
     distribution (AWS Private CA user guide, "Enable a CRL" with CloudFront)."""
     resources = template["Resources"]
     ca = resources[resource]
-    revocation = _props(ca).get("RevocationConfiguration")
-    crl = revocation.get("CrlConfiguration") if isinstance(revocation, dict) else None
-    if ca.get("Type") != "AWS::ACMPCA::CertificateAuthority" or not isinstance(crl, dict):
+    if ca.get("Type") == "AWS::S3::Bucket":
+        return _private_crl_of_bucket(template, resource)
+    if ca.get("Type") != "AWS::ACMPCA::CertificateAuthority":
         return None
-    bucket = _ref(crl.get("S3BucketName"))
+    bucket = _crl_bucket(ca)
     if bucket is None or not isinstance(resources.get(bucket), dict) or resources[bucket].get("Type") != "AWS::S3::Bucket":
         return None   # a bucket made elsewhere: its policy is not this template's to change
     policies = [n for n, b in resources.items() if isinstance(b, dict) and b.get("Type") == "AWS::S3::BucketPolicy"
@@ -193,6 +193,26 @@ def private_crl(template: dict, resource: str) -> Change | None:
     return change
 
 
+def _crl_bucket(ca: Any) -> str | None:
+    revocation = _props(ca).get("RevocationConfiguration")
+    crl = revocation.get("CrlConfiguration") if isinstance(revocation, dict) else None
+    return _ref(crl.get("S3BucketName")) if isinstance(crl, dict) else None
+
+
+def _private_crl_of_bucket(template: dict, bucket: str) -> Change | None:
+    """CW401 or CW403 on a bucket CAs of the template write their CRLs to: the pattern of every
+    such CA at once (one distribution, each CA's CustomCname pointed at it), so that no CA is
+    left naming a bucket nobody can read. None for a bucket no CA of the template writes to."""
+    cas = sorted(n for n, b in template["Resources"].items() if isinstance(b, dict)
+                 and b.get("Type") == "AWS::ACMPCA::CertificateAuthority" and _crl_bucket(b) == bucket)
+    changes = [private_crl(template, ca) for ca in cas]
+    if not changes or None in changes:
+        return None
+    for change in changes[1:]:   # the same bucket, policy and distribution: only each CA's settings differ
+        changes[0].set.update(change.set)
+    return changes[0]
+
+
 def _kept_statements(policy: dict) -> list | None:
     """The statements of the bucket's policy that stay: all but public ones and the CA's, which
     the pattern writes anew. None when the policy is not plain data (an intrinsic decides it)."""
@@ -207,8 +227,11 @@ def _kept_statements(policy: dict) -> list | None:
         principal = s.get("Principal")
         public = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
         pca = isinstance(principal, dict) and principal.get("Service") == "acm-pca.amazonaws.com"
-        return (public and not s.get("Condition")) or pca
+        return (public and not s.get("Condition")) or pca or s.get("Sid") in CRL_SIDS
     return [s for s in statements if not replaced(s)]
+
+
+CRL_SIDS = ("PrivateCAWritesCRLs", "CloudFrontReadsCRLs")   # the statements the pattern writes
 
 
 def _crl_statements(bucket: str, distribution: str) -> list[dict]:

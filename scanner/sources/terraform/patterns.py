@@ -195,11 +195,12 @@ def private_crl(module: Module, address: str) -> Change | None:
     distribution (AWS Private CA user guide, "Enable a CRL" with CloudFront). Everything it
     changes must be in the finding's file; what it adds goes there too."""
     ca = module.resource(address)
+    if ca is not None and ca.labels[0] == "aws_s3_bucket":
+        return _private_crl_of_bucket(module, ca.labels[1])
     if ca is None or ca.labels[0] != "aws_acmpca_certificate_authority":
         return None
-    crl = _single(ca, "revocation_configuration", "crl_configuration")
-    ref = _BUCKET_REF.match(_text(crl, "s3_bucket_name") or "") if crl is not None else None
-    found = module.find("resource", "aws_s3_bucket", ref.group(1)) if ref else None
+    name = _crl_bucket(ca)
+    found = module.find("resource", "aws_s3_bucket", name) if name else None
     if found is None or not found[1] or {"count", "for_each"} & set(found[0].attrs):
         return None   # a bucket made elsewhere: its policy is not this file's to change
     bucket = found[0].labels[1]
@@ -236,6 +237,27 @@ def private_crl(module: Module, address: str) -> Change | None:
     if ca.attr("depends_on") is None:   # the CA checks at creation that it can write the CRL
         change.set[address]["depends_on"] = Expr(f"[aws_s3_bucket_policy.{policy_name}]")
     return change
+
+
+def _crl_bucket(ca: Block) -> str | None:
+    """The name of the aws_s3_bucket the CA's crl_configuration names, if it names one."""
+    crl = _single(ca, "revocation_configuration", "crl_configuration")
+    ref = _BUCKET_REF.match(_text(crl, "s3_bucket_name") or "") if crl is not None else None
+    return ref.group(1) if ref else None
+
+
+def _private_crl_of_bucket(module: Module, bucket: str) -> Change | None:
+    """CW401 or CW403 on a bucket CAs of the finding's file write their CRLs to: the pattern of
+    every such CA at once (one distribution, each CA's custom_cname pointed at it). None for a
+    bucket no CA writes to."""
+    cas = sorted(b.labels[1] for b, here in module.blocks("resource", "aws_acmpca_certificate_authority")
+                 if here and _crl_bucket(b) == bucket)
+    changes = [private_crl(module, f"aws_acmpca_certificate_authority.{ca}") for ca in cas]
+    if not changes or None in changes:
+        return None
+    for change in changes[1:]:   # the same bucket, policy and distribution: only each CA's settings differ
+        changes[0].set.update(change.set)
+    return changes[0]
 
 
 def _single(block: Block, *path: str) -> Block | None:
