@@ -283,3 +283,17 @@ def test_a_crl_buckets_own_finding_makes_the_whole_pattern(code, tmp_path, run_c
 def codes_left(run_cli, target) -> set[str]:
     _, out, _ = run_cli("scan", target, "--no-config", "--now", "2026-01-01", "-o", "json")
     return {f["code"] for f in json.loads(out)["findings"]}
+
+
+def test_the_last_resource_gets_its_setting_before_the_resources_added_after_it(tmp_path):
+    """A secret at the end of Resources: its KmsKeyId and the key added after it are inserted at
+    the same place, the setting first (the order once depended on how edits sort)."""
+    target = tmp_path / "last.yaml"
+    target.write_text("Resources:\n  Secret:\n    Type: AWS::SecretsManager::Secret\n    Properties:\n"
+                      "      Description: last of all\n")
+    result = scan([str(target)], select(list(RULES.values()), ["CW503"], None), Options(now=FIXED_NOW))
+    plan = fixes.plan(result, unsafe=True)
+    assert [f.resource for f in plan.fixed] == ["Secret"]
+    lines = plan.texts[str(target)].splitlines()
+    assert lines[4:7] == ["      Description: last of all", "      KmsKeyId: !Ref SecretKey", ""]
+    assert load(plan.texts[str(target)].encode())["Resources"]["SecretKey"]["Type"] == "AWS::KMS::Key"

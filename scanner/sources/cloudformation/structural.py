@@ -159,12 +159,6 @@ def _merge(into: dict, values: dict) -> None:
 def _edits(writer: _Writer, change: Change, pattern: str) -> list[Edit] | None:
     res = writer.resources
     edits: list[Edit] = []
-    new = {name: body for name, body in change.add.items() if name not in res}
-    if new:
-        edit = writer.added(new, pattern)
-        if edit is None:
-            return None
-        edits.append(edit)
     for name, values in change.set.items():
         tree = _tree(values, res[name])
         if tree:
@@ -172,19 +166,39 @@ def _edits(writer: _Writer, change: Change, pattern: str) -> list[Edit] | None:
             if got is None:
                 return None
             edits += got
-    tree = _tree(change.template, writer.template)
-    if tree:
-        got = writer.planner.mapping(writer.template, tree, 0)
-        if got is None:
-            return None
-        edits += got
     for name, (path, value) in change.replace.items():
         if plain(_at(res[name], path)) != value:
             edit = writer.replaced(name, path, value)
             if edit is None:
                 return None
             edits.append(edit)
-    return sorted(edits)
+    new = {name: body for name, body in change.add.items() if name not in res}
+    if new:
+        edit = writer.added(new, pattern)
+        if edit is None:
+            return None
+        edits.append(edit)
+    tree = _tree(change.template, writer.template)   # top-level keys: after the resources end
+    if tree:
+        got = writer.planner.mapping(writer.template, tree, 0)
+        if got is None:
+            return None
+        edits += got
+    return _one_insertion_a_place(edits)
+
+
+def _one_insertion_a_place(edits: list[Edit]) -> list[Edit]:
+    """Insertions at one place as one edit, their texts in the order planned (a setting of the
+    last resource, then the resources added after it, then top-level keys), so the order does not
+    hang on how apply() sorts equal positions."""
+    out: dict[tuple, Edit] = {}
+    for e in edits:
+        at = (e.line, e.column, e.end_line, e.end_column)
+        if at in out and (e.line, e.column) == (e.end_line, e.end_column):
+            out[at] = Edit(e.file, e.line, e.column, e.end_line, e.end_column, out[at].text + e.text)
+        else:
+            out[at] = e
+    return sorted(out.values())
 
 
 def edits_for_many(file: str, text: str, requests: list[tuple[str, str]]) -> list[list[Edit] | None]:
