@@ -175,8 +175,8 @@ def _linted(plan, result, args):
         return plan
     declined = fixes.lint_declines(plan, lint.added)
     for f, code, message in declined:
-        print(f"certwarden: {f.where.file}: {f.code} fix of {f.resource} declined: cfn-lint {code} {message}",
-              file=sys.stderr)
+        print(f"certwarden: {plain(f.where.file)}: {f.code} fix of {plain(f.resource)} declined: "
+              f"cfn-lint {code} {plain(message)}", file=sys.stderr)
     if not declined:
         return plan
     return fixes.plan(result, unsafe=args.unsafe_fixes, skip=frozenset(fixes.key(f) for f, _, _ in declined))
@@ -216,8 +216,8 @@ def cmd_fix(args) -> int:
         print(f"certwarden: {plan.unsafe_skipped} unsafe fix{'es' * (plan.unsafe_skipped != 1)} not made "
               "(--unsafe-fixes to make them)", file=sys.stderr)
     for f in plan.declined:   # the rule has a fix, but not one that can be made here: what to do
-        print(f"certwarden: {f.where.file}:{f.where.line}: {f.code} {f.resource} not fixed automatically: "
-              f"{fix_todo(f.fix)}", file=sys.stderr)
+        print(f"certwarden: {plain(f.where.file)}:{f.where.line}: {f.code} {plain(f.resource)} not fixed "
+              f"automatically: {fix_todo(f.fix)}", file=sys.stderr)
     if plan.no_fix:
         print(f"certwarden: {plan.no_fix} finding{'s' * (plan.no_fix != 1)} without an automatic fix "
               "(see each rule's documentation)", file=sys.stderr)
@@ -457,8 +457,8 @@ def cmd_remediate(args) -> int:
     findings = _read_findings(args.report)
     rules = _remediation_rules(args.config)
     templates = remediate.stacks(findings, remediate.Params(region=args.region), rules)
-    for line in remediate.uncovered(findings, rules):
-        print(f"certwarden: {line}")
+    for line in remediate.uncovered(findings, rules):   # names and ARNs come from the report
+        print(f"certwarden: {plain(line)}")
     if not templates:
         print(f"certwarden: no finding in {args.report} calls for a remediation stack")
         return 0

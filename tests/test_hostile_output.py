@@ -96,3 +96,27 @@ def test_undecodable_file_name_is_shown_escaped(run_cli, tree):
     assert r"\udcff.yaml:5" in (tree / "r.markdown").read_text(encoding="utf-8")
     files = {c.get("file") for c in ET.parse(tree / "r.junit").getroot().iter("testcase")}
     assert files == {r"\udcff.yaml", FILE}
+
+
+def test_fix_declines_on_stderr_escape_names_and_file_names(run_cli, tree):
+    """A fix that cannot be made is said with the resource and file it is about: both escaped."""
+    secret = TEMPLATE.replace("AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: false\n  Second",
+                              "AWS::SecretsManager::Secret\n    Properties:\n      Description: x\n  Second", 1)
+    (tree / FILE).write_text(secret)
+    code, _, err = run_cli("fix", FILE, "--no-config", "--select", "CW501", "--unsafe-fixes")
+    assert code == 0
+    assert_no_command(err)
+    # mid-line, a leading `::` commands nothing: only the line break is escaped there
+    assert rf"certwarden: ::warning::x\n::error::y.yaml:2: CW501 {SHOWN} not fixed automatically: " \
+           "Add a rotation schedule with a rotation function." in err.splitlines()
+
+
+def test_remediate_lines_escape_what_the_report_names(run_cli, tree):
+    """A report is input too: a resource it names is printed escaped in the line saying no stack covers it."""
+    import json
+
+    (tree / "r.json").write_text(json.dumps({"findings": [{"code": "CW216", "resource": NAME, "suppressions": []}]}))
+    code, out, _ = run_cli("remediate", "--from", "r.json", "-o", "stacks")
+    assert code == 0
+    assert_no_command(out)
+    assert out.splitlines()[0].startswith(f"certwarden: CW216 iam-server-certificate {SHOWN}: no AWS Config")
