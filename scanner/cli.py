@@ -492,8 +492,6 @@ def _remediation_rules(config_path: str | None):
     then judge by the same approved policies and exemptions as the scan."""
     from dataclasses import replace
 
-    from .rulepack import load_rules
-
     rules = load_rules()
     if not config_path:
         return rules

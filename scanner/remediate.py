@@ -241,7 +241,7 @@ def monitoring_stack(params: Params) -> dict:
             "ExpiryTopic": {"Type": "AWS::SNS::Topic",
                             "Properties": {"KmsMasterKeyId": {"Ref": "ExpiryTopicKey"},
                                            "DisplayName": "Certificate expiry"}},
-            "ExpiryTopicPolicy": _topic_policy(),
+            "ExpiryTopicPolicy": patterns.events_topic_policy("ExpiryTopic", "CertificateExpiryEvents"),
             "ExpiryEmail": {"Type": "AWS::SNS::Subscription", "Condition": "HasEmail",
                             "Properties": {"Protocol": "email", "TopicArn": {"Ref": "ExpiryTopic"},
                                            "Endpoint": {"Ref": "NotificationEmail"}}},
@@ -271,39 +271,15 @@ def monitoring_stack(params: Params) -> dict:
 def _topic_key() -> dict:
     """A customer managed key for the topic. EventBridge cannot publish to a topic encrypted with
     the AWS managed alias/aws/sns (its key policy cannot be changed to let EventBridge use it),
-    so the topic gets its own key, rotated yearly, that EventBridge may use for this account's
-    rules only (the rule's ARN cannot be named here: the rule targets the topic, which needs the key)."""
+    so the topic gets its own key, rotated yearly, that EventBridge may use for this account's rules."""
     return customer_key("certwarden: encrypts the certificate expiry topic", "certificate-expiry-notifications",
-                        {"Sid": "EventBridgePublishes", "Effect": "Allow",
-                         "Principal": {"Service": "events.amazonaws.com"},
-                         "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
-                         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}})
+                        patterns.events_may_use_key())
 
 
 def customer_key(description: str, purpose: str, *statements: dict) -> dict:
     """A customer managed KMS key of a generated stack (the one structural fixes add), tagged
     with the template's Environment parameter."""
     return patterns.customer_key(description, {"Ref": "Environment"}, purpose, *statements)
-
-
-def _topic_policy() -> dict:
-    """Only the expiry rule of this stack may publish to the topic."""
-    return {
-        "Type": "AWS::SNS::TopicPolicy",
-        "Properties": {
-            "Topics": [{"Ref": "ExpiryTopic"}],
-            "PolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "EventBridgePublishes", "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sns:Publish", "Resource": {"Ref": "ExpiryTopic"},
-                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                  "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["CertificateExpiryEvents", "Arn"]}}},
-                }],
-            },
-        },
-    }
 
 
 # -- Config rules with remediations ----------------------------------------------------------------
@@ -354,8 +330,9 @@ def config_rules_stack(rules: list[ConfigRule], flagged: dict[str, list[str]] | 
                             f"rule's scope only (the flagged resources, or those tagged {REMEDIATE_TAG}=true)")}}
         template["Conditions"] = {"Automatic": {"Fn::Equals": [{"Ref": "AutomaticRemediation"}, "true"]}}
         resources["RemediationRole"] = _remediation_role(books, scopes, rules)
-    if _region_conditions(rules):
-        template.setdefault("Conditions", {}).update(_region_conditions(rules))
+    regional = _region_conditions(rules)
+    if regional:
+        template.setdefault("Conditions", {}).update(regional)
         template["Description"] += "; " + ", ".join(
             f"{r.identifier} only where AWS offers it ({r.only_region})" for r in rules if r.only_region)
     return template

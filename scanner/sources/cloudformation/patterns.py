@@ -10,8 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ACCOUNT_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
-SOURCE_ACCOUNT = {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+# Functions, not constants: a dict shared by two places of one template would be written with a
+# YAML anchor and alias, which CloudFormation does not accept.
+def _account_root() -> dict:
+    return {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+
+
+def _source_account() -> dict:
+    return {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
 # The AWS managed cache policy CachingOptimized (CloudFront developer guide, managed policies).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 EXPIRY_DETAIL_TYPES = ["ACM Certificate Approaching Expiration", "ACM Certificate Expired"]
@@ -37,7 +45,7 @@ def customer_key(description: str, environment: Any, purpose: str, *statements: 
             "KeyPolicy": {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ROOT},
+                    {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": _account_root()},
                      "Action": "kms:*", "Resource": "*"},
                     *statements,
                 ],
@@ -72,26 +80,36 @@ def expiry_monitoring(template: dict, resource: str) -> Change | None:
     """An EventBridge rule on ACM's expiry events, publishing to an SNS topic encrypted with a
     key of its own (EventBridge cannot use the AWS managed alias/aws/sns)."""
     key, topic, rule = "CertificateExpiryKey", "CertificateExpiryTopic", "CertificateExpiryRule"
-    events = {"Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-              "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
-              "Condition": {"StringEquals": SOURCE_ACCOUNT}}
     return Change(add={
         key: customer_key("Encrypts the certificate expiry notifications", _environment(template),
-                          "certificate-expiry-notifications", events),
+                          "certificate-expiry-notifications", events_may_use_key()),
         topic: {"Type": "AWS::SNS::Topic",
                 "Properties": {"DisplayName": "Certificate expiry", "KmsMasterKeyId": {"Ref": key}}},
-        f"{topic}Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
-            "Topics": [{"Ref": topic}],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish", "Resource": {"Ref": topic},
-                "Condition": {"StringEquals": SOURCE_ACCOUNT,
-                              "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}}]}}},
+        f"{topic}Policy": events_topic_policy(topic, rule),
         rule: {"Type": "AWS::Events::Rule", "Properties": {
             "Description": "ACM certificates approaching expiration, or expired",
             "EventPattern": {"source": ["aws.acm"], "detail-type": EXPIRY_DETAIL_TYPES},
             "Targets": [{"Arn": {"Ref": topic}, "Id": "certificate-expiry-topic"}]}},
     })
+
+
+def events_may_use_key() -> dict:
+    """The key statement that lets EventBridge publish to a topic the key encrypts, for this
+    account's rules (the rule cannot be named: it targets the topic, which needs the key)."""
+    return {"Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+            "Condition": {"StringEquals": _source_account()}}
+
+
+def events_topic_policy(topic: str, rule: str) -> dict:
+    """Only the EventBridge rule `rule` of this account may publish to `topic`."""
+    return {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+        "Topics": [{"Ref": topic}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "EventBridgePublishes", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish", "Resource": {"Ref": topic},
+            "Condition": {"StringEquals": _source_account(),
+                          "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}}]}}}
 
 
 # -- CW503: a customer managed key for a secret --------------------------------------------------
@@ -241,7 +259,7 @@ def _crl_statements(bucket: str, distribution: str) -> list[dict]:
          "Action": ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
          "Resource": [arn, objects],
          # the CA cannot be named: it must find this policy in place when it is created
-         "Condition": {"StringEquals": SOURCE_ACCOUNT, "ArnLike": {"aws:SourceArn": {"Fn::Sub": (
+         "Condition": {"StringEquals": _source_account(), "ArnLike": {"aws:SourceArn": {"Fn::Sub": (
              "arn:${AWS::Partition}:acm-pca:${AWS::Region}:${AWS::AccountId}:certificate-authority/*")}}}},
         {"Sid": "CloudFrontReadsCRLs", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
          "Action": "s3:GetObject", "Resource": objects,
