@@ -16,7 +16,7 @@ import yaml
 
 from ..edits import Edit, apply
 from ..loader import LoadError, PosDict, load_all
-from .text import Planner, Text, Want, document, is_intrinsic, past_bom, plain
+from .text import Planner, Text, Want, document, is_intrinsic, joined, past_bom, plain
 from .patterns import PATTERNS, Change
 
 
@@ -84,8 +84,7 @@ class _Writer:
 
     def unit(self) -> str:
         first = min(self.resources.pos.values()) if self.resources else None
-        lead = self.t.leading(first[0]) if first else "  "
-        return lead if lead.strip() == "" and lead else "  "
+        return (self.t.leading(first[0]) if first else "") or "  "
 
     def added(self, new: dict[str, dict], pattern: str) -> Edit | None:
         res = self.resources
@@ -184,21 +183,8 @@ def _edits(writer: _Writer, change: Change, pattern: str) -> list[Edit] | None:
         if got is None:
             return None
         edits += got
-    return _one_insertion_a_place(edits)
-
-
-def _one_insertion_a_place(edits: list[Edit]) -> list[Edit]:
-    """Insertions at one place as one edit, their texts in the order planned (a setting of the
-    last resource, then the resources added after it, then top-level keys), so the order does not
-    hang on how apply() sorts equal positions."""
-    out: dict[tuple, Edit] = {}
-    for e in edits:
-        at = (e.line, e.column, e.end_line, e.end_column)
-        if at in out and (e.line, e.column) == (e.end_line, e.end_column):
-            out[at] = Edit(e.file, e.line, e.column, e.end_line, e.end_column, out[at].text + e.text)
-        else:
-            out[at] = e
-    return sorted(out.values())
+    # in this order: a setting of the last resource, the resources added after it, top-level keys
+    return joined(edits)
 
 
 def edits_for_many(file: str, text: str, requests: list[tuple[str, str]]) -> list[list[Edit] | None]:

@@ -205,7 +205,7 @@ class Planner:
             edits += sub
         if missing:
             insert = self.flow_insert if flow else self.block_insert
-            edits = _joined(edits, insert(mapping, missing, holder_line))
+            edits = joined([*edits, insert(mapping, missing, holder_line)])
         return edits
 
     def replace(self, mapping: PosDict, key: str, want: Want, flow: bool) -> list[Edit] | None:
@@ -253,14 +253,19 @@ class Planner:
         return Edit(self.t.file, line, col, line, col, text)
 
 
-def _joined(edits: list[Edit], new: Edit) -> list[Edit]:
-    """A block mapping whose last value is a mapping that also grows ends on the same line:
-    both insertions go there, one text with the inner mapping's lines first, so that their
-    order does not hang on how apply() sorts equal positions."""
-    for i, e in enumerate(edits):
-        if (e.line, e.column, e.end_line, e.end_column) == (new.line, new.column, new.line, new.column):
-            return edits[:i] + [replace(e, text=e.text + new.text)] + edits[i + 1:]
-    return edits + [new]
+def joined(edits: list[Edit]) -> list[Edit]:
+    """Insertions at one place as one edit, their texts in the order planned, so that the order
+    does not hang on how apply() sorts equal positions: a block mapping whose last value is a
+    mapping that also grows ends on the same line (the inner mapping's lines first); a setting of
+    a template's last resource comes before the resources a structural fix adds after it."""
+    out: dict[tuple, Edit] = {}
+    for e in edits:
+        at = (e.line, e.column, e.end_line, e.end_column)
+        if at in out and (e.line, e.column) == (e.end_line, e.end_column):
+            out[at] = replace(out[at], text=out[at].text + e.text)
+        else:
+            out[at] = e
+    return sorted(out.values())
 
 
 # -- checking the result --------------------------------------------------------------------------
