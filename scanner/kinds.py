@@ -42,6 +42,9 @@ KINDS: dict[str, dict[str, Any]] = {
         "validation_method": "EMAIL",         # the ACM API default
         "transparency_logging": "ENABLED",
         "private_ca_arn": None,               # set for private certificates
+        # ACM issues end-entity certificates only: a private one is signed with AWS Private CA's
+        # end-entity template, so CW305 judges it as it judges a pca_certificate of that template.
+        "template": "EndEntityCertificate/V1",
         "imported": False,
         "create_before_destroy": False,       # Terraform lifecycle
         "status": None, "in_use_by": None, "renewal_status": None, "renewal_eligibility": None,

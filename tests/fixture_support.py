@@ -16,15 +16,10 @@ SIDECAR = ".expect.yaml"
 # Catalog rules whose Terraform fixtures are still to come (empty: every rule that lists tf has
 # them). test_fixtures fails while a listed rule already has them.
 TF_PENDING: frozenset[str] = frozenset()
-# Rules that read live state but have no live fixture (fixtures/CODE/live_*.yaml, run on the
-# moto server by tests/live_fixtures.py), each with the reason; test_fixtures fails while a listed
-# rule has one. The list may only shrink.
-LIVE_PENDING: frozenset[str] = frozenset({
-    # pca_certificate nodes come from templates only: the Private CA API does not list the
-    # certificates a CA has issued (only audit reports in S3 hold them), so no live read can
-    # make the certificate CW305 judges.
-    "CW305",
-})
+# Rules that read live state but have no live fixture yet (fixtures/CODE/live_*.yaml, run on the
+# moto server by tests/live_fixtures.py), each with the reason (empty: every rule that lists live
+# has them); test_fixtures fails while a listed rule has one. The list may only shrink.
+LIVE_PENDING: frozenset[str] = frozenset()
 SOURCE_OF_PREFIX = {"cfn": "cfn", "tf": "tf", "plan": "tf", "pem": "pem", "live": "live"}
 
 

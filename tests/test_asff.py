@@ -60,9 +60,8 @@ def test_every_rule_that_fires_on_live_state_gives_valid_asff(rules):
 
     result = every_live_finding(rules)
     got = asff.findings(result, datetime(2026, 6, 1, tzinfo=timezone.utc))
-    # CW305 lists live, but its kind (a certificate a private CA issued) is not listed by any API
     live_rules = {r.code for r in rules if "live" in r.sources and set(r.kinds) & set(LIVE_ARNS)}
-    assert live_rules == {r.code for r in rules if "live" in r.sources} - {"CW305"}
+    assert live_rules == {r.code for r in rules if "live" in r.sources}
     assert {f["GeneratorId"] for f in got} == live_rules and len(got) == len(result.findings)
     validate(got)
     by_rule = {r.code: r for r in rules}

@@ -283,6 +283,27 @@ def test_a_ca_links_to_its_crl_bucket_only_when_that_bucket_was_read():
         ("a", "arn:aws:s3:::read", "writes_crl_to")]
 
 
+
+def test_a_private_certificate_links_to_its_ca_only_when_that_ca_was_read():
+    """A CA shared from another account (through RAM) is not in this account's graph."""
+    from certwarden.model import Graph, Node, Where
+    from certwarden.sources.live.pca import link_issuers
+
+    graph = Graph(unit="aws://123456789012", source="live")
+    ours = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/ours"
+    graph.add(Node(id=ours, kind="pca_authority", name="ours", source="live", where=Where(arn=ours)))
+    for cert_id, ca in (("arn:aws:acm:eu-west-1:123456789012:certificate/a", ours),
+                        ("arn:aws:acm:eu-west-1:123456789012:certificate/b",
+                         "arn:aws:acm-pca:eu-west-1:210987654321:certificate-authority/shared"),
+                        ("arn:aws:acm:eu-west-1:123456789012:certificate/c", None)):
+        cert = graph.add(Node(id=cert_id, kind="acm_certificate", name="c", source="live", where=Where(arn=cert_id)))
+        if ca is not None:
+            cert.set("private_ca_arn", ca)
+
+    link_issuers(graph)
+
+    assert [(e.src.rsplit("/", 1)[-1], e.dst, e.kind) for e in graph.edges] == [("a", ours, "issued_by")]
+
 # -- IAM server certificates (global: read once, in us-east-1) --------------------------------------
 def test_iam_server_certificates_are_parsed_and_reported(aws, run_cli):
     iam = client(aws, "iam")

@@ -1,4 +1,5 @@
-"""AWS Private CA: certificate authorities, their certificates and activations."""
+"""AWS Private CA: certificate authorities, their certificates and activations, and which CA
+issues each certificate (a PCA one, or a private ACM one)."""
 from __future__ import annotations
 
 from ...dates import pca_not_before
@@ -36,16 +37,19 @@ TYPES = {
 
 
 # -- folders ------------------------------------------------------------------------------------
-def _link(tpl, r) -> None:
-    """A CA certificate: issued by a CA, and (through its CSR) certifying one."""
-    node = r.node
+def _issued_by(tpl, r) -> None:
     issuer = tpl.target(r.get("CertificateAuthorityArn"))
     if issuer is not None and issuer.kind == "pca_authority":
-        tpl.graph.link(node.id, issuer.id, "issued_by")
+        tpl.graph.link(r.node.id, issuer.id, "issued_by")
+
+
+def _link(tpl, r) -> None:
+    """A CA certificate: issued by a CA, and (through its CSR) certifying one."""
+    _issued_by(tpl, r)
     csr = r.get("CertificateSigningRequest")
     subject = tpl.target(csr) if isinstance(csr, ResRef) else None
     if subject is not None and subject.kind == "pca_authority":
-        tpl.graph.link(node.id, subject.id, "certifies")
+        tpl.graph.link(r.node.id, subject.id, "certifies")
 
 
 def _activation(tpl, r) -> None:
@@ -66,4 +70,5 @@ FOLDERS = {
     "AWS::ACMPCA::Certificate": _link,
     "AWS::ACMPCA::CertificateAuthorityActivation": _activation,
     "AWS::ACMPCA::CertificateAuthority": _crl_bucket,
+    "AWS::CertificateManager::Certificate": _issued_by,
 }

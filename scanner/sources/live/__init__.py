@@ -35,7 +35,7 @@ SERVICES: dict[str, tuple[bool, Callable[[Ctx], None]]] = {
     "events": (False, monitoring.collect_events),
     "config": (False, monitoring.collect_config),
 }
-LINKERS: list[Callable[[Graph], None]] = [secrets.link_keys, pca.link_crl_buckets]
+LINKERS: list[Callable[[Graph], None]] = [secrets.link_keys, pca.link_crl_buckets, pca.link_issuers]
 
 
 @dataclass

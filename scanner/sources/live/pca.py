@@ -1,7 +1,9 @@
-"""ACM Private CA authorities, as pca_authority nodes, and the link from each to its CRL bucket.
+"""ACM Private CA authorities, as pca_authority nodes, linked to their CRL bucket and to the
+private ACM certificates they issued.
 
 Certificates a CA issued are not listed by the API (only audit reports hold them), so
-pca_certificate nodes, and CW305 with them, come from templates only.
+pca_certificate nodes come from templates only; live, CW305 judges the private ACM
+certificates, which name their CA.
 """
 from __future__ import annotations
 
@@ -48,3 +50,13 @@ def link_crl_buckets(graph: Graph) -> None:
         if isinstance(bucket, str):
             partition = ca.id.split(":")[1] if ca.id.count(":") > 1 else "aws"
             graph.link(ca.id, f"arn:{partition}:s3:::{bucket}", "writes_crl_to")
+
+
+def link_issuers(graph: Graph) -> None:
+    """Each private ACM certificate to the CA that issued it (the Private CA API lists no issued
+    certificates, but ACM names each one's CA); a CA of another account, shared through RAM, has
+    no node here, and Graph.link adds nothing."""
+    for cert in list(graph.of_kind("acm_certificate")):
+        ca = cert.attrs.get("private_ca_arn")
+        if isinstance(ca, str):
+            graph.link(cert.id, ca, "issued_by")

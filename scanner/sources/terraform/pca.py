@@ -1,4 +1,5 @@
-"""AWS Private CA: certificate authorities, their certificates and CA certificate installs."""
+"""AWS Private CA: certificate authorities, their certificates and CA certificate installs, and
+which CA issues each certificate (a PCA one, or a private ACM one)."""
 from __future__ import annotations
 
 from .. import normalize
@@ -31,11 +32,15 @@ TYPES = {
 
 
 # -- folders ------------------------------------------------------------------------------------
-def _link(b, r) -> None:
-    """A CA certificate: issued by a CA, and (through its CSR) certifying one."""
+def _issued_by(b, r) -> None:
     issuer = b.target(r.get("certificate_authority_arn"), "pca_authority")
     if issuer is not None:
         b.graph.link(r.rec.address, issuer.id, "issued_by")
+
+
+def _link(b, r) -> None:
+    """A CA certificate: issued by a CA, and (through its CSR) certifying one."""
+    _issued_by(b, r)
     csr = r.get("certificate_signing_request")
     subject = b.target(csr, "pca_authority") if isinstance(csr, Ref) else None
     if subject is not None:
@@ -60,4 +65,5 @@ FOLDERS = {
     "aws_acmpca_certificate": _link,
     "aws_acmpca_certificate_authority_certificate": _activation,
     "aws_acmpca_certificate_authority": _crl_bucket,
+    "aws_acm_certificate": _issued_by,
 }
