@@ -161,13 +161,14 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
     roots: the scanned directories, the only places file() may read from."""
     from .terraform import builder, modules   # tree-sitter and the evaluator: only when there is HCL
 
-    records, errors, notices = modules.read_module(directory, files, var_files, roots)
-    if records is None:
-        return [], errors, notices
-    try:
-        return [builder.build(directory, records)], errors, notices
+    read = modules.read_module(directory, files, var_files, roots)
+    if read.records is None:
+        return [], read.errors(), read.notices
+    try:   # values are evaluated as the graph is built: the budget's error is known after it
+        graph = builder.build(directory, read.records, read.holds_keys)
     except RecursionError:
-        return [], [*errors, InputError(directory, "configuration nested too deep")], notices
+        return [], [*read.errors(), InputError(directory, "configuration nested too deep")], read.notices
+    return [graph], read.errors(), read.notices
 
 
 def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:

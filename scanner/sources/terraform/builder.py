@@ -26,14 +26,22 @@ HELPERS: dict[str, TypeMap] = {**s3.HELPERS, **secrets.HELPERS}
 tagged = TypeMap("resource", {"tags": at("tags", conv=TAGS)})
 
 
-def build(unit: str, records: list[Record]) -> Graph:
-    """The graph of one module or plan."""
-    return Builder(Graph(unit=unit, source="tf")).build(records)
+def build(unit: str, records: list[Record], holds_keys: bool = True) -> Graph:
+    """The graph of one module or plan. holds_keys=False (no text read holds a private key's
+    PEM marker) skips looking for keys in every string, and so evaluating every resource."""
+    return Builder(Graph(unit=unit, source="tf"), holds_keys).build(records)
+
+
+def _tagged(rec: Record) -> bool:
+    """Other tagged resources still matter: CW108 compares the environments of everything that
+    refers to one key. Only the tags are read to tell; the rest when the node is built."""
+    tags = rec.attr("tags")
+    return isinstance(tags, (dict, Unresolved)) and tags != {}
 
 
 class Builder:
-    def __init__(self, graph: Graph):
-        self.graph = graph
+    def __init__(self, graph: Graph, holds_keys: bool = True):
+        self.graph, self.holds_keys = graph, holds_keys
 
     def target(self, value, kind: str) -> Node | None:
         """The node a Ref (or a literal bucket name / id) points at, if it has that kind."""
@@ -66,9 +74,7 @@ class Builder:
         for rec in records:
             self.graph.blocks[rec.display] = rec.where   # every block, helpers too: suppressions target them
             spec = TYPES.get(rec.type)
-            if spec is None and isinstance(rec.values.get("tags"), (dict, Unresolved)) and rec.values.get("tags") != {}:
-                # Other tagged resources still matter: CW108 compares the environments of
-                # everything that refers to one key.
+            if spec is None and _tagged(rec):
                 spec = tagged
             if spec is not None:
                 r = TfResource(rec, spec.kind)
@@ -84,7 +90,8 @@ class Builder:
             folder = FOLDERS.get(r.rec.type)
             if folder:
                 folder(self, r)
-            self._private_keys(r.rec)
+            if self.holds_keys:
+                self._private_keys(r.rec)
         return self.graph
 
     def _private_keys(self, rec: Record) -> None:

@@ -10,6 +10,7 @@ known is read once per instance (count.index, each.key and each.value in scope),
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -41,11 +42,25 @@ class Report:
     def __init__(self):
         self.errors: list[InputError] = []
         self.notices: list[str] = []
+        # Whether a resource's strings may hold a private key: some text read holds a PEM
+        # private key's marker, or calls file() (what it reads is known only once evaluated).
+        # Only then is every string of every resource looked at for one (CW504).
+        self.holds_keys = False
+
+    def read(self, data: bytes) -> bytes:
+        self.holds_keys = self.holds_keys or any(marker in data for marker in _MAY_HOLD_KEYS)
+        return data
+
+
+# A PEM private key block's first line ends so; file() (templatefile() too) reads text only when
+# evaluated. A key spelt in pieces joined by interpolation is not looked for: no reviewer reads
+# it as a key either, and looking would mean evaluating every resource of every configuration.
+_MAY_HOLD_KEYS = (b"PRIVATE KEY-----", b"file(")
 
 
 def _read_hcl(path: str, report: Report, roots=None) -> Block | None:
     try:
-        data = read_bytes(path, roots=roots)
+        data = report.read(read_bytes(path, roots=roots))
         if is_binary(data):
             raise ReadError("binary file, not Terraform")
         return parse_kept(as_utf8(data).decode("utf-8"), path)
@@ -71,7 +86,8 @@ def read_var_file(path: str, report: Report, roots=None, budget: Budget | None =
     """Values of a .tfvars (HCL) or .tfvars.json file (with roots: only one inside them)."""
     if path.endswith(".json"):
         try:
-            doc = json.loads(as_utf8(read_bytes(path, roots=roots)), parse_constant=_not_finite, parse_float=_finite)
+            doc = json.loads(as_utf8(report.read(read_bytes(path, roots=roots))), parse_constant=_not_finite,
+                             parse_float=_finite)
         except ReadError as exc:
             report.errors.append(InputError(path, str(exc)))
             return {}
@@ -182,7 +198,7 @@ class Module(Context):
         """file(): a relative path is read from the root module's directory, where Terraform runs."""
         path = os.path.join(self.chain[0], name)
         try:
-            text = FileText(as_utf8(read_bytes(path, MAX_FILE_READ, self.roots)).decode("utf-8"))
+            text = FileText(as_utf8(self.report.read(read_bytes(path, MAX_FILE_READ, self.roots))).decode("utf-8"))
         except ReadError as exc:
             return unknown(f"file({name!r}) cannot be read: {exc}")
         text.path = os.path.realpath(path)
@@ -284,14 +300,25 @@ class Module(Context):
             if instances is None:   # the collection is not known: one record stands for them all
                 instances = {"[*]": None}
             for suffix, scope in instances.items():
-                self.ev.refs = set()
-                values = self.block_values(block, scope)
                 own = address + suffix if scope is not None else address
-                self.records.append(Record(own, type_, address + suffix, values, where, set(self.ev.refs)))
+                self.records.append(Record(own, type_, address + suffix, where=where,
+                                           read=functools.partial(self._resource_values, block, scope),
+                                           attr=functools.partial(self._resource_attr, block, scope)))
         for name in self.calls:
             child = self.child(name)
             if child is not None:
                 child.build({})
+
+    def _resource_values(self, block: Block, scope: dict | None) -> tuple[PosDict, set[str]]:
+        """A resource's values and the resources they refer to: evaluated when first asked for,
+        once the whole configuration is read (nothing it depends on changes after that)."""
+        self.ev.refs = set()
+        values = self.block_values(block, scope)
+        return values, set(self.ev.refs)
+
+    def _resource_attr(self, block: Block, scope: dict | None, name: str) -> Any:
+        a = block.attr(name)
+        return None if a is None else self.budget.blame(a.file, a.line, self.ev.eval(a.expr, scope))
 
     def child(self, name: str) -> "Module | None":
         if name in self.children:
@@ -404,8 +431,24 @@ def _statement(st: dict) -> PosDict:
     return out
 
 
+class Read:
+    """One root module read: its resources, whose values are evaluated when first used, and
+    what the read found. errors() includes the evaluation budget's, so it is asked for last."""
+
+    def __init__(self, directory: str, records: list[Record] | None, report: Report, budget: Budget):
+        self.directory, self.records, self.report, self.budget = directory, records, report, budget
+        self.notices = report.notices
+
+    @property
+    def holds_keys(self) -> bool:
+        return self.report.holds_keys
+
+    def errors(self) -> list[InputError]:
+        return self.report.errors + self.budget.errors(self.directory)
+
+
 def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (),
-                roots: tuple[str, ...] = ()) -> tuple[list[Record] | None, list[InputError], list[str]]:
+                roots: tuple[str, ...] = ()) -> Read:
     """One root module: its resources (local modules' included), errors and notices; None for
     the resources when no file of it could be read."""
     report = Report()
@@ -424,10 +467,9 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
         module.build(overrides)
     except RecursionError:
         report.errors.append(InputError(directory, "configuration nested too deep"))
-        return None, report.errors, report.notices
-    report.errors += budget.errors(directory)
+        return Read(directory, None, report, budget)
     parsed_any = len(records) > 0 or len(report.errors) < len(files)
-    return (records if parsed_any else None), report.errors, report.notices
+    return Read(directory, records if parsed_any else None, report, budget)
 
 
 # [ \t], not \s: under re.M, ^\s* scans every blank line below each line start (quadratic).

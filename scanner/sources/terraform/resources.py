@@ -7,7 +7,7 @@ in plan JSON), where a reference to another resource is a values.Ref.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from ... import policy as policies
 from ...model import Node, Unresolved, Where
@@ -16,14 +16,38 @@ from ..resource_view import ResourceView
 from .values import HOLE, PartialText, Ref
 
 
-@dataclass
 class Record:
-    address: str            # module prefix + type.name (what references point at)
-    type: str
-    display: str            # address as reported: aws_kms_key.x[*], module.pki.aws_...
-    values: dict
-    where: Where
-    refs: set = field(default_factory=set)
+    """One resource: address (module prefix + type.name, what references point at), type,
+    display (the address as reported: aws_kms_key.x[*], module.pki.aws_...), its values and the
+    resource addresses they refer to.
+
+    Values may be given, or read on first use (`read` returns values and refs): most resources
+    of a configuration are of types no rule judges, and evaluating them is most of the work.
+    `attr(name)` reads one top-level value without the rest."""
+
+    __slots__ = ("address", "type", "display", "where", "_values", "_refs", "_read", "_attr")
+
+    def __init__(self, address: str, type: str, display: str, values: dict | None = None,
+                 where: Where | None = None, refs: set | None = None, *,
+                 read: Callable[[], tuple[dict, set]] | None = None, attr: Callable[[str], Any] | None = None):
+        self.address, self.type, self.display, self.where = address, type, display, where
+        self._values, self._refs, self._read, self._attr = values, refs if refs is not None else set(), read, attr
+
+    @property
+    def values(self) -> dict:
+        if self._values is None:
+            self._values, self._refs = self._read() if self._read else ({}, set())
+        return self._values
+
+    @property
+    def refs(self) -> set:
+        self.values
+        return self._refs
+
+    def attr(self, name: str) -> Any:
+        if self._values is None and self._attr is not None:
+            return self._attr(name)
+        return self.values.get(name)
 
 
 class TfResource(ResourceView):
@@ -32,8 +56,12 @@ class TfResource(ResourceView):
     first_of_block_list = True
 
     def __init__(self, rec: Record, kind: str = ""):
-        self.rec, self.values, self.base = rec, rec.values, rec.where
+        self.rec, self.base = rec, rec.where
         self.node = Node(id=rec.address, kind=kind, name=rec.display, source="tf", where=rec.where, type=rec.type)
+
+    @property
+    def values(self) -> dict:   # evaluated only when a handler reads them
+        return self.rec.values
 
     def spot(self, *path, helper: bool = False) -> Where:
         """helper: the value belongs to a resource folded onto another, which it names."""

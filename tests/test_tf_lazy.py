@@ -1,0 +1,93 @@
+"""Terraform resources are evaluated when something reads them: a resource of a type no rule
+judges, untagged, in a configuration where no text holds a private key's marker, is never
+evaluated (most of a configuration's resources are of that sort, and evaluating them was most of
+a scan's own work). These tests prove it by what a scan reports, with an evaluation bomb in the
+resource nobody should read."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from conftest import FIXED_NOW
+from certwarden.options import Options
+from certwarden.rulepack import load_rules, select
+from certwarden.scan import scan
+from certwarden.sources.terraform import modules
+
+BUDGET_ERROR = ("evaluation stopped: values built exceed 64 MiB (an expression that multiplies its input?); "
+                "what depends on them is unresolved")
+# 1 KB that builds 8**9 characters when evaluated; the error names local a8 (line 10), the first
+# past the budget
+BOMB_LOCALS = 'locals {\n  a0 = "xxxxxxxx"\n' + "".join(
+    f'  a{i} = "${{local.a{i - 1}}}${{local.a{i - 1}}}${{local.a{i - 1}}}${{local.a{i - 1}}}'
+    f'${{local.a{i - 1}}}${{local.a{i - 1}}}${{local.a{i - 1}}}${{local.a{i - 1}}}"\n' for i in range(1, 10)) + "}\n"
+KEY = 'resource "aws_kms_key" "k" {\n  description = "k"\n}\n'
+PEM_LINE = "-----BEGIN EC PRIVATE KEY-----"
+
+
+@pytest.fixture(scope="module")
+def ec_key_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption()).decode()
+
+
+def run(directory: Path, codes: list[str]):
+    result = scan([str(directory)], select(load_rules(), codes, None), Options(now=FIXED_NOW, jobs=1))
+    return (sorted((e.line, e.message) for e in result.errors),
+            sorted((f.code, f.resource, f.where.line) for f in result.findings))
+
+
+def write(directory: Path, text: str) -> Path:
+    directory.mkdir(exist_ok=True)
+    (directory / "main.tf").write_text(text)
+    return directory
+
+
+def test_an_unjudged_resource_is_not_evaluated(tmp_path):
+    d = write(tmp_path / "m", BOMB_LOCALS + KEY + 'resource "aws_instance" "i" {\n  user_data = local.a9\n}\n')
+    assert run(d, ["CW101"]) == ([], [("CW101", "aws_kms_key.k", 13)])
+
+
+def test_a_tagged_unjudged_resource_is_evaluated(tmp_path):
+    """Only its tags are read to tell it is tagged; then it becomes a node (CW108 compares the
+    environments of what refers to a key), and its references are read in full."""
+    d = write(tmp_path / "m", BOMB_LOCALS + KEY +
+              'resource "aws_instance" "i" {\n  tags = { env = "prod" }\n  user_data = local.a9\n}\n')
+    assert run(d, ["CW101"]) == ([(10, BUDGET_ERROR)], [("CW101", "aws_kms_key.k", 13)])
+
+
+def test_a_private_key_marker_anywhere_makes_every_resource_read(tmp_path):
+    """With a marker in the text, every string is looked at for a key (CW504): the bomb in the
+    unjudged resource is met and reported, the key still found."""
+    d = write(tmp_path / "m", BOMB_LOCALS + KEY + 'resource "aws_instance" "i" {\n  user_data = local.a9\n}\n'
+              f'# {PEM_LINE} (in a comment: the marker alone is enough to look)\n')
+    assert run(d, ["CW101"]) == ([(10, BUDGET_ERROR)], [("CW101", "aws_kms_key.k", 13)])
+
+
+def test_a_key_in_an_unjudged_resource_is_found(tmp_path, ec_key_pem):
+    body = ec_key_pem.replace("\n", "\\n")
+    d = write(tmp_path / "m", f'resource "aws_instance" "i" {{\n  user_data = "{body}"\n}}\n')
+    errors, findings = run(d, ["CW504"])
+    assert errors == [] and [(code, line) for code, _, line in findings] == [("CW504", 2)]
+
+
+def test_a_key_read_with_file_and_changed_is_found(tmp_path, ec_key_pem):
+    """file() reads happen during evaluation, after the marker check: the call itself marks the
+    configuration, so a key the configuration reshapes (no longer the file's text) is found."""
+    d = write(tmp_path / "m", 'resource "aws_instance" "i" {\n  user_data = trimspace(file("k.txt"))\n}\n')
+    (d / "k.txt").write_text("\n" + ec_key_pem)
+    findings = run(d, ["CW504"])[1]
+    assert ("CW504", 2) in [(code, line) for code, _, line in findings if _.startswith("aws_instance.i")]
+
+
+def test_the_marker_check_reads_var_files(tmp_path):
+    report = modules.Report()
+    report.read(b'x = "' + PEM_LINE.encode() + b'"')
+    assert report.holds_keys
+    quiet = modules.Report()
+    quiet.read(b'x = "no key here"')
+    assert not quiet.holds_keys
