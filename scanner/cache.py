@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import InputError
+from .errors import CacheError, InputError
 from .model import Graph
 from .paths import git_root
 from .sources.files import ReadError, read_bytes
@@ -38,10 +38,6 @@ SECRET = "secret"
 MAC_BYTES = 32                      # HMAC-SHA256
 MAX_ENTRY_BYTES = 256 * 1024 * 1024   # a unit's graphs are a few times its source (at most 512 KiB a file)
 _OPEN_ENTRY = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)   # never a FIFO's wait
-
-
-class CacheError(Exception):
-    """A cache directory that must not be used; one line."""
 
 
 @lru_cache(maxsize=1)

@@ -14,10 +14,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__, baseline, diffbase
-from .cache import CacheError
+from . import __version__, baseline
 from .config import Config, ConfigError, load_config
-from .errors import InternalError
+from .errors import CacheError, InternalError
 from .outfile import OutputError, write_output
 from .report import text
 from .report.escape import lines, plain
@@ -307,13 +306,18 @@ def _progress(args, accounts, regions, services, failed_accounts: int):
 
 def _report(result, fail_on: str, tolerate: bool, args, outputs) -> int:
     """Write every output; the exit code from what is left after suppressions and baseline."""
-    try:
-        if args.baseline:
+    if args.baseline:
+        try:
             baseline.apply(result, args.baseline)
-        if args.diff_base:
+        except baseline.BaselineError as exc:
+            raise UsageError(str(exc)) from None
+    if args.diff_base:
+        from . import diffbase   # runs git: imported only when asked for
+
+        try:
             result.findings = diffbase.apply(result.findings, args.diff_base)
-    except (baseline.BaselineError, diffbase.DiffError) as exc:
-        raise UsageError(str(exc)) from None
+        except diffbase.DiffError as exc:
+            raise UsageError(str(exc)) from None
     for fmt, path in outputs:
         # Escapes in templates ("\ud800") and undecodable file names give lone surrogates, which
         # UTF-8 cannot encode: write them as \uXXXX text rather than fail the whole report.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
@@ -285,6 +284,8 @@ def read(path: Path) -> Any:
     except (ReadError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
     if path.suffix == ".toml":
+        import tomllib   # only a TOML policy file needs it
+
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

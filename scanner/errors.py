@@ -1,5 +1,5 @@
-"""What could not be read: an input the scan went on without (InputError), and a bug while
-reading one input (InternalError). The lowest layer: every source reports through it, and it
+"""What could not be read: an input the scan went on without (InputError), a bug while
+reading one input (InternalError), a cache directory refused (CacheError). The lowest layer: every source reports through it, and it
 imports nothing of the scanner's."""
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ class InternalError(Exception):
 
     def __str__(self) -> str:
         return f"internal error while reading {self.file}: {self.detail}"
+
+
+class CacheError(Exception):
+    """A cache directory that must not be used; one line. Here, not in cache.py, so the CLI can
+    catch it without importing the cache (hashing, temporary files) on runs that do not use one."""
 
 
 @contextmanager

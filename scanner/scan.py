@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import certs, estate
-from .cache import prepare as prepare_cache
 from .findings import ScanResult, report_order
 from .options import Options
 from .parallel import run_units
@@ -15,7 +14,9 @@ from .sources.units import Unit, called_modules, read_unit
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     if options.cache_dir:
-        prepare_cache(options.cache_dir, paths)   # CacheError: refused before anything is read
+        from .cache import prepare   # hashing and temporary files: only for runs with a cache
+
+        prepare(options.cache_dir, paths)   # CacheError: refused before anything is read
     root = options.root or repo_root(paths[0] if paths else None)
     result = ScanResult(rules=rules, root=root, estate=estate.start(options.now, options.catalog or rules, options.config))
     found = discover(paths, options.excludes, str(root), options.force_exclude)

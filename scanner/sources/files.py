@@ -77,13 +77,27 @@ def confinement(path: str, roots) -> str | None:
     inside one of the scanned roots (real paths), and under none of the directories discovery
     always skips (.git holds the checkout's credentials; node_modules, .terraform, virtualenvs
     hold code nobody reviewed in this change). Every reader and the fix writer ask this."""
-    real = os.path.realpath(path)
+    real = _realpath(path)
     for root in roots:
         if _inside(real, root):
             parts = os.path.relpath(real, root).split(os.sep)
             skipped = next((p for p in parts[:-1] if p in DEFAULT_EXCLUDES), None)
             return None if skipped is None else f"inside {skipped}/, which is never scanned"
     return "symbolic link leaves the scan root" if os.path.islink(path) else "outside the scan root"
+
+
+def _realpath(path: str) -> str:
+    """os.path.realpath, with each directory resolved once a process: realpath stats every
+    component of the path, and a scan asks of hundreds of files in the same few directories."""
+    head, tail = os.path.split(os.path.join(os.getcwd(), path))
+    if tail in ("", ".", "..") or os.path.islink(path):
+        return os.path.realpath(path)
+    return os.path.join(_real_directory(head), tail)
+
+
+@functools.lru_cache(maxsize=1024)
+def _real_directory(path: str) -> str:
+    return os.path.realpath(path)
 
 
 def refused(reason: str) -> str:
