@@ -5,7 +5,8 @@
                                [--lark-base REV]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
-included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
+included); the runs a ratio compares (a part's floor, scans and the Lark-based scan; the layout
+rows) alternate, round by round: wall time, and peak memory of the whole process tree (workers included) as PSS, so
 pages a forked worker shares with its parent count once. The machine
 is shared, so absolute figures drift: compare the ratios, which come from the same run.
 
@@ -148,11 +149,21 @@ def measure(cmd: list[str], cwd=None, env=None) -> Run:
     return Run(wall, peak, cpu, _crash(proc.returncode, err), err[-2000:])
 
 
+def medians(repeat: int, jobs: list[tuple[list[str], dict]]) -> list[Run]:
+    """The median of each figure of each command (cmd, measure's keywords); a crash in any run is
+    the result's. The commands run in turn, a round of each, `repeat` rounds: a busy moment on a
+    shared machine then slows every side of a comparison alike, not one row of it."""
+    runs: list[list[Run]] = [[] for _ in jobs]
+    for _ in range(repeat):
+        for done, (cmd, kw) in zip(runs, jobs):
+            done.append(measure(cmd, **kw))
+    return [Run(statistics.median(r.wall for r in rs), int(statistics.median(r.peak for r in rs)),
+                statistics.median(r.cpu for r in rs), next((r.crash for r in rs if r.crash), ""), rs[-1].stderr)
+            for rs in runs]
+
+
 def median_of(repeat: int, cmd, **kw) -> Run:
-    """The median of each figure; a crash in any run is the result's."""
-    runs = [measure(cmd, **kw) for _ in range(repeat)]
-    return Run(statistics.median(r.wall for r in runs), int(statistics.median(r.peak for r in runs)),
-               statistics.median(r.cpu for r in runs), next((r.crash for r in runs if r.crash), ""), runs[-1].stderr)
+    return medians(repeat, [(cmd, kw)])[0]
 
 
 def compiled(env: dict, cwd: str | None = None) -> dict:
@@ -363,8 +374,7 @@ def layout_against_base(args, cw: list[str], env: dict) -> list[str]:
             return out
         for name, paths in (("one small file", [str(SMALL_FILE)]), ("cfn corpus -j1", [str(args.corpus / "cfn"), "-j", "1"])):
             cmd = [*cw, "scan", *paths, "--no-config", "-o", "json=/dev/null", "--fail-on", "none"]
-            base = median_of(args.repeat, cmd, env=base_env, cwd=tmp)
-            now = median_of(args.repeat, cmd, env=env)
+            base, now = medians(args.repeat, [(cmd, {"env": base_env, "cwd": tmp}), (cmd, {"env": env})])
             print(fmt_row(f"layout: {name}, {args.layout_base[:7]}", base, base))
             print(fmt_row(f"layout: {name}, now", now, base, "against the row above"))
             out.append(f"layout: {name} {now.wall / base.wall:.2f}x the tree before issue 11 by wall, "
@@ -373,16 +383,25 @@ def layout_against_base(args, cw: list[str], env: dict) -> list[str]:
 
 
 # -- the table -------------------------------------------------------------------------------------
-def tf_against_lark(args, floor: Run, serial: Run, scan: list[str], listing: Path, tmp: Path) -> list[str]:
-    """The Lark parse alone and the Lark-based scan (as of --lark-base), and the two targets."""
+def lark_jobs(args, scan: list[str], listing: Path, tmp: Path) -> dict[str, tuple[list[str], dict]]:
+    """The Lark parse alone, and the Lark-based scan -j1 as of --lark-base: timed in the same
+    rounds as the tree-sitter floor and scan they are compared with."""
     py, me = sys.executable, str(Path(__file__).resolve())
-    lark = median_of(args.repeat, [py, me, "_parse", "lark", str(listing)], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    jobs = {"lark": ([py, me, "_parse", "lark", str(listing)], {"env": {**os.environ, "PYTHONPATH": str(ROOT)}})}
+    base_env = lark_base(args.lark_base, tmp / "lark-base") if args.lark_base else None
+    if base_env is not None:
+        jobs["old"] = (scan + ["-j", "1"], {"env": base_env, "cwd": str(tmp)})
+    return jobs
+
+
+def tf_against_lark(args, floor: Run, serial: Run, got: dict[str, Run]) -> list[str]:
+    """The rows of the Lark parse and the Lark-based scan, and the two targets."""
+    lark = got["lark"]
     print(fmt_row("tf: parse step, Lark", lark, floor, f"hcl2.parses_to_tree alone; {parsed_note(lark)}"))
     out = [f"tf: scan -j1 {serial.wall / floor.wall:.2f}x the tree-sitter parse floor by wall, "
            f"{serial.cpu / floor.cpu:.2f}x by CPU (target <= 1.5x)"]
-    base_env = lark_base(args.lark_base, tmp / "lark-base") if args.lark_base else None
-    if base_env is not None:
-        old = median_of(args.repeat, scan + ["-j", "1"], env=base_env, cwd=str(tmp))
+    if "old" in got:
+        old = got["old"]
         print(fmt_row(f"tf: Lark-based scan -j1 ({args.lark_base[:7]})", old, floor, "python-hcl2's Lark parse"))
         out.append(f"tf: scan -j1 {serial.wall / old.wall:.2f}x the Lark-based scan -j1 by wall, "
                    f"{serial.cpu / old.cpu:.2f}x by CPU (target < 0.5x)")
@@ -437,20 +456,20 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             listing = Path(tmp) / "files"
             listing.write_text("\n".join(map(str, files)))
-            floor = median_of(args.repeat, [py, me, "_parse", "floor", str(listing)], env=env)
+            scan = [*cw, "scan", *roots, "-o", "json=/dev/null"]
+            jobs = {"floor": ([py, me, "_parse", "floor", str(listing)], {"env": env}),
+                    "scan": (scan, {"env": env}), "serial": (scan + ["-j", "1"], {"env": env})}
+            if part == "tf":
+                jobs.update(lark_jobs(args, scan, listing, Path(tmp)))
+            got = dict(zip(jobs, medians(args.repeat, list(jobs.values()))))
+            floor, mine, serial = got["floor"], got["scan"], got["serial"]
             print(fmt_row(f"**{part}** ({len(files)} files) parse floor", floor, floor,
                           f"json / PyYAML CSafeLoader with CloudFormation tags / tree-sitter-hcl parse alone; "
                           f"{parsed_note(floor)}"))
-            scan = [*cw, "scan", *roots, "-o", "json=/dev/null"]
-            for label, extra in (("certwarden scan", []), ("certwarden scan -j1", ["-j", "1"])):
-                run = median_of(args.repeat, scan + extra, env=env)
-                print(fmt_row(f"{part}: {label}", run, floor))
-                if not extra:
-                    mine = run
-                else:
-                    serial = run
+            print(fmt_row(f"{part}: certwarden scan", mine, floor))
+            print(fmt_row(f"{part}: certwarden scan -j1", serial, floor))
             if part == "tf":
-                ratios += tf_against_lark(args, floor, serial, scan, listing, Path(tmp))
+                ratios += tf_against_lark(args, floor, serial, got)
             cache = Path(tmp) / "cache"
             subprocess.run(scan + ["--cache", str(cache)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             run = median_of(args.repeat, scan + ["--cache", str(cache)], env=env)
