@@ -159,13 +159,14 @@ def _body(body: Node, src: Source, file: str, into: Block) -> None:
                 name = src.text(ident)
                 into.attrs[name] = Attr(name, Expr(expr, src), file, child)
             elif child.type == "block":
-                heads = [c for c in child.named_children if c.type in ("identifier", "string_lit")]
+                parts = child.named_children   # each call builds the list again
+                heads = [c for c in parts if c.type in ("identifier", "string_lit")]
                 line, column = src.start(child)
                 end_line, end_column = src.end(child)
                 block = Block(_label(heads[0], src), [_label(h, src) for h in heads[1:]], file,
                               line, column, end_line, end_column)
                 into.blocks.append(block)
-                inner = next((c for c in child.named_children if c.type == "body"), None)
+                inner = next((c for c in parts if c.type == "body"), None)
                 if inner is not None:
                     todo.append((inner, block))
 
