@@ -408,6 +408,10 @@ def tf_against_lark(args, floor: Run, serial: Run, got: dict[str, Run]) -> list[
     return out
 
 
+CFN_PARSERS = {"loader": "our loader: libyaml compose + positions, limits",
+               "cfnlint": "cfnlint.decode.decode, with positions"}
+
+
 def fmt_row(name: str, run: Run, base: Run | None, note: str = "") -> str:
     """One line of the table; a crashed run has no time, only what killed it."""
     if run.crash:
@@ -457,10 +461,15 @@ def main() -> int:
             listing = Path(tmp) / "files"
             listing.write_text("\n".join(map(str, files)))
             scan = [*cw, "scan", *roots, "-o", "json=/dev/null"]
+            cache = Path(tmp) / "cache"
+            subprocess.run(scan + ["--cache", str(cache)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             jobs = {"floor": ([py, me, "_parse", "floor", str(listing)], {"env": env}),
-                    "scan": (scan, {"env": env}), "serial": (scan + ["-j", "1"], {"env": env})}
+                    "scan": (scan, {"env": env}), "serial": (scan + ["-j", "1"], {"env": env}),
+                    "cache": (scan + ["--cache", str(cache)], {"env": env})}
             if part == "tf":
                 jobs.update(lark_jobs(args, scan, listing, Path(tmp)))
+            if part == "cfn":
+                jobs.update({mode: ([py, me, "_parse", mode, str(listing)], {"env": env}) for mode in CFN_PARSERS})
             got = dict(zip(jobs, medians(args.repeat, list(jobs.values()))))
             floor, mine, serial = got["floor"], got["scan"], got["serial"]
             print(fmt_row(f"**{part}** ({len(files)} files) parse floor", floor, floor,
@@ -470,15 +479,10 @@ def main() -> int:
             print(fmt_row(f"{part}: certwarden scan -j1", serial, floor))
             if part == "tf":
                 ratios += tf_against_lark(args, floor, serial, got)
-            cache = Path(tmp) / "cache"
-            subprocess.run(scan + ["--cache", str(cache)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            run = median_of(args.repeat, scan + ["--cache", str(cache)], env=env)
-            print(fmt_row(f"{part}: certwarden scan --cache (warm)", run, floor, "no file changed"))
+            print(fmt_row(f"{part}: certwarden scan --cache (warm)", got["cache"], floor, "no file changed"))
             if part == "cfn":
-                for mode, note in (("loader", "our loader: libyaml compose + positions, limits"),
-                                   ("cfnlint", "cfnlint.decode.decode, with positions")):
-                    run = median_of(args.repeat, [py, me, "_parse", mode, str(listing)], env=env)
-                    print(fmt_row(f"{part}: parse step, {mode}", run, floor, f"{note}; {parsed_note(run)}"))
+                for mode, note in CFN_PARSERS.items():
+                    print(fmt_row(f"{part}: parse step, {mode}", got[mode], floor, f"{note}; {parsed_note(got[mode])}"))
             if bin_dir:
                 skipped = len(checkov_crashers(roots, files))
                 for name, cmd in peer_commands(bin_dir, part, roots, files).items():
