@@ -76,12 +76,38 @@ def test_a_key_in_an_unjudged_resource_is_found(tmp_path, ec_key_pem):
 
 
 def test_a_key_read_with_file_and_changed_is_found(tmp_path, ec_key_pem):
-    """file() reads happen during evaluation, after the marker check: the call itself marks the
-    configuration, so a key the configuration reshapes (no longer the file's text) is found."""
+    """What file() reads is known once the call is evaluated: a configuration that calls it has
+    those calls evaluated before the builder asks for the marker, so a key the configuration
+    reshapes (no longer the file's own text, which the scan reads as material) is found."""
     d = write(tmp_path / "m", 'resource "aws_instance" "i" {\n  user_data = trimspace(file("k.txt"))\n}\n')
     (d / "k.txt").write_text("\n" + ec_key_pem)
     findings = run(d, ["CW504"])[1]
     assert ("CW504", 2) in [(code, line) for code, _, line in findings if _.startswith("aws_instance.i")]
+
+
+def test_a_key_read_with_file_through_a_local_is_found(tmp_path, ec_key_pem):
+    d = write(tmp_path / "m", 'locals {\n  k = trimspace(file("k.txt"))\n}\n'
+              'resource "aws_instance" "i" {\n  user_data = local.k\n}\n')
+    (d / "k.txt").write_text("\n" + ec_key_pem)
+    findings = run(d, ["CW504"])[1]
+    assert ("CW504", "aws_instance.i", 5) in [(code, r.split(" ")[0], line) for code, r, line in findings]
+
+
+def test_a_key_read_with_file_in_a_called_modules_output_is_found(tmp_path, ec_key_pem):
+    write(tmp_path / "root", 'module "pki" {\n  source = "../pki"\n}\n'
+                 'resource "aws_instance" "i" {\n  user_data = module.pki.key\n}\n')
+    write(tmp_path / "pki", 'output "key" {\n  value = trimspace(file("${path.module}/k.txt"))\n}\n')
+    (tmp_path / "pki" / "k.txt").write_text(ec_key_pem)
+    findings = run(tmp_path, ["CW504"])[1]
+    assert ("CW504", "aws_instance.i", 5) in [(code, r.split(" ")[0], line) for code, r, line in findings]
+
+
+def test_file_calls_that_read_no_key_leave_unjudged_resources_unread(tmp_path):
+    """The calls are evaluated, what they read holds no marker: the bomb is never met."""
+    d = write(tmp_path / "m", BOMB_LOCALS + KEY + 'resource "aws_instance" "i" {\n  user_data = local.a9\n}\n'
+              'resource "aws_iam_policy" "p" {\n  policy = file("policy.json")\n}\n')
+    (d / "policy.json").write_text('{"Version": "2012-10-17", "Statement": []}')
+    assert run(d, ["CW101"]) == ([], [("CW101", "aws_kms_key.k", 13)])
 
 
 def test_the_marker_check_reads_var_files(tmp_path):

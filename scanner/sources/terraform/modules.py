@@ -42,20 +42,33 @@ class Report:
     def __init__(self):
         self.errors: list[InputError] = []
         self.notices: list[str] = []
-        # Whether a resource's strings may hold a private key: some text read holds a PEM
-        # private key's marker, or calls file() (what it reads is known only once evaluated).
-        # Only then is every string of every resource looked at for one (CW504).
+        # Whether a resource's strings may hold a private key: some text read (HCL, variables,
+        # what file() returned) holds a PEM private key's marker. Only then is every string of
+        # every resource looked at for one (CW504). What file() returns is known only once the
+        # call is evaluated, so a configuration that calls it has those calls evaluated first
+        # (Module.read_files).
         self.holds_keys = False
+        self.calls_file = False
 
     def read(self, data: bytes) -> bytes:
-        self.holds_keys = self.holds_keys or any(marker in data for marker in _MAY_HOLD_KEYS)
+        self.holds_keys = self.holds_keys or _KEY_MARKER in data
+        self.calls_file = self.calls_file or _FILE_CALL in data
         return data
 
 
-# A PEM private key block's first line ends so; file() (templatefile() too) reads text only when
-# evaluated. A key spelt in pieces joined by interpolation is not looked for: no reviewer reads
-# it as a key either, and looking would mean evaluating every resource of every configuration.
-_MAY_HOLD_KEYS = (b"PRIVATE KEY-----", b"file(")
+# A PEM private key block's first line ends so. A key spelt in pieces joined by interpolation
+# is not looked for: no reviewer reads it as a key either, and looking would mean evaluating
+# every resource of every configuration.
+_KEY_MARKER = b"PRIVATE KEY-----"
+_FILE_CALL = b"file("   # templatefile( too
+
+
+def _mentions_file(expr) -> bool:
+    return _FILE_CALL in expr.source.data[expr.node.start_byte:expr.node.end_byte]
+
+
+def _block_mentions_file(block: Block) -> bool:
+    return any(_mentions_file(a.expr) for a in block.attrs.values()) or any(map(_block_mentions_file, block.blocks))
 
 
 def _read_hcl(path: str, report: Report, roots=None) -> Block | None:
@@ -121,6 +134,7 @@ class Module(Context):
         self.children: dict[str, Module | None] = {}
         self.values: dict[str, Any] = {}
         self.instances: dict[tuple, dict[str, dict]] = {}   # count/for_each known: suffix -> scope
+        self.reading_files: list[Record] = []   # the records whose blocks call file()
         self._cache: dict[tuple, Any] = {}
         for path in sorted(files):
             root = _read_hcl(path, report, roots)
@@ -208,7 +222,12 @@ class Module(Context):
         child = self.child(name)
         if child is None or output not in child.outputs or child.outputs[output].attr("value") is None:
             return unknown(f"module.{name}.{output} is not known")
-        return child._once(("output", output), lambda: child.ev.eval(child.outputs[output].attr("value").expr))
+        return child.output(output)
+
+    def output(self, name: str) -> Any:
+        """The value of an output this module declares with a value."""
+        value = self.outputs[name].attr("value")
+        return self._once(("output", name), lambda: self.ev.eval(value.expr))
 
     def _once(self, key: tuple, compute):
         """Evaluate once; a value that refers back to itself is Unresolved."""
@@ -299,15 +318,35 @@ class Module(Context):
             instances = repeated.get((type_, name), {"": None})
             if instances is None:   # the collection is not known: one record stands for them all
                 instances = {"[*]": None}
+            reads_files = self.report.calls_file and _block_mentions_file(block)
             for suffix, scope in instances.items():
                 own = address + suffix if scope is not None else address
                 self.records.append(Record(own, type_, address + suffix, where=where,
                                            read=functools.partial(self._resource_values, block, scope),
                                            attr=functools.partial(self._resource_attr, block, scope)))
+                if reads_files:
+                    self.reading_files.append(self.records[-1])
         for name in self.calls:
             child = self.child(name)
             if child is not None:
                 child.build({})
+
+    def read_files(self) -> None:
+        """Evaluate whatever calls file() here and in the modules called, so that Report.read has
+        seen every text a resource could hold before the builder asks whether any holds a key.
+        Module arguments, count and for_each were evaluated by build; locals, outputs and
+        resources are evaluated only when used, so those that call file() are evaluated now."""
+        for name, a in self.locals.items():
+            if _mentions_file(a.expr):
+                self.local(name)
+        for name, block in self.outputs.items():
+            if block.attr("value") is not None and _mentions_file(block.attr("value").expr):
+                self.output(name)
+        for record in self.reading_files:
+            record.values   # evaluated (and kept) for the file() calls it makes
+        for child in self.children.values():
+            if child is not None:
+                child.read_files()
 
     def _resource_values(self, block: Block, scope: dict | None) -> tuple[PosDict, set[str]]:
         """A resource's values and the resources they refer to: evaluated when first asked for,
@@ -465,6 +504,8 @@ def read_module(directory: str, files: list[str], var_files: tuple[str, ...] = (
     module = Module(directory, files, report, records, roots=roots, budget=budget)
     try:
         module.build(overrides)
+        if report.calls_file and not report.holds_keys:
+            module.read_files()
     except RecursionError:
         report.errors.append(InputError(directory, "configuration nested too deep"))
         return Read(directory, None, report, budget)
