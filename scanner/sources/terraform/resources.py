@@ -41,7 +41,7 @@ class Record:
 
     @property
     def refs(self) -> set:
-        self.values
+        self.values   # evaluating sets _refs
         return self._refs
 
     def attr(self, name: str) -> Any:
