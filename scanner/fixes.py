@@ -191,7 +191,7 @@ def write(p: Plan, roots) -> tuple[list[str], list[InputError]]:
     for file, new in p.texts.items():
         if new == p.originals[file]:
             continue
-        reason = "symbolic link" if os.path.islink(file) else confinement(file, roots)
+        reason = "symbolic link" if os.path.islink(file) else confinement(file, roots, afresh=True)
         if reason is None:
             try:
                 _write(file, new, p.encodings[file])

@@ -125,6 +125,29 @@ def test_fix_writer_refuses_files_outside_the_roots(tmp_path):
     assert [(e.file, e.message) for e in refused] == [(str(outside), "outside the scan root, not written")]
 
 
+
+def test_fix_writer_resolves_directories_afresh(tmp_path):
+    """Readers resolve each directory once a process; the writer must not trust that: a
+    directory swapped for a link to outside the roots after the scan read it is refused."""
+    from certwarden import fixes
+    from certwarden.sources.files import confinement
+
+    root, outside = tmp_path / "repo", tmp_path / "outside"
+    (root / "d").mkdir(parents=True)
+    outside.mkdir()
+    target = root / "d" / "main.tf"
+    target.write_text("old\n")
+    (outside / "main.tf").write_text("old\n")
+    roots = [os.path.realpath(root)]
+    assert confinement(str(target), roots) is None   # read: d resolved and kept
+    (root / "d" / "main.tf").unlink()
+    (root / "d").rmdir()
+    (root / "d").symlink_to(outside)
+    plan = fixes.Plan(texts={str(target): "new\n"}, originals={str(target): "old\n"})
+    changed, refused = fixes.write(plan, roots)
+    assert changed == [] and (outside / "main.tf").read_text() == "old\n"
+    assert [(e.file, e.message) for e in refused] == [(str(target), "outside the scan root, not written")]
+
 # -- item 5: file() into the directories a scan always skips -------------------------------------
 @pytest.mark.parametrize("skipped", [".git/config", "node_modules/pkg/policy", ".terraform/x", ".venv/cfg"])
 def test_file_does_not_read_the_skipped_directories(tmp_path, run_cli, skipped):

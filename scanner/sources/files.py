@@ -72,12 +72,14 @@ def _inside(path: str, root: str) -> bool:
         return False
 
 
-def confinement(path: str, roots) -> str | None:
+def confinement(path: str, roots, *, afresh: bool = False) -> str | None:
     """Why `path` may not be opened, or None when it may: its real path (links resolved) must lie
     inside one of the scanned roots (real paths), and under none of the directories discovery
     always skips (.git holds the checkout's credentials; node_modules, .terraform, virtualenvs
-    hold code nobody reviewed in this change). Every reader and the fix writer ask this."""
-    real = _realpath(path)
+    hold code nobody reviewed in this change). Every reader and the fix writer ask this; the
+    writer afresh, without the directories resolved earlier in the process, so a directory
+    swapped for a link since the scan read it cannot carry a write outside the roots."""
+    real = os.path.realpath(path) if afresh else _realpath(path)
     for root in roots:
         if _inside(real, root):
             parts = os.path.relpath(real, root).split(os.sep)
