@@ -102,6 +102,17 @@ def test_a_key_read_with_file_in_a_called_modules_output_is_found(tmp_path, ec_k
     assert ("CW504", "aws_instance.i", 5) in [(code, r.split(" ")[0], line) for code, r, line in findings]
 
 
+def test_a_key_read_with_file_in_a_policy_document_is_found(tmp_path, ec_key_pem):
+    """A data source is evaluated only when something uses it: one that calls file() is read
+    before the builder asks for the marker, like locals and outputs."""
+    d = write(tmp_path / "m", 'data "aws_iam_policy_document" "p" {\n  statement {\n    actions = ["s3:*"]\n'
+              '    resources = [trimspace(file("k.txt"))]\n  }\n}\n'
+              'resource "aws_instance" "i" {\n  user_data = data.aws_iam_policy_document.p.json\n}\n')
+    (d / "k.txt").write_text("\n" + ec_key_pem)
+    findings = run(d, ["CW504"])[1]
+    assert "aws_instance.i" in [r.split(" ")[0] for code, r, _ in findings if code == "CW504"]
+
+
 def test_file_calls_that_read_no_key_leave_unjudged_resources_unread(tmp_path):
     """The calls are evaluated, what they read holds no marker: the bomb is never met."""
     d = write(tmp_path / "m", BOMB_LOCALS + KEY + 'resource "aws_instance" "i" {\n  user_data = local.a9\n}\n'

@@ -24,7 +24,7 @@ from ..files import ReadError, as_utf8, confinement, is_binary, open_regular, re
 from ..loader import PosDict, PosList
 from .expressions import Context, Evaluator
 from .values import FileText, Ref, unknown
-from .hcl import Block, HclError
+from .hcl import Attr, Block, Expr, HclError
 from .parsed import parse_kept
 from .resources import Record
 
@@ -63,7 +63,7 @@ _KEY_MARKER = b"PRIVATE KEY-----"
 _FILE_CALL = b"file("   # templatefile( too
 
 
-def _mentions_file(expr) -> bool:
+def _mentions_file(expr: Expr) -> bool:
     return _FILE_CALL in expr.source.data[expr.node.start_byte:expr.node.end_byte]
 
 
@@ -172,7 +172,7 @@ class Module(Context):
         a = self.locals.get(name)
         if a is None:
             return unknown(f"local {name} is not defined")
-        return self._once(("local", name), lambda: self.budget.blame(a.file, a.line, self.ev.eval(a.expr)))
+        return self._once(("local", name), lambda: self._value(a))
 
     def resource(self, type_: str, name: str, key: Any = None) -> Ref | None:
         """A resource, or with the index written after it (`x["logs"]`, `x[0]`) the instance
@@ -243,7 +243,7 @@ class Module(Context):
         out.pos = {}
         self.budget.spend(ELEMENT)   # every block read costs, however empty: dynamic blocks repeat them
         for name, a in block.attrs.items():
-            out[name] = self.budget.blame(a.file, a.line, self.ev.eval(a.expr, scope))
+            out[name] = self._value(a, scope)
             out.pos[name] = (a.line, a.column)
         for b in block.blocks:
             if b.type == "dynamic" and b.labels:
@@ -334,14 +334,18 @@ class Module(Context):
     def read_files(self) -> None:
         """Evaluate whatever calls file() here and in the modules called, so that Report.read has
         seen every text a resource could hold before the builder asks whether any holds a key.
-        Module arguments, count and for_each were evaluated by build; locals, outputs and
-        resources are evaluated only when used, so those that call file() are evaluated now."""
+        Module arguments, count and for_each were evaluated by build; locals, outputs, data
+        sources and resources are evaluated only when used, so those that call file() are
+        evaluated now (a data source as far as data() reads it: a policy document's JSON)."""
         for name, a in self.locals.items():
             if _mentions_file(a.expr):
                 self.local(name)
         for name, block in self.outputs.items():
             if block.attr("value") is not None and _mentions_file(block.attr("value").expr):
                 self.output(name)
+        for (type_, name), block in self.data_blocks.items():
+            if _block_mentions_file(block):
+                self.data(type_, name, "json")
         for record in self.reading_files:
             record.values   # evaluated (and kept) for the file() calls it makes
         for child in self.children.values():
@@ -357,7 +361,11 @@ class Module(Context):
 
     def _resource_attr(self, block: Block, scope: dict | None, name: str) -> Any:
         a = block.attr(name)
-        return None if a is None else self.budget.blame(a.file, a.line, self.ev.eval(a.expr, scope))
+        return None if a is None else self._value(a, scope)
+
+    def _value(self, a: Attr, scope: dict | None = None) -> Any:
+        """An attribute's value; the budget, once spent, names the attribute that spent it."""
+        return self.budget.blame(a.file, a.line, self.ev.eval(a.expr, scope))
 
     def child(self, name: str) -> "Module | None":
         if name in self.children:
