@@ -1,6 +1,6 @@
 """What could not be read: an input the scan went on without (InputError), a bug while
-reading one input (InternalError), a cache directory refused (CacheError). The lowest layer: every source reports through it, and it
-imports nothing of the scanner's."""
+reading one input (InternalError), a cache directory refused (CacheError). The lowest layer:
+every source reports through it, and it imports nothing of the scanner's."""
 from __future__ import annotations
 
 from contextlib import contextmanager

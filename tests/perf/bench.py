@@ -5,10 +5,11 @@
                                [--lark-base REV]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
-included); the runs a ratio compares (a part's floor, scans and the Lark-based scan; the layout
-rows) alternate, round by round: wall time, and peak memory of the whole process tree (workers included) as PSS, so
-pages a forked worker shares with its parent count once. The machine
-is shared, so absolute figures drift: compare the ratios, which come from the same run.
+included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
+pages a forked worker shares with its parent count once. The machine is shared, so absolute
+figures drift: compare the ratios, which come from the same run. The runs a ratio compares (a
+part's floor, scans and parse steps, the Lark-based scan; each pair of layout rows) alternate,
+round by round, so a busy moment slows both sides alike.
 
 Python runs as pip leaves it installed: with bytecode compiled. Each code tree is compiled into
 a private cache (PYTHONPYCACHEPREFIX) before it is timed, whatever PYTHONDONTWRITEBYTECODE says,
