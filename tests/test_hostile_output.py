@@ -120,3 +120,16 @@ def test_remediate_lines_escape_what_the_report_names(run_cli, tree):
     assert code == 0
     assert_no_command(out)
     assert out.splitlines()[0].startswith(f"certwarden: CW216 iam-server-certificate {SHOWN}: no AWS Config")
+
+
+def test_xml_escapes_exactly_what_xml_1_0_forbids():
+    """xml()'s class lists the forbidden characters (a negated class of all Unicode is slow to
+    compile at startup): checked against the Char production, code point by code point."""
+    from certwarden.report.escape import xml
+
+    def allowed(c: int) -> bool:   # XML 1.0, production [2] Char
+        return c in (0x9, 0xA, 0xD) or 0x20 <= c <= 0xD7FF or 0xE000 <= c <= 0xFFFD or 0x10000 <= c <= 0x10FFFF
+
+    wrong = [c for c in range(0x110000) if (xml(chr(c)) == chr(c)) != allowed(c)]
+    assert wrong == []
+    assert xml("a\x0bb\ufffe") == "a\\x0bb\\ufffe"

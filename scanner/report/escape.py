@@ -65,8 +65,9 @@ def markdown(text) -> str:
     return _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), plain(text))
 
 
-# XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. Written as
+# the characters left out: the negated class compiles a table of all Unicode (10 ms at startup).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml(text) -> str:
