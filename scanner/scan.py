@@ -10,7 +10,7 @@ from .parallel import run_units
 from .paths import repo_root
 from .rulepack import Rule
 from .sources.files import discover
-from .sources.units import Unit, called_modules, read_unit
+from .sources.units import Unit, called_modules, import_readers, read_unit
 
 def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     if options.cache_dir:
@@ -29,6 +29,7 @@ def scan(paths: list[str], rules: list[Rule], options: Options) -> ScanResult:
     through_callers = called_modules(found.tf_dirs)   # read with their callers, not alone
     units += [Unit("module", directory, files=tuple(files), var_files=options.var_files, roots=roots)
               for directory, files in found.tf_dirs.items() if directory not in through_callers]
+    import_readers(units)   # before any worker forks: they share what is imported
     for outcome in run_units(units, rules, options, root, known, read_unit):
         result.errors.extend(outcome.errors)
         result.notices.extend(outcome.notices)

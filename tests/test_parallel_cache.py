@@ -44,6 +44,18 @@ def test_workers_find_exactly_what_one_process_finds(tree, rules):
     assert run(tree, rules, jobs=2) == alone
 
 
+def test_chunks_keep_unit_order_and_shrink_to_single_units_at_the_end():
+    from certwarden.parallel import MAX_CHUNK, chunks
+
+    units = list(range(167))
+    got = chunks(units, 2)
+    assert [u for c in got for u in c] == units
+    sizes = [len(c) for c in got]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] <= MAX_CHUNK
+    assert sizes[-2:] == [1, 1]   # the last hand-offs are one unit each: no core waits on a big one
+    assert chunks([], 2) == [] and chunks([1], 4) == [[1]]
+
+
 def test_cold_and_warm_cache_find_exactly_what_no_cache_finds(tree, rules, tmp_path):
     plain = run(tree, rules, jobs=1)
     cache = tmp_path / "cache"

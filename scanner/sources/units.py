@@ -51,6 +51,13 @@ class Unit:
         return (*self.files, *tfvars, *self.var_files)
 
 
+def import_readers(units: list[Unit]) -> None:
+    """Import the readers these units need now: worker processes forked afterwards share them
+    instead of each importing its own."""
+    if any(u.kind == "module" for u in units):
+        from .terraform import builder, modules  # noqa: F401
+
+
 def read_unit(unit: Unit) -> tuple[list[Graph], list[InputError], list[str]]:
     """Graphs, one-line errors and notices of one unit; never raises on bad input."""
     if unit.kind == "module":
