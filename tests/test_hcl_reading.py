@@ -3,6 +3,8 @@ that the grammar misses, escapes HCL does not define, columns in characters, and
 say where (line and column) but never what the text there is."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from certwarden.sources.terraform.expressions import Context, Evaluator
@@ -17,6 +19,17 @@ def values(text: str) -> dict:
 def test_an_exponent_without_a_fraction_is_a_number_and_text_that_looks_like_one_is_kept():
     got = values('a = 1e5\nb = -2E+3\nc = "1e5"\nd = 1.5e3\ne = "${1e2 + 1}"\n# 1e5 in a comment\n')
     assert got == {"a": 100000.0, "b": -2000.0, "c": "1e5", "d": 1500.0, "e": "101.0"}
+
+
+def test_numbers_at_the_edge_of_a_float64_are_read_or_refused_by_their_digits():
+    assert values("a = 1e-5\nb = 1E+308\nc = 1e-999\n") == {"a": 1e-5, "b": 1e308, "c": 0.0}
+    assert values("a = " + "9" * 308 + ".0\n") == {"a": float("9" * 308)}
+    for text, shown in (("a = 2e308\n", "2e308"), ("a = 1.5E-3 + 3e+400\n", "3e+400"),
+                        ("a = " + "9" * 309 + ".0\n", "9" * 20 + "...")):
+        with pytest.raises(HclError, match=re.escape(f"number {shown} is out of range")):
+            parse(text, "x.tf")
+    # Digits of other scripts are no numbers in HCL: a name holding them is no exponent.
+    assert values("x = { a\u0661e5 = 1 }\n") == {"x": {"a\u0661e5": 1}}
 
 
 def test_escapes_hcl_does_not_define_are_kept_as_written():

