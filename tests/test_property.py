@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cfn_strategies import template
 from tf_strategies import module
@@ -53,3 +54,25 @@ def test_random_terraform_modules_never_raise(text):
     assert errors == []              # every generated module is valid HCL
     assert len(graphs) == 1
     assert all(isinstance(f, Finding) and f.where.line >= 1 for f in findings)
+
+
+_PART = st.sampled_from(["a", "b", ".git", "x.git", "node_modules", "venv", ".venv", "legacy", "infra", "a.b", ""])
+_PATTERN = st.sampled_from([".git", "node_modules", "venv", "infra/legacy", "infra/legacy/", "a*", "*.b", "leg?cy",
+                            "a/b", "[ab]", "", "/", "x.git"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PART, min_size=1, max_size=4), st.lists(_PATTERN, min_size=1, max_size=4), st.booleans())
+def test_excludes_without_wildcards_match_as_the_globs_they_stand_for(parts, patterns, with_root):
+    """A pattern without wildcards is matched by substring; the glob forms it stands for (the
+    path, its start, its end, components inside it) decide."""
+    import fnmatch
+
+    from certwarden.sources.files import _excluded
+
+    rel = "/".join(parts)
+    name, root = parts[-1], ("repo/" + rel if with_root else None)
+    forms = [f for p in patterns for f in (p.rstrip("/"), p.rstrip("/") + "/*", "*/" + p.rstrip("/"),
+                                          "*/" + p.rstrip("/") + "/*")]
+    globbed = any(fnmatch.fnmatchcase(path, f) for path in (name, rel, root) if path is not None for f in forms)
+    assert _excluded(rel, name, tuple(patterns), root) == globbed

@@ -40,21 +40,30 @@ class Found:
 
 
 @functools.lru_cache(maxsize=64)
-def _exclusion(patterns: tuple[str, ...]) -> re.Pattern:
-    """One regex for all patterns: a pattern matches a name, a path, or a path component."""
-    parts = []
+def _exclusion(patterns: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern | None]:
+    """A pattern matches a name, a path, or path components: as the path itself, its start, its
+    end or a run of components inside it. A pattern without wildcards (the default excludes) is
+    kept as "/pattern/", which "/path/" then holds; the globs make one regex."""
+    literals, parts = [], []
     for pat in patterns:
         pat = pat.rstrip("/")
+        if pat and not any(c in pat for c in "*?["):
+            literals.append(f"/{pat}/")
+            continue
         for form in (pat, pat + "/*", "*/" + pat, "*/" + pat + "/*"):
             parts.append(fnmatch.translate(form))
-    return re.compile("|".join(parts))
+    return tuple(literals), re.compile("|".join(parts)) if parts else None
 
 
 def _excluded(rel: str, name: str, patterns: tuple[str, ...], from_root: str | None = None) -> bool:
     """A glob matches the name, the path relative to the PATH given, or the path relative to
     the repository root (from_root), so `infra/legacy/*` works whichever folder is scanned."""
-    rx = _exclusion(patterns)
-    return bool(rx.match(name) or rx.match(rel) or (from_root is not None and rx.match(from_root)))
+    literals, rx = _exclusion(patterns)
+    for path in (name, rel) if from_root is None else (name, rel, from_root):
+        wrapped = f"/{path}/"
+        if any(lit in wrapped for lit in literals) or rx is not None and rx.match(path):
+            return True
+    return False
 
 
 def _from_root(path: str, repo: str | None) -> str | None:
@@ -95,6 +104,12 @@ def _realpath(path: str) -> str:
     if tail in ("", ".", "..") or os.path.islink(path):
         return os.path.realpath(path)
     return os.path.join(_real_directory(head), tail)
+
+
+def real_directory(path: str) -> str:
+    """os.path.realpath of a directory, resolved once a process: for deciding what to read
+    (module calls, loops), never for where to write (confinement(afresh=True) is for that)."""
+    return _real_directory(os.path.join(os.getcwd(), path))
 
 
 @functools.lru_cache(maxsize=1024)

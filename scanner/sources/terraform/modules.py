@@ -20,7 +20,7 @@ from typing import Any
 from ...errors import InputError
 from ...model import SELF_ACCOUNT, Unresolved, Where
 from ..budget import ELEMENT, MODULE, Budget
-from ..files import ReadError, as_utf8, confinement, is_binary, open_regular, read_bytes, refused
+from ..files import ReadError, as_utf8, confinement, is_binary, open_regular, read_bytes, real_directory, refused
 from ..loader import PosDict, PosList
 from .expressions import Context, Evaluator
 from .values import FileText, Ref, unknown
@@ -122,7 +122,7 @@ class Module(Context):
         self.dir, self.report, self.records = directory, report, graph_records
         self.roots = roots   # real paths: every file this module reads lies inside one (files.confinement)
         self.prefix, self.inputs, self.depth = prefix, inputs, depth
-        self.chain = chain + (os.path.realpath(directory),)
+        self.chain = chain + (real_directory(directory),)
         self.budget = budget or Budget()   # one for the root module and every module it calls
         self.ev = Evaluator(self, self.budget)
         self.variables: dict[str, Block] = {}
@@ -385,7 +385,7 @@ class Module(Context):
         if (reason := confinement(directory, self.roots)) is not None:
             self.report.notices.append(f"{call.file}:{call.line}: module.{name} comes from {source!r}, {refused(reason)}")
             return None
-        if self.depth + 1 > MAX_MODULE_DEPTH or os.path.realpath(directory) in self.chain:
+        if self.depth + 1 > MAX_MODULE_DEPTH or real_directory(directory) in self.chain:
             self.report.notices.append(
                 f"{call.file}:{call.line}: module.{name} not followed (nesting deeper than {MAX_MODULE_DEPTH} or a loop)")
             return None
@@ -540,12 +540,14 @@ def called_modules(tf_dirs: dict[str, list[str]]) -> set[str]:
                     text = fh.read(MAX_CALL_SCAN)
             except (ReadError, OSError):
                 continue
+            if b'"./' not in text and b'"../' not in text:   # no local source: skip the line search
+                continue
             for m in _LOCAL_SOURCE.finditer(text):
                 target = os.path.normpath(os.path.join(directory, m.group(1).decode("utf-8", "replace")))
-                calls.setdefault(os.path.realpath(directory), set()).add(os.path.realpath(target))
+                calls.setdefault(real_directory(directory), set()).add(real_directory(target))
     called = set()
     for directory in tf_dirs:
-        real = os.path.realpath(directory)
+        real = real_directory(directory)
         if any(real in targets and caller != real and caller not in calls.get(real, ())
                for caller, targets in calls.items()):
             called.add(directory)
