@@ -107,12 +107,13 @@ def _yaml_comments(text: str) -> list[Comment]:
     return out
 
 
-def _hcl_comments(text: str) -> list[Comment]:
+def _hcl_comments(file: str, text: str) -> list[Comment]:
     """The comment nodes of tree-sitter-hcl's parse tree: strings and heredocs are other nodes."""
-    from .sources.terraform.hcl import HclError, comment_tokens
+    from .sources.terraform.hcl import HclError
+    from .sources.terraform.parsed import comment_tokens_kept
 
     try:
-        tokens = comment_tokens(text)
+        tokens = comment_tokens_kept(text, file)
     except HclError:
         return []
     lines = text.split("\n")
@@ -138,7 +139,7 @@ def _real_comments(file: str, source: str, text: str, blocks: list[tuple[str, Wh
     if file.endswith(".json"):
         return []
     if source == "tf":
-        return _hcl_comments(text)
+        return _hcl_comments(file, text)
     if source == "pem":
         return _pem_comments(text, blocks)
     return _yaml_comments(text)

@@ -17,8 +17,8 @@ def parses(monkeypatch):
     monkeypatch.setattr(kept, "_kept", type(kept._kept)())
     monkeypatch.setattr(kept, "_size", 0)
     calls = []
-    real = kept.parse
-    monkeypatch.setattr(kept, "parse", lambda text, file: calls.append(file) or real(text, file))
+    real = kept._parse
+    monkeypatch.setattr(kept, "_parse", lambda text, file: calls.append(file) or real(text, file))
     return calls
 
 
@@ -46,3 +46,21 @@ def test_kept_results_stay_within_the_budget(monkeypatch, parses):
     assert len(kept._kept) == 3
     kept.parse_kept(text, "f9.tf")          # the newest is still kept
     assert len(parses) == 10
+
+
+def test_suppression_comments_come_from_the_tree_kept(tmp_path, monkeypatch, parses):
+    """The suppressions of a file just read are found in its kept tree: the file is parsed once."""
+    import certwarden.sources.terraform.hcl as hcl
+
+    trees = []
+    real = hcl.parse_tree
+    monkeypatch.setattr(kept, "parse_tree", lambda text: trees.append(text) or real(text))
+    monkeypatch.setattr(hcl, "parse_tree", lambda text: trees.append(text) or real(text))
+    (tmp_path / "main.tf").write_text(
+        '# certwarden:ignore CW101 reason="rotated by the key custodian\'s runbook"\n'
+        'resource "aws_kms_key" "k" {\n  enable_key_rotation = false\n}\n'
+        'resource "aws_kms_key" "other" {\n  enable_key_rotation = false\n}\n')
+    result = scan([str(tmp_path)], select(load_rules(), ["CW101"], None), Options(now=FIXED_NOW, jobs=1))
+    assert [(f.resource, f.suppressed) for f in result.findings] == [("aws_kms_key.k", True),
+                                                                                ("aws_kms_key.other", False)]
+    assert len(trees) == 1 and parses == [str(tmp_path / "main.tf")]

@@ -45,6 +45,9 @@ _ESC = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$(?=\$\{)|%(?=%\{)")
 
 
 def _unescape(s: str) -> str:
+    if "\\" not in s and "$${" not in s and "%%{" not in s:   # most strings: nothing _ESC matches
+        return s
+
     def one(m):
         e = m.group(1)
         if e is None:   # the first of $$ or %% before {
