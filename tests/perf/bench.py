@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: certwarden against the parse floor (and, with --peers, Checkov and cfn-lint).
 
-    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat,sarif,layout]
-                               [--lark-base REV]
+    python tests/perf/bench.py [--corpus DIR] [--repeat 3] [--peers] [--parts cfn,tf,all,flat,sarif,layout,instr]
+                               [--lark-base REV] [--instr-base REV]
 
 Every figure is the median of --repeat runs, each in a fresh subprocess (interpreter start
 included): wall time, and peak memory of the whole process tree (workers included) as PSS, so
@@ -39,6 +39,13 @@ files only.
 The `flat` part scans 1, 2 and 4 copies of the whole corpus: peak memory should not grow with
 the number of files (units are streamed; only findings are kept).
 
+The `instr` part counts the instructions each -j1 scan and its floor execute (valgrind's
+callgrind, when it is on PATH; about a minute a run, two at a time): unlike time, the count is
+the same on every run however busy the machine is, so it shows a change of a few percent that
+the noise of a shared machine hides. With --instr-base REV it counts that commit's scan too. It
+is not time: Python's own loop retires more instructions a second than the C parser does, so a
+ratio of counts is lower than the ratio of CPU times.
+
 The `sarif` part writes many findings: 500 templates of 60 keys without rotation (60,000
 findings, each with a fix), as text and as SARIF, in the same run: SARIF's fixes and its
 GitHub limits should cost little next to the scan (target: within 1.5x of text).
@@ -56,6 +63,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -383,6 +391,57 @@ def layout_against_base(args, cw: list[str], env: dict) -> list[str]:
     return out
 
 
+# -- instructions executed -------------------------------------------------------------------------
+def instructions(cmd: list[str], env: dict, cwd: str | None = None) -> int | None:
+    """Instructions the process executed, by callgrind (the same count on every run)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                          env={**env, "PYTHONHASHSEED": "0"},   # string hashes, and so set orders, fixed
+                          cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found and done.returncode >= 0 else None   # 1 and 2 are findings and input errors
+
+
+def instruction_counts(args, cw: list[str], env: dict) -> list[str]:
+    """The cfn and tf parts' floors and -j1 scans (and the scan as of --instr-base) by
+    instructions executed; the table's rows."""
+    if shutil.which("valgrind") is None:
+        return ["| instr | valgrind is not on PATH: no counts |  |  |"]
+    py, me = sys.executable, str(Path(__file__).resolve())
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base_env = lark_base(args.instr_base, Path(tmp) / "instr-base") if args.instr_base else None
+        jobs = {}
+        for part in ("cfn", "tf"):
+            files, roots = part_files(args.corpus, part)
+            listing = Path(tmp) / f"{part}-files"
+            listing.write_text("\n".join(map(str, files)))
+            scan = [*cw, "scan", *roots, "-j", "1", "-q", "--no-config", "-o", "json=/dev/null", "--fail-on", "none"]
+            jobs[part, "floor"] = ([py, me, "_parse", "floor", str(listing)], env, None)
+            jobs[part, "scan"] = (scan, env, None)
+            if base_env is not None:
+                jobs[part, "base"] = (scan, base_env, tmp)
+        small = [*cw, "scan", str(SMALL_FILE), "--no-config", "-o", "json=/dev/null", "--fail-on", "none"]
+        jobs["small", "scan"] = (small, env, None)
+        if base_env is not None:
+            jobs["small", "base"] = (small, base_env, tmp)
+        with ThreadPoolExecutor(max(1, min(2, os.cpu_count() or 1))) as pool:
+            counts = dict(zip(jobs, pool.map(lambda job: instructions(*job), jobs.values())))
+    for part in ("cfn", "tf"):
+        floor, scan, base = counts[part, "floor"], counts[part, "scan"], counts.get((part, "base"))
+        if not floor or not scan:
+            rows.append(f"| {part} | not counted (valgrind failed) |  |  |")
+            continue
+        rows.append(f"| {part}: parse floor | {floor / 1e9:.2f} G | 1.00x |  |")
+        rows.append(f"| {part}: certwarden scan -j1 | {scan / 1e9:.2f} G | {scan / floor:.2f}x |"
+                    + (f" {scan / base:.3f}x |" if base else "  |"))
+        if base:
+            rows.append(f"| {part}: scan -j1 as of {args.instr_base[:7]} | {base / 1e9:.2f} G | {base / floor:.2f}x | 1.000x |")
+    small, base = counts["small", "scan"], counts.get(("small", "base"))
+    if small:
+        rows.append(f"| one small file: certwarden scan | {small / 1e9:.3f} G |  |" + (f" {small / base:.3f}x |" if base else "  |"))
+    return rows
+
+
 # -- the table -------------------------------------------------------------------------------------
 def lark_jobs(args, scan: list[str], listing: Path, tmp: Path) -> dict[str, tuple[list[str], dict]]:
     """The Lark parse alone, and the Lark-based scan -j1 as of --lark-base: timed in the same
@@ -432,6 +491,7 @@ def main() -> int:
     ap.add_argument("--lark-base", default=LARK_BASE, help="the commit whose Lark-based Terraform scan the tf part "
                     "also times ('' to skip)")
     ap.add_argument("--layout-base", default=LAYOUT_BASE, help="the commit the layout part compares with")
+    ap.add_argument("--instr-base", default="", help="a commit whose scans the instr part counts too")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -447,6 +507,7 @@ def main() -> int:
           + (f"; peers: {peer_versions(bin_dir)}" if bin_dir else "") + "\n")
     print("| run | wall | CPU | peak memory (PSS) | vs parse floor (wall / CPU) | note |\n|---|---|---|---|---|---|")
     ratios: list[str] = []
+    counted: list[str] = []
     for part in args.parts.split(","):
         if part == "flat":
             flatness(args.corpus, args.repeat, cw, env)
@@ -456,6 +517,9 @@ def main() -> int:
             continue
         if part == "layout":
             ratios += layout_against_base(args, cw, env)
+            continue
+        if part == "instr":
+            counted = instruction_counts(args, cw, env)
             continue
         files, roots = part_files(args.corpus, part)
         with tempfile.TemporaryDirectory() as tmp:
@@ -507,6 +571,9 @@ def main() -> int:
             args.peer_repeat, [str(bin_dir / "checkov"), "--quiet", "--skip-download", "-f", str(SMALL)]), None))
         print(fmt_row("startup: cfn-lint (1 small file)",
                       median_of(args.peer_repeat, [str(bin_dir / "cfn-lint"), str(SMALL)]), None))
+    if counted:
+        print("\n| instructions (callgrind) | count | vs parse floor | vs --instr-base |\n|---|---|---|---|")
+        print("\n".join(counted))
     if ratios:
         print("\n" + "\n".join(ratios))
     return 0
