@@ -76,3 +76,20 @@ def test_excludes_without_wildcards_match_as_the_globs_they_stand_for(parts, pat
                                           "*/" + p.rstrip("/") + "/*")]
     globbed = any(fnmatch.fnmatchcase(path, f) for path in (name, rel, root) if path is not None for f in forms)
     assert _excluded(rel, name, tuple(patterns), root) == globbed
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789eE+-. xa_\u0661\n", max_size=60))
+def test_the_number_shape_finds_what_the_patterns_it_replaced_found(text):
+    """hcl.py finds exponents, long exponents and 309-digit runs in the file's shape by substring:
+    the same places as the regular expressions over ASCII digits that it replaced."""
+    import re
+
+    from certwarden.sources.terraform.hcl import _LONG_DIGITS, _SHAPE, _exponents
+
+    shape = text.encode().translate(_SHAPE)
+    long_text = text.replace("9", "9" * 154)   # "99" is 308 digits: one more digit makes 309
+    long_shape = long_text.encode().translate(_SHAPE)
+    assert _exponents(shape, 1) == bool(re.search(r"[0-9][eE][+-]?[0-9]", text))
+    assert _exponents(shape, 3) == bool(re.search(r"[0-9][eE][+-]?[0-9]{3}", text))
+    assert (_LONG_DIGITS in long_shape) == bool(re.search(r"[0-9]{309}", long_text))
