@@ -271,12 +271,12 @@ def parsed_note(run: Run) -> str:
     return found.group(0) if found else "no count printed"
 
 
-def lark_base(rev: str, into: Path) -> dict | None:
+def tree_at(rev: str, into: Path, option: str) -> dict | None:
     """The environment that runs certwarden as of rev (extracted from git into `into`), or None
-    when git cannot give it."""
+    when git cannot give it; option (--lark-base, ...) names where rev came from in errors."""
     tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True)
     if tar.returncode != 0:
-        print(f"--lark-base {rev}: {tar.stderr.decode(errors='replace').strip()}", file=sys.stderr)
+        print(f"{option} {rev}: {tar.stderr.decode(errors='replace').strip()}", file=sys.stderr)
         return None
     into.mkdir()
     subprocess.run(["tar", "-x", "-C", str(into)], input=tar.stdout, check=True)
@@ -286,7 +286,7 @@ def lark_base(rev: str, into: Path) -> dict | None:
     where = subprocess.run([sys.executable, "-c", "import certwarden; print(certwarden.__file__)"], env=env,
                            cwd=str(into), capture_output=True, text=True).stdout.strip()
     if not where.startswith(str(into)):   # an install of certwarden took precedence: not the old code
-        print(f"--lark-base {rev}: certwarden imports from {where}, not the extracted commit", file=sys.stderr)
+        print(f"{option} {rev}: certwarden imports from {where}, not the extracted commit", file=sys.stderr)
         return None
     return compiled(env, cwd=str(into))
 
@@ -378,7 +378,7 @@ def layout_against_base(args, cw: list[str], env: dict) -> list[str]:
     corpus -j1, now and as of --layout-base, in the same run: the move must not slow either."""
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        base_env = lark_base(args.layout_base, Path(tmp) / "layout-base")
+        base_env = tree_at(args.layout_base, Path(tmp) / "layout-base", "--layout-base")
         if base_env is None:
             return out
         for name, paths in (("one small file", [str(SMALL_FILE)]), ("cfn corpus -j1", [str(args.corpus / "cfn"), "-j", "1"])):
@@ -409,7 +409,7 @@ def instruction_counts(args, cw: list[str], env: dict) -> list[str]:
     py, me = sys.executable, str(Path(__file__).resolve())
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        base_env = lark_base(args.instr_base, Path(tmp) / "instr-base") if args.instr_base else None
+        base_env = tree_at(args.instr_base, Path(tmp) / "instr-base", "--instr-base") if args.instr_base else None
         jobs = {}
         for part in ("cfn", "tf"):
             files, roots = part_files(args.corpus, part)
@@ -448,7 +448,7 @@ def lark_jobs(args, scan: list[str], listing: Path, tmp: Path) -> dict[str, tupl
     rounds as the tree-sitter floor and scan they are compared with."""
     py, me = sys.executable, str(Path(__file__).resolve())
     jobs = {"lark": ([py, me, "_parse", "lark", str(listing)], {"env": {**os.environ, "PYTHONPATH": str(ROOT)}})}
-    base_env = lark_base(args.lark_base, tmp / "lark-base") if args.lark_base else None
+    base_env = tree_at(args.lark_base, tmp / "lark-base", "--lark-base") if args.lark_base else None
     if base_env is not None:
         jobs["old"] = (scan + ["-j", "1"], {"env": base_env, "cwd": str(tmp)})
     return jobs
