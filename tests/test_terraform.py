@@ -103,6 +103,17 @@ def test_module_that_calls_itself_stops(tmp_path):
     assert "module.again not followed" in notice
 
 
+def test_module_loop_through_a_directory_link_stops_at_the_first_call(tmp_path):
+    """The loop check compares real paths (resolved once a process): a call to a link back to
+    the caller is the caller itself, refused at once, not followed to the depth limit."""
+    write(tmp_path, {"main.tf": 'module "again" {\n  source = "./back"\n}\nresource "aws_kms_key" "k" {}\n'})
+    (tmp_path / "back").symlink_to(tmp_path, target_is_directory=True)
+    result = run([tmp_path], ["CW101"])
+    assert found(result) == {("CW101", "aws_kms_key.k", "main.tf", 4)}
+    assert [n for n in result.notices if "module.again" in n] == [
+        f"{tmp_path / 'main.tf'}:1: module.again not followed (nesting deeper than 5 or a loop)"]
+
+
 def test_broken_file_is_one_error_and_the_rest_is_scanned(tmp_path):
     write(tmp_path, {
         "good.tf": 'resource "aws_kms_key" "k" {\n  enable_key_rotation = false\n}\n',
