@@ -43,8 +43,8 @@ The `instr` part counts the instructions each -j1 scan and its floor execute (va
 callgrind, when it is on PATH; about a minute a run, two at a time): unlike time, the count is
 the same on every run however busy the machine is, so it shows a change of a few percent that
 the noise of a shared machine hides. With --instr-base REV it counts that commit's scan too. It
-is not time: Python's own loop retires more instructions a second than the C parser does, so a
-ratio of counts is lower than the ratio of CPU times.
+is not time: the C parser retires more instructions a second than Python's own loop does, so a
+scan's ratio of counts to its floor is lower than its ratio of CPU times.
 
 The `sarif` part writes many findings: 500 templates of 60 keys without rotation (60,000
 findings, each with a fix), as text and as SARIF, in the same run: SARIF's fixes and its
